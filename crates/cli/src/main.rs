@@ -1,1 +1,46 @@
-fn main() {}
+//! The `keelson` binary: parses the command line and hands each subcommand
+//! to its module.
+
+mod store_bench;
+
+use clap::{Parser, Subcommand};
+
+/// keelson: a Kubernetes-compatible control plane in one binary.
+#[derive(Parser)]
+#[command(name = "keelson", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with the storage layer directly.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Benchmark the embedded store against a real etcd, side by side.
+    Bench(store_bench::BenchArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Store {
+            command: StoreCommand::Bench(args),
+        } => runtime.block_on(store_bench::run(args)),
+    }
+}

@@ -23,8 +23,15 @@ pub(crate) fn storage(err: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("embedded database: {err}"))
 }
 
-pub(crate) fn meta_value(meta: &impl ReadableTable<&'static str, u64>, name: &str) -> Result<u64, StoreError> {
-    Ok(meta.get(name).map_err(storage)?.map(|v| v.value()).unwrap_or(0))
+pub(crate) fn meta_value(
+    meta: &impl ReadableTable<&'static str, u64>,
+    name: &str,
+) -> Result<u64, StoreError> {
+    Ok(meta
+        .get(name)
+        .map_err(storage)?
+        .map(|v| v.value())
+        .unwrap_or(0))
 }
 
 /// The record of `key` at exactly `revision`.
@@ -45,7 +52,9 @@ pub(crate) fn version_at(
     key: &str,
     revision: u64,
 ) -> Result<Option<(u64, Record)>, StoreError> {
-    let mut range = versions.range((key, 0)..=(key, revision)).map_err(storage)?;
+    let mut range = versions
+        .range((key, 0)..=(key, revision))
+        .map_err(storage)?;
     match range.next_back() {
         Some(entry) => {
             let (k, v) = entry.map_err(storage)?;
@@ -103,6 +112,9 @@ pub(crate) fn range_latest(
     Ok((out, false))
 }
 
+/// A version's revision and its encoded record.
+type Versioned = (u64, Vec<u8>);
+
 /// Keys under `prefix` as they were at `revision`.
 pub(crate) fn range_at(
     versions: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
@@ -117,7 +129,7 @@ pub(crate) fn range_at(
         None => versions.range((prefix, 0)..).map_err(storage)?,
     };
     // Walk the versions key by key, keeping the newest one at or before `revision`.
-    let mut current: Option<(String, Option<(u64, Vec<u8>)>)> = None;
+    let mut current: Option<(String, Option<Versioned>)> = None;
     loop {
         let next = range.next().transpose().map_err(storage)?;
         let next_key = next.as_ref().map(|(k, _)| k.value().0);
@@ -128,13 +140,13 @@ pub(crate) fn range_at(
         };
         if key_changed {
             let (key, newest) = current.take().expect("key_changed implies a current key");
-            if let Some((mod_revision, bytes)) = newest {
-                if let Some(kv) = Record::decode(&bytes)?.into_kv(&key, mod_revision as Revision) {
-                    if out.len() == limit {
-                        return Ok((out, true));
-                    }
-                    out.push(kv);
+            if let Some((mod_revision, bytes)) = newest
+                && let Some(kv) = Record::decode(&bytes)?.into_kv(&key, mod_revision as Revision)
+            {
+                if out.len() == limit {
+                    return Ok((out, true));
                 }
+                out.push(kv);
             }
         }
         let Some((k, v)) = next else {

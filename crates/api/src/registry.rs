@@ -1,0 +1,220 @@
+//! The resource registry: one static table describing every resource keelson
+//! serves (group, version, kind, plural, singular, short names, categories,
+//! scope, verbs, subresources), the look-ups kubectl-style names need, and
+//! where each object lives in the store.
+//!
+//! The names, verbs and subresources are those a Kubernetes v1.33 API server
+//! advertises in discovery. Store keys are keelson's own layout:
+//! `/registry/<group or "core">/<plural>/<namespace>/<name>`.
+
+use crate::resources::RESOURCES;
+
+/// The verbs of a collection of namespaced objects in discovery.
+pub const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// A subresource such as `pods/status` or `deployments/scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subresource {
+    /// The name after the slash (`status`, `scale`, `log`).
+    pub name: &'static str,
+    /// The group of the object the subresource takes or returns.
+    pub group: &'static str,
+    /// Its version.
+    pub version: &'static str,
+    /// Its kind (`Scale`, `Binding`, `Eviction`, or the parent's kind).
+    pub kind: &'static str,
+    /// The verbs discovery lists for it.
+    pub verbs: &'static [&'static str],
+}
+
+/// One resource: everything discovery, kubectl name resolution and the
+/// store need to know about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceInfo {
+    /// The API group, `""` for the core group.
+    pub group: &'static str,
+    /// The served (and stored) version.
+    pub version: &'static str,
+    /// The kind (`Deployment`).
+    pub kind: &'static str,
+    /// The kind of its list (`DeploymentList`).
+    pub list_kind: &'static str,
+    /// The plural resource name (`deployments`).
+    pub plural: &'static str,
+    /// The singular name (`deployment`).
+    pub singular: &'static str,
+    /// Short names kubectl accepts (`deploy`).
+    pub short_names: &'static [&'static str],
+    /// Categories (`all`).
+    pub categories: &'static [&'static str],
+    /// Whether objects live in a namespace.
+    pub namespaced: bool,
+    /// The verbs discovery lists for the resource.
+    pub verbs: &'static [&'static str],
+    /// The subresources.
+    pub subresources: &'static [Subresource],
+    /// The OpenAPI definition name of the kind
+    /// (`io.k8s.api.apps.v1.Deployment`).
+    pub definition: &'static str,
+}
+
+impl ResourceInfo {
+    /// `v1` for the core group, `apps/v1` otherwise.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `deployments.apps`, or just the plural for the core group: how
+    /// Kubernetes names the resource in messages.
+    pub fn group_resource(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// The subresource called `name`, if the resource has it.
+    pub fn subresource(&self, name: &str) -> Option<&'static Subresource> {
+        self.subresources.iter().find(|s| s.name == name)
+    }
+
+    /// Whether discovery lists `verb` for the resource.
+    pub fn supports(&self, verb: &str) -> bool {
+        self.verbs.contains(&verb)
+    }
+
+    /// The group segment of store keys: the group, or `core`.
+    pub fn storage_group(&self) -> &'static str {
+        if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        }
+    }
+}
+
+/// Why a name did not resolve to a resource.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// No resource is called that.
+    #[error("the server doesn't have a resource type {0:?}")]
+    UnknownResource(String),
+}
+
+/// Every resource, core group first.
+pub fn all() -> &'static [ResourceInfo] {
+    RESOURCES
+}
+
+/// The resource of a kind, e.g. `("apps", "v1", "Deployment")`.
+pub fn by_kind(group: &str, version: &str, kind: &str) -> Option<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
+}
+
+/// The resource of a plural name in a group, e.g. `("apps", "deployments")`.
+pub fn by_resource(group: &str, plural: &str) -> Option<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.plural == plural)
+}
+
+/// Whether `name` designates `resource`: its plural, singular, a short name,
+/// or its kind in any case.
+fn is_called(resource: &ResourceInfo, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    resource.plural == lower
+        || resource.singular == lower
+        || resource.short_names.contains(&lower.as_str())
+        || resource.kind.eq_ignore_ascii_case(name)
+}
+
+/// Resolves any name kubectl accepts: `deploy`, `deployments`,
+/// `deployment`, `Deployment`, or the same qualified by group
+/// (`deployments.apps`) or by version and group (`deployments.v1.apps`).
+pub fn resolve(name: &str) -> Result<&'static ResourceInfo, RegistryError> {
+    let unknown = || RegistryError::UnknownResource(name.to_string());
+    if let Some(found) = RESOURCES
+        .iter()
+        .find(|r| r.group.is_empty() && is_called(r, name))
+        .or_else(|| RESOURCES.iter().find(|r| is_called(r, name)))
+    {
+        return Ok(found);
+    }
+    let (resource, qualifier) = name.split_once('.').ok_or_else(unknown)?;
+    RESOURCES
+        .iter()
+        .find(|r| {
+            is_called(r, resource)
+                && (qualifier == r.group || qualifier == format!("{}.{}", r.version, r.group))
+        })
+        .ok_or_else(unknown)
+}
+
+/// The group-versions served, in table order, each once.
+pub fn group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    for resource in RESOURCES {
+        let gv = (resource.group, resource.version);
+        if !out.contains(&gv) {
+            out.push(gv);
+        }
+    }
+    out
+}
+
+/// The resources of one group-version.
+pub fn resources_in(group: &str, version: &str) -> impl Iterator<Item = &'static ResourceInfo> {
+    let (group, version) = (group.to_string(), version.to_string());
+    RESOURCES
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
+}
+
+/// The resources in a category (`all`).
+pub fn in_category(category: &str) -> impl Iterator<Item = &'static ResourceInfo> {
+    let category = category.to_string();
+    RESOURCES
+        .iter()
+        .filter(move |r| r.categories.contains(&category.as_str()))
+}
+
+/// The store key of one object. `namespace` is ignored for cluster-scoped
+/// resources.
+pub fn storage_key(resource: &ResourceInfo, namespace: &str, name: &str) -> String {
+    if resource.namespaced {
+        format!("{}{namespace}/{name}", storage_prefix(resource, None))
+    } else {
+        format!("{}{name}", storage_prefix(resource, None))
+    }
+}
+
+/// The store prefix under which to list objects: all of them with `None`,
+/// one namespace with `Some(namespace)` (ignored for cluster-scoped
+/// resources). Always ends with `/`, so `pods` never matches `podsx`.
+pub fn storage_prefix(resource: &ResourceInfo, namespace: Option<&str>) -> String {
+    let base = format!(
+        "/registry/{}/{}/",
+        resource.storage_group(),
+        resource.plural
+    );
+    match namespace {
+        Some(namespace) if resource.namespaced => format!("{base}{namespace}/"),
+        _ => base,
+    }
+}
