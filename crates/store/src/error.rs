@@ -14,7 +14,10 @@ pub enum StoreError {
     NotFound { key: String },
 
     /// A conditional write lost: the key changed since `expected`.
-    #[error("key {key:?} was modified: expected revision {expected}, found {}", current_revision(current))]
+    #[error(
+        "key {key:?} was modified: expected revision {expected}, found {}",
+        current_revision(current)
+    )]
     Conflict {
         key: String,
         expected: Revision,

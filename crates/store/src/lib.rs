@@ -119,8 +119,12 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the value if the key's `mod_revision` is `expected`; otherwise
     /// [`StoreError::Conflict`] carrying the current value, or
     /// [`StoreError::NotFound`].
-    async fn update(&self, key: &str, value: Bytes, expected: Revision)
-    -> Result<KeyValue, StoreError>;
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected: Revision,
+    ) -> Result<KeyValue, StoreError>;
 
     /// Deletes the key, if `expected` is given only when its `mod_revision`
     /// matches. Returns the deleted value.

@@ -95,7 +95,11 @@ fn parse_ack(line: &str) -> Option<(String, String, i64)> {
     }
 }
 
-fn verify(dir: &std::path::Path, acked: &[(String, String, i64)], floor: i64) -> Result<i64, String> {
+fn verify(
+    dir: &std::path::Path,
+    acked: &[(String, String, i64)],
+    floor: i64,
+) -> Result<i64, String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let store = EmbeddedStore::open(dir, Options::default())
@@ -178,7 +182,11 @@ async fn write_forever(
         };
         ack(&stdout, &key, &value, kv.mod_revision);
         let result = match store.get(&counter).await {
-            Ok(Some(current)) => store.update(&counter, Bytes::from(value.clone()), current.mod_revision).await,
+            Ok(Some(current)) => {
+                store
+                    .update(&counter, Bytes::from(value.clone()), current.mod_revision)
+                    .await
+            }
             Ok(None) => store.create(&counter, Bytes::from(value.clone())).await,
             Err(_) => return,
         };

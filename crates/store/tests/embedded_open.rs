@@ -25,7 +25,11 @@ fn a_file_that_is_not_a_database_is_refused_and_kept() {
         Err(other) => panic!("expected Corrupt, got {other}"),
         Ok(_) => panic!("a garbage file opened as a database"),
     }
-    assert_eq!(std::fs::read(&path).unwrap(), garbage, "the file is left untouched");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        garbage,
+        "the file is left untouched"
+    );
 }
 
 #[tokio::test]
@@ -44,7 +48,9 @@ async fn a_half_written_database_is_refused_not_silently_emptied() {
     std::fs::write(&path, &full[..full.len() / 2]).unwrap();
 
     match open(dir.path()) {
-        Err(StoreError::Corrupt { detail, .. }) => assert!(detail.contains("truncated"), "{detail}"),
+        Err(StoreError::Corrupt { detail, .. }) => {
+            assert!(detail.contains("truncated"), "{detail}")
+        }
         Err(other) => panic!("expected Corrupt, got {other}"),
         Ok(store) => {
             // If the database library can recover, nothing acknowledged may be missing.
@@ -71,7 +77,9 @@ fn a_second_opener_is_told_the_database_is_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let _first = open(dir.path()).unwrap();
     match open(dir.path()) {
-        Err(StoreError::Unavailable(message)) => assert!(message.contains("already open"), "{message}"),
+        Err(StoreError::Unavailable(message)) => {
+            assert!(message.contains("already open"), "{message}")
+        }
         Err(other) => panic!("expected Unavailable, got {other}"),
         Ok(_) => panic!("the database opened twice"),
     }
@@ -81,14 +89,24 @@ fn a_second_opener_is_told_the_database_is_in_use() {
 async fn data_survives_a_clean_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).unwrap();
-    let kv = store.create("/k/a", Bytes::from_static(b"v")).await.unwrap();
+    let kv = store
+        .create("/k/a", Bytes::from_static(b"v"))
+        .await
+        .unwrap();
     store.close();
     drop(store);
     let store = open(dir.path()).unwrap();
     assert_eq!(store.get("/k/a").await.unwrap(), Some(kv.clone()));
     assert_eq!(store.current_revision().await.unwrap(), kv.mod_revision);
-    let next = store.create("/k/b", Bytes::from_static(b"v")).await.unwrap();
-    assert_eq!(next.mod_revision, kv.mod_revision + 1, "revisions continue after reopen");
+    let next = store
+        .create("/k/b", Bytes::from_static(b"v"))
+        .await
+        .unwrap();
+    assert_eq!(
+        next.mod_revision,
+        kv.mod_revision + 1,
+        "revisions continue after reopen"
+    );
 }
 
 #[tokio::test]
@@ -97,5 +115,8 @@ async fn writes_after_close_are_unavailable() {
     let store = open(dir.path()).unwrap();
     store.close();
     let result = store.create("/k/a", Bytes::from_static(b"v")).await;
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
 }

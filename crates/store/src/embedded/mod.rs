@@ -22,7 +22,9 @@ use redb::{Database, ReadableDatabase};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::key::{validate_key, validate_prefix, validate_value};
-use crate::{Event, KeyValue, RangeRequest, RangeResponse, Revision, Store, StoreError, WatchStream};
+use crate::{
+    Event, KeyValue, RangeRequest, RangeResponse, Revision, Store, StoreError, WatchStream,
+};
 use tables::{LATEST, LOG, META, META_COMPACTED, META_REVISION, VERSIONS, storage};
 use writer::{Request, Write};
 
@@ -69,7 +71,10 @@ impl EmbeddedStore {
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Self, StoreError> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|err| {
-            StoreError::Internal(format!("cannot create data directory {}: {err}", dir.display()))
+            StoreError::Internal(format!(
+                "cannot create data directory {}: {err}",
+                dir.display()
+            ))
         })?;
         let path = dir.join(DATABASE_FILE);
         let db = open_database(&path)?;
@@ -86,7 +91,9 @@ impl EmbeddedStore {
         let writer = std::thread::Builder::new()
             .name("keelson-store-writer".into())
             .spawn(move || writer::run(thread_shared, receiver, options.compaction_interval))
-            .map_err(|err| StoreError::Internal(format!("cannot start the writer thread: {err}")))?;
+            .map_err(|err| {
+                StoreError::Internal(format!("cannot start the writer thread: {err}"))
+            })?;
         Ok(EmbeddedStore {
             shared,
             requests: Mutex::new(Some(requests)),
@@ -161,7 +168,10 @@ fn open_database(path: &PathBuf) -> Result<Database, StoreError> {
         Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Io(err))))
             if err.kind() != std::io::ErrorKind::InvalidData =>
         {
-            Err(StoreError::Internal(format!("cannot open {}: {err}", path.display())))
+            Err(StoreError::Internal(format!(
+                "cannot open {}: {err}",
+                path.display()
+            )))
         }
         Ok(Err(err)) => Err(corrupt(err.to_string())),
         Err(_) => Err(corrupt("the database file is damaged".into())),
@@ -276,7 +286,13 @@ fn range(shared: &Shared, request: &RangeRequest) -> Result<RangeResponse, Store
         let latest = txn.open_table(LATEST).map_err(storage)?;
         tables::range_latest(&latest, &versions, &request.prefix, start_after, limit)?
     } else {
-        tables::range_at(&versions, &request.prefix, start_after, revision as u64, limit)?
+        tables::range_at(
+            &versions,
+            &request.prefix,
+            start_after,
+            revision as u64,
+            limit,
+        )?
     };
     Ok(RangeResponse {
         kvs,

@@ -58,10 +58,13 @@ pub(crate) fn start(
         catching_up: next <= current,
         done: false,
     };
-    Ok(Box::pin(stream::unfold(watcher, |mut watcher| async move {
-        let item = watcher.next_item().await?;
-        Some((item, watcher))
-    })))
+    Ok(Box::pin(stream::unfold(
+        watcher,
+        |mut watcher| async move {
+            let item = watcher.next_item().await?;
+            Some((item, watcher))
+        },
+    )))
 }
 
 impl Watcher {

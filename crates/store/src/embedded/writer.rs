@@ -29,9 +29,19 @@ const MAX_BATCH_BYTES: usize = 16 << 20;
 
 /// A conditional write.
 pub(crate) enum Write {
-    Create { key: String, value: Bytes },
-    Update { key: String, value: Bytes, expected: Revision },
-    Delete { key: String, expected: Option<Revision> },
+    Create {
+        key: String,
+        value: Bytes,
+    },
+    Update {
+        key: String,
+        value: Bytes,
+        expected: Revision,
+    },
+    Delete {
+        key: String,
+        expected: Option<Revision>,
+    },
 }
 
 impl Write {
@@ -119,7 +129,9 @@ fn commit_writes(shared: &Shared, batch: Vec<Pending>) {
     let outcome = apply_all(shared, base, writes);
     match outcome {
         Ok((revision, results)) => {
-            shared.revision.store(revision as Revision, Ordering::Release);
+            shared
+                .revision
+                .store(revision as Revision, Ordering::Release);
             let events: Vec<Event> = results
                 .iter()
                 .filter_map(|r| r.as_ref().ok().map(|(_, event)| event.clone()))

@@ -91,13 +91,19 @@ pub async fn writes_report_revisions_and_versions(store: Arc<dyn Store>) {
     assert_eq!(created.value, val("1"));
     assert_eq!(store.get("/t/a").await.unwrap(), Some(created.clone()));
 
-    let updated = store.update("/t/a", val("2"), created.mod_revision).await.unwrap();
+    let updated = store
+        .update("/t/a", val("2"), created.mod_revision)
+        .await
+        .unwrap();
     assert_eq!(updated.create_revision, created.create_revision);
     assert_eq!(updated.mod_revision, created.mod_revision + 1);
     assert_eq!(updated.version, 2);
     assert_eq!(store.get("/t/a").await.unwrap().unwrap().value, val("2"));
 
-    let deleted = store.delete("/t/a", Some(updated.mod_revision)).await.unwrap();
+    let deleted = store
+        .delete("/t/a", Some(updated.mod_revision))
+        .await
+        .unwrap();
     assert_eq!(deleted, updated, "delete returns the value it removed");
     assert_eq!(store.get("/t/a").await.unwrap(), None);
 
@@ -116,7 +122,11 @@ pub async fn conditional_writes_fail_without_changing_anything(store: Arc<dyn St
     }
     match store.update("/t/a", val("x"), kv.mod_revision - 1).await {
         Err(StoreError::Conflict { current, .. }) => {
-            assert_eq!(current.as_deref(), Some(&kv), "conflict carries the current value")
+            assert_eq!(
+                current.as_deref(),
+                Some(&kv),
+                "conflict carries the current value"
+            )
         }
         other => panic!("expected Conflict, got {other:?}"),
     }
@@ -132,7 +142,11 @@ pub async fn conditional_writes_fail_without_changing_anything(store: Arc<dyn St
         store.delete("/t/missing", None).await,
         Err(StoreError::NotFound { .. })
     ));
-    assert_eq!(revision(&store).await, before, "failed writes take no revision");
+    assert_eq!(
+        revision(&store).await,
+        before,
+        "failed writes take no revision"
+    );
     assert_eq!(store.get("/t/a").await.unwrap(), Some(kv));
 }
 
@@ -143,7 +157,10 @@ pub async fn every_write_advances_the_revision_by_one(store: Arc<dyn Store>) {
         let kv = store.create(&format!("/t/k{i}"), val("v")).await.unwrap();
         assert_eq!(kv.mod_revision, last + 1);
         last = kv.mod_revision;
-        let kv = store.update(&format!("/t/k{i}"), val("w"), kv.mod_revision).await.unwrap();
+        let kv = store
+            .update(&format!("/t/k{i}"), val("w"), kv.mod_revision)
+            .await
+            .unwrap();
         assert_eq!(kv.mod_revision, last + 1);
         last = kv.mod_revision;
     }
@@ -176,19 +193,31 @@ pub async fn concurrent_creates_have_one_winner(store: Arc<dyn Store>) {
     })
     .await;
     assert_eq!(wins, 1);
-    assert!(losses.iter().all(|e| matches!(e, StoreError::AlreadyExists { .. })));
+    assert!(
+        losses
+            .iter()
+            .all(|e| matches!(e, StoreError::AlreadyExists { .. }))
+    );
 }
 
 pub async fn concurrent_updates_have_one_winner(store: Arc<dyn Store>) {
     let kv = store.create("/t/race", val("0")).await.unwrap();
     let (wins, losses) = race(32, |i| {
         let store = store.clone();
-        async move { store.update("/t/race", val(&i.to_string()), kv.mod_revision).await }
+        async move {
+            store
+                .update("/t/race", val(&i.to_string()), kv.mod_revision)
+                .await
+        }
     })
     .await;
     assert_eq!(wins, 1);
     assert_eq!(losses.len(), 31);
-    assert!(losses.iter().all(|e| matches!(e, StoreError::Conflict { .. })));
+    assert!(
+        losses
+            .iter()
+            .all(|e| matches!(e, StoreError::Conflict { .. }))
+    );
     assert_eq!(store.get("/t/race").await.unwrap().unwrap().version, 2);
 }
 
@@ -211,7 +240,11 @@ pub async fn range_reads_a_prefix_in_key_order(store: Arc<dyn Store>) {
     for key in ["/t/b", "/t/a", "/t/c/x", "/tt/a", "/s/a", "/t"] {
         store.create(key, val(key)).await.unwrap();
     }
-    let keys: Vec<_> = all(&store, "/t/", None).await.into_iter().map(|kv| kv.key).collect();
+    let keys: Vec<_> = all(&store, "/t/", None)
+        .await
+        .into_iter()
+        .map(|kv| kv.key)
+        .collect();
     assert_eq!(keys, ["/t/a", "/t/b", "/t/c/x"]);
     let response = store
         .range(RangeRequest {
@@ -225,7 +258,12 @@ pub async fn range_reads_a_prefix_in_key_order(store: Arc<dyn Store>) {
     assert_eq!(response.kvs[0].value, val("/t/a"));
 }
 
-async fn read_pages(store: &Arc<dyn Store>, prefix: &str, page: usize, at: Option<i64>) -> (Vec<KeyValue>, usize) {
+async fn read_pages(
+    store: &Arc<dyn Store>,
+    prefix: &str,
+    page: usize,
+    at: Option<i64>,
+) -> (Vec<KeyValue>, usize) {
     let mut out = Vec::new();
     let mut start_after = None;
     let mut revision = at;
@@ -266,7 +304,10 @@ pub async fn range_pages_with_limit_and_start_after(store: Arc<dyn Store>) {
 
 pub async fn pagination_stays_consistent_at_one_revision_while_writes_go_on(store: Arc<dyn Store>) {
     for i in 0..60 {
-        store.create(&format!("/t/{i:03}"), val("old")).await.unwrap();
+        store
+            .create(&format!("/t/{i:03}"), val("old"))
+            .await
+            .unwrap();
     }
     let snapshot = all(&store, "/t/", None).await;
     let first = store
@@ -286,9 +327,15 @@ pub async fn pagination_stays_consistent_at_one_revision_while_writes_go_on(stor
                     store.delete(&key, None).await.unwrap();
                 } else {
                     let kv = store.get(&key).await.unwrap().unwrap();
-                    store.update(&key, val("new"), kv.mod_revision).await.unwrap();
+                    store
+                        .update(&key, val("new"), kv.mod_revision)
+                        .await
+                        .unwrap();
                 }
-                store.create(&format!("/t/{i:03}x"), val("new")).await.unwrap();
+                store
+                    .create(&format!("/t/{i:03}x"), val("new"))
+                    .await
+                    .unwrap();
             }
         })
     };
@@ -324,7 +371,10 @@ pub async fn range_at_an_old_revision_sees_old_values(store: Arc<dyn Store>) {
     let a = store.create("/t/a", val("a1")).await.unwrap();
     store.create("/t/b", val("b1")).await.unwrap();
     let then = revision(&store).await;
-    store.update("/t/a", val("a2"), a.mod_revision).await.unwrap();
+    store
+        .update("/t/a", val("a2"), a.mod_revision)
+        .await
+        .unwrap();
     store.delete("/t/b", None).await.unwrap();
     store.create("/t/c", val("c1")).await.unwrap();
 
@@ -333,18 +383,27 @@ pub async fn range_at_an_old_revision_sees_old_values(store: Arc<dyn Store>) {
         .into_iter()
         .map(|kv| (kv.key, kv.value))
         .collect();
-    assert_eq!(old, BTreeMap::from([("/t/a".into(), val("a1")), ("/t/b".into(), val("b1"))]));
+    assert_eq!(
+        old,
+        BTreeMap::from([("/t/a".into(), val("a1")), ("/t/b".into(), val("b1"))])
+    );
     let now: BTreeMap<_, _> = all(&store, "/t/", None)
         .await
         .into_iter()
         .map(|kv| (kv.key, kv.value))
         .collect();
-    assert_eq!(now, BTreeMap::from([("/t/a".into(), val("a2")), ("/t/c".into(), val("c1"))]));
+    assert_eq!(
+        now,
+        BTreeMap::from([("/t/a".into(), val("a2")), ("/t/c".into(), val("c1"))])
+    );
 }
 
 pub async fn watch_from_an_old_revision_replays_history_in_order(store: Arc<dyn Store>) {
     let a = store.create("/t/a", val("1")).await.unwrap();
-    let a2 = store.update("/t/a", val("2"), a.mod_revision).await.unwrap();
+    let a2 = store
+        .update("/t/a", val("2"), a.mod_revision)
+        .await
+        .unwrap();
     store.delete("/t/a", None).await.unwrap();
     let mut watch = store.watch("/t/", a.mod_revision).await.unwrap();
 
@@ -372,7 +431,10 @@ pub async fn watch_from_now_sees_live_writes_with_previous_values(store: Arc<dyn
     store.create("/t/before", val("x")).await.unwrap();
     let mut watch = store.watch("/t/", 0).await.unwrap();
     let a = store.create("/t/a", val("1")).await.unwrap();
-    let a2 = store.update("/t/a", val("2"), a.mod_revision).await.unwrap();
+    let a2 = store
+        .update("/t/a", val("2"), a.mod_revision)
+        .await
+        .unwrap();
     let event = next_event(&mut watch).await;
     assert_eq!(event.kv, a, "the write before the watch is not replayed");
     let event = next_event(&mut watch).await;
@@ -407,7 +469,10 @@ pub async fn compaction_makes_old_revisions_gone(store: Arc<dyn Store>) {
     let mut kv = store.create("/t/a", val("0")).await.unwrap();
     let first = kv.mod_revision;
     for i in 1..10 {
-        kv = store.update("/t/a", val(&i.to_string()), kv.mod_revision).await.unwrap();
+        kv = store
+            .update("/t/a", val(&i.to_string()), kv.mod_revision)
+            .await
+            .unwrap();
     }
     store.create("/t/gone", val("x")).await.unwrap();
     store.delete("/t/gone", None).await.unwrap();
@@ -427,7 +492,11 @@ pub async fn compaction_makes_old_revisions_gone(store: Arc<dyn Store>) {
         other => panic!("expected Compacted, got {other:?}"),
     }
     let at_target = all(&store, "/t/", Some(target)).await;
-    assert_eq!(at_target, vec![kv.clone()], "the compacted revision itself stays readable");
+    assert_eq!(
+        at_target,
+        vec![kv.clone()],
+        "the compacted revision itself stays readable"
+    );
     let now = all(&store, "/t/", None).await;
     assert_eq!(now, vec![kv.clone()]);
 
@@ -436,14 +505,20 @@ pub async fn compaction_makes_old_revisions_gone(store: Arc<dyn Store>) {
     assert_eq!(created.kv.key, "/t/gone");
     let deleted = next_event(&mut watch).await;
     assert_eq!(deleted.kind, EventKind::Delete);
-    let next = store.update("/t/a", val("after"), kv.mod_revision).await.unwrap();
+    let next = store
+        .update("/t/a", val("after"), kv.mod_revision)
+        .await
+        .unwrap();
     let event = next_event(&mut watch).await;
     assert_eq!(event.kv, next);
     assert_eq!(event.prev, Some(kv), "previous values survive compaction");
 }
 
 pub async fn large_values_round_trip_and_oversized_ones_are_refused(store: Arc<dyn Store>) {
-    let big: Bytes = (0..MAX_VALUE_BYTES).map(|i| (i % 251) as u8).collect::<Vec<_>>().into();
+    let big: Bytes = (0..MAX_VALUE_BYTES)
+        .map(|i| (i % 251) as u8)
+        .collect::<Vec<_>>()
+        .into();
     let mut watch = store.watch("/t/", 0).await.unwrap();
     let kv = store.create("/t/big", big.clone()).await.unwrap();
     store.create("/t/big2", big.clone()).await.unwrap();
@@ -475,7 +550,10 @@ pub async fn many_concurrent_watchers_each_see_every_event(store: Arc<dyn Store>
             let store = store.clone();
             tokio::spawn(async move {
                 for i in 0..WRITES / 4 {
-                    store.create(&format!("/t/{w}-{i}"), val("v")).await.unwrap();
+                    store
+                        .create(&format!("/t/{w}-{i}"), val("v"))
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -498,7 +576,10 @@ pub async fn many_concurrent_watchers_each_see_every_event(store: Arc<dyn Store>
     let mut first: Option<Vec<i64>> = None;
     for reader in readers {
         let revisions = reader.await.unwrap();
-        assert!(revisions.windows(2).all(|w| w[0] < w[1]), "events in revision order");
+        assert!(
+            revisions.windows(2).all(|w| w[0] < w[1]),
+            "events in revision order"
+        );
         match &first {
             Some(first) => assert_eq!(&revisions, first, "every watcher sees the same events"),
             None => first = Some(revisions),
@@ -508,13 +589,22 @@ pub async fn many_concurrent_watchers_each_see_every_event(store: Arc<dyn Store>
 
 pub async fn bad_keys_are_refused(store: Arc<dyn Store>) {
     for key in ["", "no-slash", "/nul\0byte"] {
-        assert!(matches!(store.get(key).await, Err(StoreError::InvalidKey { .. })), "get {key:?}");
         assert!(
-            matches!(store.create(key, val("x")).await, Err(StoreError::InvalidKey { .. })),
+            matches!(store.get(key).await, Err(StoreError::InvalidKey { .. })),
+            "get {key:?}"
+        );
+        assert!(
+            matches!(
+                store.create(key, val("x")).await,
+                Err(StoreError::InvalidKey { .. })
+            ),
             "create {key:?}"
         );
         assert!(
-            matches!(store.delete(key, None).await, Err(StoreError::InvalidKey { .. })),
+            matches!(
+                store.delete(key, None).await,
+                Err(StoreError::InvalidKey { .. })
+            ),
             "delete {key:?}"
         );
         let range = store
@@ -523,11 +613,20 @@ pub async fn bad_keys_are_refused(store: Arc<dyn Store>) {
                 ..Default::default()
             })
             .await;
-        assert!(matches!(range, Err(StoreError::InvalidKey { .. })), "range {key:?}");
-        assert!(matches!(store.watch(key, 0).await, Err(StoreError::InvalidKey { .. })));
+        assert!(
+            matches!(range, Err(StoreError::InvalidKey { .. })),
+            "range {key:?}"
+        );
+        assert!(matches!(
+            store.watch(key, 0).await,
+            Err(StoreError::InvalidKey { .. })
+        ));
     }
     assert_eq!(revision(&store).await, revision(&store).await);
-    assert!(all(&store, "/", None).await.is_empty(), "nothing was written");
+    assert!(
+        all(&store, "/", None).await.is_empty(),
+        "nothing was written"
+    );
 }
 
 pub async fn future_revisions_are_refused(store: Arc<dyn Store>) {
@@ -540,5 +639,8 @@ pub async fn future_revisions_are_refused(store: Arc<dyn Store>) {
             ..Default::default()
         })
         .await;
-    assert!(matches!(result, Err(StoreError::FutureRevision { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::FutureRevision { .. })),
+        "{result:?}"
+    );
 }
