@@ -2,7 +2,7 @@
 //! test file calls `conformance_suite!` with a function that makes a fresh,
 //! empty store; every test then runs against that backend.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
