@@ -25,7 +25,7 @@ use crate::key::{validate_key, validate_prefix, validate_value};
 use crate::{
     Event, KeyValue, RangeRequest, RangeResponse, Revision, Store, StoreError, WatchStream,
 };
-use tables::{LATEST, LOG, META, META_COMPACTED, META_REVISION, VERSIONS, storage};
+use tables::{LOG, META, META_COMPACTED, META_REVISION, VERSIONS, storage};
 use writer::{Request, Write};
 
 /// The database file's name inside the data directory.
@@ -187,7 +187,6 @@ fn init_tables(db: &Database, path: &Path) -> Result<(Revision, Revision), Store
     let txn = db.begin_write().map_err(|e| corrupt(&e))?;
     let (revision, compacted) = {
         txn.open_table(VERSIONS).map_err(|e| corrupt(&e))?;
-        txn.open_table(LATEST).map_err(|e| corrupt(&e))?;
         txn.open_table(LOG).map_err(|e| corrupt(&e))?;
         let meta = txn.open_table(META).map_err(|e| corrupt(&e))?;
         (
@@ -204,9 +203,8 @@ impl Store for EmbeddedStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError> {
         validate_key(key)?;
         let txn = self.shared.db.begin_read().map_err(storage)?;
-        let latest = txn.open_table(LATEST).map_err(storage)?;
         let versions = txn.open_table(VERSIONS).map_err(storage)?;
-        tables::latest_kv(&latest, &versions, key)
+        tables::latest_kv(&versions, key)
     }
 
     async fn range(&self, request: RangeRequest) -> Result<RangeResponse, StoreError> {
@@ -282,18 +280,13 @@ fn range(shared: &Shared, request: &RangeRequest) -> Result<RangeResponse, Store
     let limit = request.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
     let versions = txn.open_table(VERSIONS).map_err(storage)?;
     let start_after = request.start_after.as_deref();
-    let (kvs, more) = if revision == current {
-        let latest = txn.open_table(LATEST).map_err(storage)?;
-        tables::range_latest(&latest, &versions, &request.prefix, start_after, limit)?
-    } else {
-        tables::range_at(
-            &versions,
-            &request.prefix,
-            start_after,
-            revision as u64,
-            limit,
-        )?
-    };
+    let (kvs, more) = tables::range_at(
+        &versions,
+        &request.prefix,
+        start_after,
+        revision as u64,
+        limit,
+    )?;
     Ok(RangeResponse {
         kvs,
         more,

@@ -2,7 +2,6 @@
 //! shares (request handlers, the writer, watch catch-up).
 //!
 //! - `versions`: (key, revision) -> record, every kept version of every key;
-//! - `latest`: key -> revision of its live version (deleted keys are absent);
 //! - `log`: revision -> key, the order of writes, for watches;
 //! - `meta`: the current and compacted revisions.
 
@@ -12,7 +11,6 @@ use super::record::Record;
 use crate::{Event, EventKind, KeyValue, Revision, StoreError};
 
 pub(crate) const VERSIONS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("versions");
-pub(crate) const LATEST: TableDefinition<&str, u64> = TableDefinition::new("latest");
 pub(crate) const LOG: TableDefinition<u64, &str> = TableDefinition::new("log");
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -64,52 +62,21 @@ pub(crate) fn version_at(
     }
 }
 
-/// The live value of `key`.
+/// The live value of `key`: its newest version, unless that is a tombstone.
 pub(crate) fn latest_kv(
-    latest: &impl ReadableTable<&'static str, u64>,
     versions: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
     key: &str,
 ) -> Result<Option<KeyValue>, StoreError> {
-    let Some(revision) = latest.get(key).map_err(storage)?.map(|v| v.value()) else {
-        return Ok(None);
-    };
-    let record = record_at(versions, key, revision)?.ok_or_else(|| missing(key, revision))?;
-    Ok(record.into_kv(key, revision as Revision))
+    Ok(match version_at(versions, key, u64::MAX)? {
+        Some((revision, record)) => record.into_kv(key, revision as Revision),
+        None => None,
+    })
 }
 
 fn missing(key: &str, revision: u64) -> StoreError {
     StoreError::Internal(format!(
         "embedded database: index names revision {revision} of {key:?}, which is not stored"
     ))
-}
-
-/// Live keys under `prefix` after `start_after`, at most `limit`; the flag says
-/// whether more remain.
-pub(crate) fn range_latest(
-    latest: &impl ReadableTable<&'static str, u64>,
-    versions: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
-    prefix: &str,
-    start_after: Option<&str>,
-    limit: usize,
-) -> Result<(Vec<KeyValue>, bool), StoreError> {
-    let start = start_after.unwrap_or(prefix);
-    let mut out = Vec::new();
-    for entry in latest.range(start..).map_err(storage)? {
-        let (key, revision) = entry.map_err(storage)?;
-        let (key, revision) = (key.value(), revision.value());
-        if !key.starts_with(prefix) {
-            break;
-        }
-        if Some(key) == start_after {
-            continue;
-        }
-        if out.len() == limit {
-            return Ok((out, true));
-        }
-        let record = record_at(versions, key, revision)?.ok_or_else(|| missing(key, revision))?;
-        out.extend(record.into_kv(key, revision as Revision));
-    }
-    Ok((out, false))
 }
 
 /// A version's revision and its encoded record.

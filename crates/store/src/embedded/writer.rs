@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use super::Shared;
 use super::record::Record;
 use super::tables::{
-    self, LATEST, LOG, META, META_COMPACTED, META_REVISION, VERSIONS, deleted_kv, storage,
+    self, LOG, META, META_COMPACTED, META_REVISION, VERSIONS, deleted_kv, storage,
 };
 use crate::{Event, EventKind, KeyValue, Revision, StoreError};
 
@@ -181,7 +181,6 @@ fn apply_all(
 /// The tables a write transaction changes.
 struct Tables<'txn> {
     versions: Table<'txn, (&'static str, u64), &'static [u8]>,
-    latest: Table<'txn, &'static str, u64>,
     log: Table<'txn, u64, &'static str>,
     meta: Table<'txn, &'static str, u64>,
 }
@@ -190,7 +189,6 @@ impl<'txn> Tables<'txn> {
     fn open(txn: &'txn WriteTransaction) -> Result<Self, StoreError> {
         Ok(Tables {
             versions: txn.open_table(VERSIONS).map_err(storage)?,
-            latest: txn.open_table(LATEST).map_err(storage)?,
             log: txn.open_table(LOG).map_err(storage)?,
             meta: txn.open_table(META).map_err(storage)?,
         })
@@ -199,7 +197,7 @@ impl<'txn> Tables<'txn> {
     fn apply(&mut self, revision: &mut u64, write: Write) -> Applied {
         match write {
             Write::Create { key, value } => {
-                if self.latest.get(key.as_str()).map_err(storage)?.is_some() {
+                if tables::latest_kv(&self.versions, &key)?.is_some() {
                     return Err(StoreError::AlreadyExists { key });
                 }
                 self.put(revision, &key, value, None)
@@ -216,7 +214,6 @@ impl<'txn> Tables<'txn> {
                 let prev = self.check(&key, expected)?;
                 *revision += 1;
                 self.record(*revision, &key, &Record::Tombstone)?;
-                self.latest.remove(key.as_str()).map_err(storage)?;
                 let event = Event {
                     kind: EventKind::Delete,
                     kv: deleted_kv(&key, *revision as Revision),
@@ -229,7 +226,7 @@ impl<'txn> Tables<'txn> {
 
     /// The live value of `key`, if its revision is `expected` (or any).
     fn check(&self, key: &str, expected: Option<Revision>) -> Result<KeyValue, StoreError> {
-        let current = tables::latest_kv(&self.latest, &self.versions, key)?;
+        let current = tables::latest_kv(&self.versions, key)?;
         match (current, expected) {
             (None, _) => Err(StoreError::NotFound {
                 key: key.to_string(),
@@ -263,7 +260,6 @@ impl<'txn> Tables<'txn> {
             value: value.clone(),
         };
         self.record(*revision, key, &record)?;
-        self.latest.insert(key, *revision).map_err(storage)?;
         let kv = KeyValue {
             key: key.to_string(),
             value,
