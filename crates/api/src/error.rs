@@ -162,7 +162,7 @@ pub struct ApiError {
     /// The human message.
     pub message: String,
     /// What the failure is about; `None` for errors with no details.
-    pub details: Option<StatusDetails>,
+    pub details: Option<Box<StatusDetails>>,
 }
 
 /// `resource` or `resource.group`, as Kubernetes names a group-resource.
@@ -195,12 +195,12 @@ impl ApiError {
         Self {
             reason,
             message,
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 name: name.to_string(),
                 group: group.to_string(),
                 kind: kind.to_string(),
                 ..StatusDetails::default()
-            }),
+            })),
         }
     }
 
@@ -267,10 +267,10 @@ impl ApiError {
         Self {
             reason: StatusReason::Conflict,
             message: message.into(),
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 causes,
                 ..StatusDetails::default()
-            }),
+            })),
         }
     }
 
@@ -401,13 +401,13 @@ impl ApiError {
         Self {
             reason: StatusReason::InternalError,
             message: format!("Internal error occurred: {text}"),
-            details: Some(StatusDetails {
+            details: Some(Box::new(StatusDetails {
                 causes: vec![StatusCause {
                     message: text,
                     ..StatusCause::default()
                 }],
                 ..StatusDetails::default()
-            }),
+            })),
         }
     }
 
@@ -428,7 +428,7 @@ impl ApiError {
 
     fn set_retry_after(&mut self, seconds: i32) {
         self.details
-            .get_or_insert_with(StatusDetails::default)
+            .get_or_insert_with(Box::default)
             .retry_after_seconds = seconds;
     }
 
@@ -437,7 +437,7 @@ impl ApiError {
     pub fn to_status(&self) -> meta::Status {
         meta::Status {
             code: Some(i32::from(self.code())),
-            details: self.details.as_ref().map(details_to_wire),
+            details: self.details.as_deref().map(details_to_wire),
             message: Some(self.message.clone()),
             metadata: meta::ListMeta::default(),
             reason: Some(self.reason.as_str().to_string()),

@@ -2,6 +2,7 @@
 //! to its module.
 
 mod store_bench;
+mod up;
 
 use clap::{Parser, Subcommand};
 
@@ -15,6 +16,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the control plane: the API server on the embedded store (or etcd).
+    Up(up::UpArgs),
+    /// Run the API server alone.
+    Apiserver(up::UpArgs),
     /// Work with the storage layer directly.
     Store {
         #[command(subcommand)]
@@ -39,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
+        Command::Up(args) | Command::Apiserver(args) => runtime.block_on(up::run(args)),
         Command::Store {
             command: StoreCommand::Bench(args),
         } => runtime.block_on(store_bench::run(args)),

@@ -1,0 +1,371 @@
+//! The resource endpoints: one handler takes every request under `/api` and
+//! `/apis`, finds what the path addresses, and calls the object layer.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use keelson_api::ApiError;
+use keelson_api::registry::ResourceInfo;
+use serde_json::{Value, json};
+
+use crate::objects::{DeleteOptions, Deleted, ListOptions, Update, WriteOptions};
+use crate::path::{self, ApiPath, Target};
+use crate::response::{ApiResult, Failure, json_response};
+use crate::{AppState, body, discovery_routes, table, watch};
+
+/// Query parameters, decoded.
+pub type Params = HashMap<String, String>;
+
+/// Handles `/api/...` and `/apis/...`.
+pub async fn api(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    request_body: Body,
+) -> Response {
+    let path = uri.path();
+    let (core, rest) = match path.strip_prefix("/api/") {
+        Some(rest) => (true, rest),
+        None => (false, path.strip_prefix("/apis/").unwrap_or("")),
+    };
+    let result = match path::parse(core, rest) {
+        None => Err(Failure(crate::response::no_such_path())),
+        Some(ApiPath::Group { group }) => discovery_routes::group(&group),
+        Some(ApiPath::GroupVersion { group, version }) => {
+            discovery_routes::group_version(&group, &version)
+        }
+        Some(ApiPath::Resource(target)) => {
+            resource(&state, method, target, params, &headers, request_body).await
+        }
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn resource(
+    state: &AppState,
+    method: Method,
+    target: Target,
+    params: Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let r = target.resource;
+    if let Some(sub) = &target.subresource
+        && !matches!(sub.as_str(), "status" | "scale" | "binding" | "eviction")
+    {
+        return Err(Failure(crate::response::no_such_path()));
+    }
+    let is_watch = matches!(params.get("watch").map(String::as_str), Some("true" | "1"));
+    match (method.clone(), &target.name) {
+        (Method::GET, None) if is_watch => watch::serve(state, target, params, headers).await,
+        (Method::GET, None) => list(state, &target, &params, headers).await,
+        (Method::GET, Some(name)) => get(state, &target, name, &params, headers).await,
+        (Method::POST, None) => create(state, &target, &params, headers, request_body).await,
+        (Method::PUT, Some(name)) => {
+            replace(state, &target, name, &params, headers, request_body).await
+        }
+        (Method::PATCH, Some(name)) => {
+            patch(state, &target, name, &params, headers, request_body).await
+        }
+        (Method::DELETE, Some(name)) => {
+            delete(state, &target, name, &params, headers, request_body).await
+        }
+        (Method::DELETE, None) => {
+            delete_collection(state, &target, &params, headers, request_body).await
+        }
+        _ => Err(Failure(ApiError::method_not_supported(
+            r.group,
+            r.plural,
+            method.as_str(),
+        ))),
+    }
+}
+
+/// The namespace an item request names ("" for cluster-scoped resources).
+fn namespace_of(target: &Target) -> ApiResult<&str> {
+    match (&target.namespace, target.resource.namespaced) {
+        (Some(ns), true) => Ok(ns),
+        (None, false) => Ok(""),
+        _ => Err(Failure(crate::response::no_such_path())),
+    }
+}
+
+fn write_options(params: &Params) -> WriteOptions {
+    WriteOptions {
+        dry_run: params.get("dryRun").is_some_and(|d| d == "All"),
+        field_manager: params.get("fieldManager").cloned(),
+    }
+}
+
+/// Whether the client asked for a `meta.k8s.io` Table.
+pub fn wants_table(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|accept| accept.split(',').next())
+        .is_some_and(|first| first.contains("as=Table"))
+}
+
+/// The table of `objects` as the request's `includeObject` asks.
+pub fn as_table(resource: &ResourceInfo, objects: &[Value], params: &Params) -> ApiResult<Value> {
+    let include = params
+        .get("includeObject")
+        .map(String::as_str)
+        .unwrap_or("");
+    let include = table::IncludeObject::parse(include).ok_or_else(|| {
+        Failure(ApiError::bad_request(format!(
+            "invalid includeObject {include:?}"
+        )))
+    })?;
+    Ok(table::table(
+        resource,
+        objects,
+        include,
+        jiff::Timestamp::now(),
+    ))
+}
+
+async fn list(
+    state: &AppState,
+    target: &Target,
+    params: &Params,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let options =
+        ListOptions {
+            label_selector: params.get("labelSelector").cloned(),
+            field_selector: params.get("fieldSelector").cloned(),
+            limit: match params.get("limit") {
+                Some(limit) => Some(limit.parse().map_err(|_| {
+                    Failure(ApiError::bad_request(format!("invalid limit {limit:?}")))
+                })?),
+                None => None,
+            },
+            continue_token: params.get("continue").cloned().filter(|c| !c.is_empty()),
+            resource_version: params.get("resourceVersion").cloned(),
+            resource_version_match: params.get("resourceVersionMatch").cloned(),
+        };
+    let namespace = target.namespace.as_deref();
+    let list = state
+        .objects
+        .list(target.resource, namespace, &options)
+        .await?;
+    if !wants_table(headers) {
+        return Ok(json_response(StatusCode::OK, &list));
+    }
+    let items = list["items"].as_array().cloned().unwrap_or_default();
+    let mut table = as_table(target.resource, &items, params)?;
+    table["metadata"] = list["metadata"].clone();
+    Ok(json_response(StatusCode::OK, &table))
+}
+
+async fn get(
+    state: &AppState,
+    target: &Target,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let namespace = namespace_of(target)?;
+    let object = state.objects.get(target.resource, namespace, name).await?;
+    let object = match target.subresource.as_deref() {
+        Some("scale") => crate::scale::to_scale(target.resource, &object)?,
+        _ => object,
+    };
+    if wants_table(headers) && target.subresource.is_none() {
+        let mut table = as_table(target.resource, std::slice::from_ref(&object), params)?;
+        table["metadata"] = json!({"resourceVersion": object["metadata"]["resourceVersion"]});
+        return Ok(json_response(StatusCode::OK, &table));
+    }
+    Ok(json_response(StatusCode::OK, &object))
+}
+
+async fn create(
+    state: &AppState,
+    target: &Target,
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let bytes = body::read(request_body).await?;
+    let object = body::decode(&bytes, &body::content_type(headers))?;
+    let options = write_options(params);
+    let created = state
+        .objects
+        .create(
+            target.resource,
+            target.namespace.as_deref(),
+            object,
+            &options,
+        )
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &created))
+}
+
+async fn replace(
+    state: &AppState,
+    target: &Target,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let bytes = body::read(request_body).await?;
+    let object = body::decode(&bytes, &body::content_type(headers))?;
+    let namespace = namespace_of(target)?;
+    let update = Update {
+        resource: target.resource,
+        namespace,
+        name,
+        subresource: target.subresource.as_deref(),
+    };
+    if target.subresource.as_deref() == Some("scale") {
+        let scaled = crate::scale::update(state, &update, &write_options(params), object).await?;
+        return Ok(json_response(StatusCode::OK, &scaled));
+    }
+    let options = write_options(params);
+    let updated = state
+        .objects
+        .update(&update, &options, |_| Ok(object.clone()))
+        .await?;
+    Ok(json_response(StatusCode::OK, &updated))
+}
+
+async fn patch(
+    state: &AppState,
+    target: &Target,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let bytes = body::read(request_body).await?;
+    let media_type = body::content_type(headers);
+    let patch = crate::patch::Patch::parse(&media_type, &bytes)?;
+    let namespace = namespace_of(target)?;
+    let update = Update {
+        resource: target.resource,
+        namespace,
+        name,
+        subresource: target.subresource.as_deref(),
+    };
+    let options = write_options(params);
+    if target.subresource.as_deref() == Some("scale") {
+        let scaled = crate::scale::patch(state, &update, &options, &patch).await?;
+        return Ok(json_response(StatusCode::OK, &scaled));
+    }
+    let updated = state
+        .objects
+        .update(&update, &options, |current| patch.apply(current))
+        .await?;
+    Ok(json_response(StatusCode::OK, &updated))
+}
+
+/// DeleteOptions from the body, or else from the query.
+async fn delete_options(
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<DeleteOptions> {
+    let bytes = body::read(request_body).await?;
+    let mut options: DeleteOptions = if bytes.iter().all(u8::is_ascii_whitespace) {
+        DeleteOptions::default()
+    } else {
+        let value = body::decode(&bytes, &body::content_type(headers))?;
+        serde_json::from_value(value).map_err(|err| {
+            Failure(ApiError::bad_request(format!(
+                "invalid DeleteOptions: {err}"
+            )))
+        })?
+    };
+    if let Some(policy) = params.get("propagationPolicy") {
+        options.propagation_policy = Some(policy.clone());
+    }
+    if let Some(grace) = params.get("gracePeriodSeconds") {
+        options.grace_period_seconds = Some(grace.parse().map_err(|_| {
+            Failure(ApiError::bad_request(format!(
+                "invalid gracePeriodSeconds {grace:?}"
+            )))
+        })?);
+    }
+    if let Some(dry_run) = params.get("dryRun") {
+        options.dry_run.push(dry_run.clone());
+    }
+    Ok(options)
+}
+
+async fn delete(
+    state: &AppState,
+    target: &Target,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let options = delete_options(params, headers, request_body).await?;
+    let namespace = namespace_of(target)?;
+    let r = target.resource;
+    match state.objects.delete(r, namespace, name, &options).await? {
+        Deleted::Pending(object) => Ok(json_response(StatusCode::ACCEPTED, &object)),
+        Deleted::Gone(object) if r.kind == "Pod" => Ok(json_response(StatusCode::OK, &object)),
+        Deleted::Gone(object) => Ok(json_response(StatusCode::OK, &success(r, name, &object))),
+    }
+}
+
+/// The `Status` of a completed delete.
+fn success(resource: &ResourceInfo, name: &str, object: &Value) -> Value {
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": {
+            "name": name,
+            "group": resource.group,
+            "kind": resource.plural,
+            "uid": object["metadata"]["uid"],
+        },
+    })
+}
+
+async fn delete_collection(
+    state: &AppState,
+    target: &Target,
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let options = delete_options(params, headers, request_body).await?;
+    let list_options = ListOptions {
+        label_selector: params.get("labelSelector").cloned(),
+        field_selector: params.get("fieldSelector").cloned(),
+        ..ListOptions::default()
+    };
+    let r = target.resource;
+    let list = state
+        .objects
+        .list(r, target.namespace.as_deref(), &list_options)
+        .await?;
+    let mut deleted = Vec::new();
+    for item in list["items"].as_array().into_iter().flatten() {
+        let namespace = crate::meta::meta_str(item, "namespace");
+        let name = crate::meta::meta_str(item, "name");
+        match state.objects.delete(r, namespace, name, &options).await {
+            Ok(Deleted::Gone(object) | Deleted::Pending(object)) => deleted.push(object),
+            Err(err) if err.code() == 404 => {}
+            Err(err) => return Err(Failure(err)),
+        }
+    }
+    let result = json!({
+        "kind": r.list_kind,
+        "apiVersion": r.api_version(),
+        "metadata": {"resourceVersion": list["metadata"]["resourceVersion"]},
+        "items": deleted,
+    });
+    Ok(json_response(StatusCode::OK, &result))
+}

@@ -1,0 +1,98 @@
+//! keelson's API server: the Kubernetes REST API (discovery, OpenAPI, CRUD,
+//! list and watch, patches, subresources, tables) on the keelson store.
+//!
+//! [`router`] builds the HTTP service on a store; [`serve`] runs it on a
+//! listener until shutdown.
+
+mod body;
+pub mod discovery;
+mod discovery_routes;
+mod handlers;
+mod meta;
+pub mod objects;
+pub mod openapi;
+mod patch;
+mod path;
+mod response;
+mod scale;
+pub mod table;
+mod watch;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get};
+use keelson_store::Store;
+
+/// The Kubernetes version keelson's API implements (kubectl picks its
+/// matching binary by it).
+pub const KUBERNETES_VERSION: &str = "v1.33.0";
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub objects: objects::Objects,
+}
+
+/// The API server's HTTP service on `store`.
+pub fn router(store: Arc<dyn Store>) -> Router {
+    let state = AppState {
+        objects: objects::Objects::new(store),
+    };
+    Router::new()
+        .route("/version", get(discovery_routes::version))
+        .route("/healthz", get(discovery_routes::ok))
+        .route("/livez", get(discovery_routes::ok))
+        .route("/readyz", get(discovery_routes::ok))
+        .route("/api", get(discovery_routes::core))
+        .route("/apis", get(discovery_routes::groups))
+        .route("/openapi/v3", get(discovery_routes::openapi_index))
+        .route(
+            "/openapi/v3/{*path}",
+            get(discovery_routes::openapi_document),
+        )
+        .route("/api/{*rest}", any(handlers::api))
+        .route("/apis/{*rest}", any(handlers::api))
+        .fallback(discovery_routes::not_found)
+        // Bodies are read with their own limit so that an oversized one is
+        // a `Status`, not a bare 413.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// Creates the namespaces every cluster starts with, if missing.
+pub async fn bootstrap(store: Arc<dyn Store>) -> Result<(), keelson_api::ApiError> {
+    let objects = objects::Objects::new(store);
+    let namespaces =
+        keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
+    for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        let namespace = serde_json::json!({"metadata": {"name": name}});
+        match objects
+            .create(
+                namespaces,
+                None,
+                namespace,
+                &objects::WriteOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(err) if err.reason == keelson_api::StatusReason::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(store))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

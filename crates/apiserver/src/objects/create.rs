@@ -1,0 +1,256 @@
+//! Creating objects: system metadata, generateName, namespace checks.
+
+use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::{ApiError, FieldError, FieldPath};
+use keelson_store::StoreError;
+use serde_json::Value;
+
+use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
+use crate::meta::{self, meta_str, set_meta};
+use crate::response::store_error;
+
+/// Characters of generated name suffixes (no vowels, no look-alikes), as upstream.
+const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// How often a generated name is retried when it is taken.
+const GENERATE_ATTEMPTS: usize = 8;
+
+impl Objects {
+    /// Creates `object` in `namespace` (for namespaced resources).
+    pub async fn create(
+        &self,
+        resource: &ResourceInfo,
+        namespace: Option<&str>,
+        mut object: Value,
+        options: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        check_type(resource, &mut object)?;
+        let namespace = prepare_namespace(resource, namespace, &mut object)?;
+        if !meta_str(&object, "resourceVersion").is_empty() {
+            return Err(ApiError::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
+        }
+        if let Some(namespace) = &namespace {
+            self.check_namespace_open(resource, namespace).await?;
+        }
+        prepare_for_create(resource, &mut object);
+        let generate = meta_str(&object, "name").is_empty();
+        let generate_name = meta_str(&object, "generateName").to_string();
+        if generate && generate_name.is_empty() {
+            let cause = FieldError::required(
+                &FieldPath::new("metadata").child("name"),
+                "name or generateName is required",
+            );
+            return Err(ApiError::invalid(
+                resource.group,
+                resource.kind,
+                "",
+                &[cause],
+            ));
+        }
+        for attempt in 0.. {
+            if generate {
+                let name = format!("{generate_name}{}", random_suffix(5));
+                set_meta(&mut object, "name", Some(Value::from(name)));
+            }
+            let name = meta_str(&object, "name").to_string();
+            admit(resource, &mut object, None)?;
+            let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
+            if options.dry_run {
+                return Ok(object);
+            }
+            match self.store.create(&key, encode(&object)).await {
+                Ok(kv) => return super::decode(resource, &kv),
+                Err(StoreError::AlreadyExists { .. })
+                    if generate && attempt < GENERATE_ATTEMPTS => {}
+                Err(StoreError::AlreadyExists { .. }) if generate => {
+                    return Err(ApiError::generate_name_conflict(
+                        resource.group,
+                        resource.plural,
+                        &name,
+                        1,
+                    ));
+                }
+                Err(err) => return Err(store_error(err, resource.group, resource.plural, &name)),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Refuses creates in a namespace that is missing or being deleted.
+    async fn check_namespace_open(
+        &self,
+        resource: &ResourceInfo,
+        namespace: &str,
+    ) -> Result<(), ApiError> {
+        let namespaces =
+            registry::by_resource("", "namespaces").expect("namespaces are registered");
+        let found = self.get(namespaces, "", namespace).await?;
+        let terminating = !meta_str(&found, "deletionTimestamp").is_empty()
+            || found.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
+        if terminating {
+            return Err(ApiError::forbidden(
+                resource.group,
+                resource.plural,
+                meta_str(&found, "name"),
+                &format!(
+                    "unable to create new content in namespace {namespace} because it is being terminated"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks `kind` and `apiVersion` against the resource, filling them if absent.
+pub(super) fn check_type(resource: &ResourceInfo, object: &mut Value) -> Result<(), ApiError> {
+    let Some(map) = object.as_object_mut() else {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    };
+    let api_version = resource.api_version();
+    match map.get("kind").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("kind".into(), Value::from(resource.kind));
+        }
+        Some(kind) if kind == resource.kind => {}
+        Some(kind) => {
+            return Err(ApiError::bad_request(format!(
+                "the kind of the provided object ({kind}) does not match the resource ({})",
+                resource.kind
+            )));
+        }
+    }
+    match map.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("apiVersion".into(), Value::from(api_version));
+        }
+        Some(v) if v == api_version => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Sets the object's namespace from the path, refusing a mismatch.
+pub(super) fn prepare_namespace(
+    resource: &ResourceInfo,
+    namespace: Option<&str>,
+    object: &mut Value,
+) -> Result<Option<String>, ApiError> {
+    if !resource.namespaced {
+        set_meta(object, "namespace", None);
+        return Ok(None);
+    }
+    let Some(namespace) = namespace else {
+        return Err(ApiError::bad_request(
+            "a namespaced object must be created in a namespace",
+        ));
+    };
+    let given = meta_str(object, "namespace");
+    if !given.is_empty() && given != namespace {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    set_meta(object, "namespace", Some(Value::from(namespace)));
+    Ok(Some(namespace.to_string()))
+}
+
+/// System metadata and the status a new object starts with.
+fn prepare_for_create(resource: &ResourceInfo, object: &mut Value) {
+    set_meta(
+        object,
+        "uid",
+        Some(Value::from(uuid::Uuid::new_v4().to_string())),
+    );
+    set_meta(
+        object,
+        "creationTimestamp",
+        Some(Value::from(meta::now_timestamp())),
+    );
+    for field in [
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
+        set_meta(object, field, None);
+    }
+    let generation = has_generation(resource).then(|| Value::from(1));
+    set_meta(object, "generation", generation);
+    if has_status(resource) {
+        let status = match resource.kind {
+            "Pod" => serde_json::json!({"phase": "Pending", "qosClass": qos_class(object)}),
+            _ => serde_json::json!({}),
+        };
+        object["status"] = status;
+    }
+}
+
+/// A pod's quality-of-service class from its containers' resources.
+fn qos_class(pod: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|field| {
+            pod.pointer(&format!("/spec/{field}"))
+                .and_then(Value::as_array)
+        })
+        .flatten()
+        .collect();
+    let mut any = false;
+    let mut guaranteed = true;
+    for container in containers {
+        let requests = container.pointer("/resources/requests");
+        let limits = container.pointer("/resources/limits");
+        for resource in ["cpu", "memory"] {
+            let request = requests.and_then(|r| r.get(resource));
+            let limit = limits.and_then(|l| l.get(resource));
+            any |= request.is_some() || limit.is_some();
+            guaranteed &= limit.is_some() && (request.is_none() || request == limit);
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        (true, false) => "Burstable",
+    }
+}
+
+/// A random suffix for generateName.
+fn random_suffix(len: usize) -> String {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    bytes
+        .iter()
+        .take(len)
+        .map(|b| SUFFIX_ALPHABET[*b as usize % SUFFIX_ALPHABET.len()] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn qos_classes() {
+        let pod = |resources: Value| json!({"spec": {"containers": [{"name": "a", "resources": resources}]}});
+        assert_eq!(qos_class(&pod(json!({}))), "BestEffort");
+        let full = json!({"cpu": "1", "memory": "1Gi"});
+        assert_eq!(qos_class(&pod(json!({"limits": full}))), "Guaranteed");
+        assert_eq!(
+            qos_class(&pod(json!({"requests": {"cpu": "1"}}))),
+            "Burstable"
+        );
+    }
+
+    #[test]
+    fn suffixes_use_the_alphabet() {
+        let suffix = random_suffix(5);
+        assert_eq!(suffix.len(), 5);
+        assert!(suffix.bytes().all(|b| SUFFIX_ALPHABET.contains(&b)));
+    }
+}

@@ -1,0 +1,207 @@
+//! Listing objects: label and field selectors, limit and continue, and the
+//! resourceVersion / resourceVersionMatch semantics of lists.
+
+use base64::Engine;
+use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::{ApiError, field_selector, label_selector};
+use keelson_store::{RangeRequest, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Objects, decode};
+use crate::meta;
+
+/// Store entries read per round while filling a page.
+const CHUNK: usize = 500;
+
+/// What a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    pub limit: Option<usize>,
+    pub continue_token: Option<String>,
+    pub resource_version: Option<String>,
+    pub resource_version_match: Option<String>,
+}
+
+/// The parsed selectors of a list or watch.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    labels: label_selector::Selector,
+    fields: field_selector::Selector,
+    group: &'static str,
+    kind: &'static str,
+}
+
+impl Filter {
+    /// Parses the selectors of a request for `resource`.
+    pub fn new(
+        resource: &'static ResourceInfo,
+        labels: Option<&str>,
+        fields: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let labels = match labels {
+            Some(text) => label_selector::Selector::parse(text).map_err(|err| {
+                ApiError::bad_request(format!("unable to parse requirement: {err}"))
+            })?,
+            None => label_selector::Selector::everything(),
+        };
+        let fields = match fields {
+            Some(text) => field_selector::Selector::parse(text)
+                .and_then(|s| s.for_kind(resource.group, resource.kind))
+                .map_err(|err| ApiError::bad_request(err.to_string()))?,
+            None => field_selector::Selector::everything(),
+        };
+        Ok(Filter {
+            labels,
+            fields,
+            group: resource.group,
+            kind: resource.kind,
+        })
+    }
+
+    /// Whether `object` passes both selectors.
+    pub fn matches(&self, object: &Value) -> bool {
+        self.labels.matches(&meta::labels(object))
+            && self.fields.matches(self.group, self.kind, object)
+    }
+}
+
+/// A continue token: where the next page starts, and at which revision.
+#[derive(Serialize, Deserialize)]
+struct Continue {
+    rv: i64,
+    start: String,
+}
+
+fn encode_continue(rv: i64, start: &str) -> String {
+    let token = serde_json::to_vec(&Continue {
+        rv,
+        start: start.to_string(),
+    })
+    .unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
+}
+
+fn decode_continue(token: &str) -> Result<Continue, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| ApiError::bad_request("invalid continue token"))
+}
+
+const EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
+impl Objects {
+    /// A list object (`PodList`, ...) of what `options` select.
+    pub async fn list(
+        &self,
+        resource: &'static ResourceInfo,
+        namespace: Option<&str>,
+        options: &ListOptions,
+    ) -> Result<Value, ApiError> {
+        let filter = Filter::new(
+            resource,
+            options.label_selector.as_deref(),
+            options.field_selector.as_deref(),
+        )?;
+        let prefix = registry::storage_prefix(resource, namespace);
+        let (mut revision, mut start_after) = self.list_start(options, &prefix).await?;
+        let limit = options.limit.filter(|l| *l > 0);
+        let mut items = Vec::new();
+        let mut next = None;
+        'pages: loop {
+            let response = self
+                .store
+                .range(RangeRequest {
+                    prefix: prefix.clone(),
+                    start_after: start_after.clone(),
+                    revision,
+                    limit: Some(CHUNK),
+                })
+                .await
+                .map_err(|err| match err {
+                    StoreError::Compacted { .. } if options.continue_token.is_some() => {
+                        ApiError::expired(EXPIRED)
+                    }
+                    err => crate::response::store_error(err, resource.group, resource.plural, ""),
+                })?;
+            revision = Some(response.revision);
+            let count = response.kvs.len();
+            for (i, kv) in response.kvs.iter().enumerate() {
+                let object = decode(resource, kv)?;
+                if filter.matches(&object) {
+                    items.push(object);
+                }
+                if limit.is_some_and(|l| items.len() >= l) {
+                    if i + 1 < count || response.more {
+                        next = Some(encode_continue(response.revision, &kv.key));
+                    }
+                    break 'pages;
+                }
+            }
+            start_after = response.kvs.last().map(|kv| kv.key.clone());
+            if !response.more {
+                break;
+            }
+        }
+        let mut metadata = json!({"resourceVersion": revision.unwrap_or(0).to_string()});
+        if let Some(token) = next {
+            metadata["continue"] = Value::from(token);
+        }
+        Ok(json!({
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version(),
+            "metadata": metadata,
+            "items": items,
+        }))
+    }
+
+    /// The revision to read at and the key to start after.
+    async fn list_start(
+        &self,
+        options: &ListOptions,
+        prefix: &str,
+    ) -> Result<(Option<i64>, Option<String>), ApiError> {
+        let rv = options.resource_version.as_deref().unwrap_or("");
+        if let Some(token) = &options.continue_token {
+            if !rv.is_empty() && rv != "0" {
+                return Err(ApiError::bad_request(
+                    "specifying resource version is not allowed when using continue",
+                ));
+            }
+            let token = decode_continue(token)?;
+            if !token.start.starts_with(prefix) {
+                return Err(ApiError::bad_request("invalid continue token"));
+            }
+            return Ok((Some(token.rv), Some(token.start)));
+        }
+        match (options.resource_version_match.as_deref(), rv) {
+            (Some("Exact"), "" | "0") => Err(ApiError::bad_request(
+                "resourceVersionMatch \"Exact\" needs a resourceVersion other than 0",
+            )),
+            (Some("Exact"), rv) => Ok((Some(super::parse_resource_version(rv)?), None)),
+            (None | Some("NotOlderThan"), "" | "0") => Ok((None, None)),
+            (None | Some("NotOlderThan"), rv) => {
+                let wanted = super::parse_resource_version(rv)?;
+                let current = self
+                    .store
+                    .current_revision()
+                    .await
+                    .map_err(ApiError::internal)?;
+                if wanted > current {
+                    return Err(ApiError::timeout(
+                        &format!("Too large resource version: {wanted}, current: {current}"),
+                        1,
+                    ));
+                }
+                Ok((None, None))
+            }
+            (Some(other), _) => Err(ApiError::bad_request(format!(
+                "unsupported resourceVersionMatch {other:?}: use NotOlderThan or Exact"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Updating objects: optimistic concurrency, status separation, generation,
+//! finalizers, and finishing a deletion when the last finalizer goes.
+
+use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::{ApiError, FieldError, FieldPath};
+use keelson_store::StoreError;
+use serde_json::Value;
+
+use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
+use crate::meta::{finalizers, meta_str, set_meta, spec_part};
+use crate::response::store_error;
+
+/// How often an update without a client precondition is retried after
+/// losing a race.
+const MAX_RETRIES: usize = 16;
+
+/// What an update is about.
+pub struct Update<'a> {
+    pub resource: &'static ResourceInfo,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    /// `Some("status")` for the status subresource.
+    pub subresource: Option<&'a str>,
+}
+
+impl Objects {
+    /// Replaces an object with what `change` makes of the current one. The
+    /// change runs again if another write wins the race, unless the new
+    /// object names the resourceVersion it was based on (then the race is a
+    /// 409 Conflict for the client to resolve).
+    pub async fn update(
+        &self,
+        target: &Update<'_>,
+        options: &WriteOptions,
+        mut change: impl FnMut(&Value) -> Result<Value, ApiError>,
+    ) -> Result<Value, ApiError> {
+        let Update {
+            resource,
+            namespace,
+            name,
+            subresource,
+        } = *target;
+        let key = registry::storage_key(resource, namespace, name);
+        for _ in 0..MAX_RETRIES {
+            let (current, kv) = self.read(resource, namespace, name).await?;
+            let mut desired = change(&current)?;
+            super::create::check_type(resource, &mut desired)?;
+            let precondition = match meta_str(&desired, "resourceVersion") {
+                "" => None,
+                rv => Some(super::parse_resource_version(rv)?),
+            };
+            if precondition.is_some_and(|rv| rv != kv.mod_revision) {
+                return Err(ApiError::conflict(resource.group, resource.plural, name));
+            }
+            let next = merge_update(resource, subresource, &current, desired, name)?;
+            if unchanged(&current, &next) {
+                return Ok(current);
+            }
+            if options.dry_run {
+                return Ok(next);
+            }
+            let finished =
+                !meta_str(&next, "deletionTimestamp").is_empty() && finalizers(&next).is_empty();
+            let result = if finished {
+                self.store
+                    .delete(&key, Some(kv.mod_revision))
+                    .await
+                    .map(|_| None)
+            } else {
+                self.store
+                    .update(&key, encode(&next), kv.mod_revision)
+                    .await
+                    .map(Some)
+            };
+            match result {
+                Ok(Some(kv)) => return super::decode(resource, &kv),
+                Ok(None) => return Ok(next),
+                Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+                Err(StoreError::NotFound { .. }) if precondition.is_none() => continue,
+                Err(err) => return Err(store_error(err, resource.group, resource.plural, name)),
+            }
+        }
+        Err(ApiError::conflict(resource.group, resource.plural, name))
+    }
+}
+
+/// The object an update stores: the client's object with the fields it may
+/// not change taken from the current one.
+fn merge_update(
+    resource: &ResourceInfo,
+    subresource: Option<&str>,
+    current: &Value,
+    desired: Value,
+    name: &str,
+) -> Result<Value, ApiError> {
+    let given = meta_str(&desired, "name");
+    if !given.is_empty() && given != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({given}) does not match the name on the URL ({name})"
+        )));
+    }
+    let mut next = match subresource {
+        // A status write changes nothing but status.
+        Some("status") => {
+            let mut next = current.clone();
+            next["status"] = desired.get("status").cloned().unwrap_or(Value::Null);
+            next
+        }
+        _ => {
+            let mut next = desired;
+            if has_status(resource) {
+                match current.get("status") {
+                    Some(status) => next["status"] = status.clone(),
+                    None => {
+                        if let Some(map) = next.as_object_mut() {
+                            map.remove("status");
+                        }
+                    }
+                }
+            }
+            next
+        }
+    };
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
+        set_meta(&mut next, field, current["metadata"].get(field).cloned());
+    }
+    let old_finalizers = finalizers(current);
+    if !meta_str(current, "deletionTimestamp").is_empty()
+        && finalizers(&next)
+            .iter()
+            .any(|f| !old_finalizers.contains(f))
+    {
+        let cause = FieldError::forbidden(
+            &FieldPath::new("metadata").child("finalizers"),
+            "no new finalizers can be added if the object is being deleted",
+        );
+        return Err(ApiError::invalid(
+            resource.group,
+            resource.kind,
+            name,
+            &[cause],
+        ));
+    }
+    if has_generation(resource) && spec_part(&next) != spec_part(current) {
+        let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+        set_meta(&mut next, "generation", Some(Value::from(generation)));
+    }
+    admit(resource, &mut next, Some(current))?;
+    Ok(next)
+}
+
+/// True when an update would store the same object again.
+fn unchanged(current: &Value, next: &Value) -> bool {
+    let strip = |object: &Value| {
+        let mut copy = object.clone();
+        set_meta(&mut copy, "resourceVersion", None);
+        copy
+    };
+    strip(current) == strip(next)
+}

@@ -1,0 +1,71 @@
+//! Turning results into HTTP responses: every failure becomes a `Status`
+//! object in one place, and objects are written as JSON.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keelson_api::ApiError;
+use keelson_store::StoreError;
+use serde_json::Value;
+
+/// A failed request, answered with a `Status`.
+#[derive(Debug)]
+pub struct Failure(pub ApiError);
+
+impl From<ApiError> for Failure {
+    fn from(err: ApiError) -> Self {
+        Failure(err)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.0.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        json_response(code, &self.0.to_json())
+    }
+}
+
+/// What the handlers return.
+pub type ApiResult<T> = Result<T, Failure>;
+
+/// A JSON body with a status code.
+pub fn json_response(code: StatusCode, value: &Value) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = code;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Maps a store failure about one object to the API error a client sees.
+pub fn store_error(err: StoreError, group: &str, resource: &str, name: &str) -> ApiError {
+    match err {
+        StoreError::NotFound { .. } => ApiError::not_found(group, resource, name),
+        StoreError::AlreadyExists { .. } => ApiError::already_exists(group, resource, name),
+        StoreError::Conflict { .. } => ApiError::conflict(group, resource, name),
+        StoreError::Compacted { .. } => ApiError::gone(format!(
+            "The resourceVersion for the provided list is too old: {err}"
+        )),
+        StoreError::FutureRevision { requested, current } => ApiError::timeout(
+            &format!("Too large resource version: {requested}, current: {current}"),
+            1,
+        ),
+        StoreError::ValueTooLarge { .. } => {
+            ApiError::too_large("the object is larger than the 1.5 MiB limit")
+        }
+        StoreError::Unavailable(message) => ApiError::service_unavailable(message),
+        other => ApiError::internal(other),
+    }
+}
+
+/// The 404 for a path that addresses nothing.
+pub fn no_such_path() -> ApiError {
+    ApiError {
+        reason: keelson_api::StatusReason::NotFound,
+        message: "the server could not find the requested resource".into(),
+        details: None,
+    }
+}

@@ -1,0 +1,128 @@
+//! The `scale` subresource (autoscaling/v1 Scale) of deployments,
+//! replicasets and statefulsets.
+
+use keelson_api::ApiError;
+use keelson_api::registry::ResourceInfo;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::objects::{Update, WriteOptions};
+use crate::patch::Patch;
+
+/// The Scale view of a scalable object.
+pub fn to_scale(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
+    if resource.subresource("scale").is_none() {
+        return Err(crate::response::no_such_path());
+    }
+    let metadata = &object["metadata"];
+    let selector = object
+        .pointer("/spec/selector")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .and_then(|s| keelson_api::label_selector::Selector::from_label_selector(&s).ok())
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    Ok(json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": metadata["name"],
+            "namespace": metadata["namespace"],
+            "uid": metadata["uid"],
+            "resourceVersion": metadata["resourceVersion"],
+            "creationTimestamp": metadata["creationTimestamp"],
+        },
+        "spec": {"replicas": object.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {
+            "replicas": object.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector,
+        },
+    }))
+}
+
+/// Writes `scale.spec.replicas` into the object.
+fn set_replicas(
+    resource: &ResourceInfo,
+    current: &Value,
+    scale: &Value,
+) -> Result<Value, ApiError> {
+    let replicas = scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            let path = keelson_api::FieldPath::new("spec").child("replicas");
+            let cause = keelson_api::FieldError::required(&path, "");
+            ApiError::invalid(
+                "autoscaling",
+                "Scale",
+                crate::meta::meta_str(current, "name"),
+                &[cause],
+            )
+        })?;
+    if replicas < 0 {
+        let path = keelson_api::FieldPath::new("spec").child("replicas");
+        let cause = keelson_api::FieldError::invalid(
+            &path,
+            json!(replicas),
+            "must be greater than or equal to 0",
+        );
+        return Err(ApiError::invalid(
+            "autoscaling",
+            "Scale",
+            crate::meta::meta_str(current, "name"),
+            &[cause],
+        ));
+    }
+    let _ = resource;
+    let mut next = current.clone();
+    next["spec"]["replicas"] = json!(replicas);
+    let rv = crate::meta::meta_str(scale, "resourceVersion");
+    crate::meta::set_meta(
+        &mut next,
+        "resourceVersion",
+        (!rv.is_empty()).then(|| json!(rv)),
+    );
+    Ok(next)
+}
+
+/// PUT of a Scale.
+pub async fn update(
+    state: &AppState,
+    target: &Update<'_>,
+    options: &WriteOptions,
+    scale: Value,
+) -> Result<Value, ApiError> {
+    let main = Update {
+        subresource: None,
+        ..*target
+    };
+    let updated = state
+        .objects
+        .update(&main, options, |current| {
+            set_replicas(target.resource, current, &scale)
+        })
+        .await?;
+    to_scale(target.resource, &updated)
+}
+
+/// PATCH of a Scale: the patch applies to the Scale view.
+pub async fn patch(
+    state: &AppState,
+    target: &Update<'_>,
+    options: &WriteOptions,
+    patch: &Patch,
+) -> Result<Value, ApiError> {
+    let main = Update {
+        subresource: None,
+        ..*target
+    };
+    let updated = state
+        .objects
+        .update(&main, options, |current| {
+            let mut scale = patch.apply(&to_scale(target.resource, current)?)?;
+            // The view's resourceVersion is the current one, not a precondition.
+            crate::meta::set_meta(&mut scale, "resourceVersion", None);
+            set_replicas(target.resource, current, &scale)
+        })
+        .await?;
+    to_scale(target.resource, &updated)
+}

@@ -1,0 +1,100 @@
+//! `keelson up` and `keelson apiserver`: the API server on the embedded
+//! store (or etcd), with an admin kubeconfig beside its data.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// Options of `keelson up` and `keelson apiserver`.
+#[derive(clap::Args, Debug)]
+pub struct UpArgs {
+    /// Where keelson keeps its data and writes `kubeconfig`.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to serve the API on.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// The store: `embedded` (in the data dir) or `etcd://HOST:PORT[,HOST:PORT]`.
+    #[arg(long, default_value = "embedded")]
+    store: String,
+}
+
+/// The per-user default data directory.
+fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("keelson");
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/keelson"),
+        None => PathBuf::from(".keelson"),
+    }
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let url = match args.store.as_str() {
+        "embedded" => format!("embedded:{}", data_dir.join("store").display()),
+        other => other.to_string(),
+    };
+    let store = keelson_store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the store {url}"))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    keelson_apiserver::bootstrap(store.clone())
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot create the initial namespaces: {err}"))?;
+    let kubeconfig = write_kubeconfig(&data_dir, address)?;
+    eprintln!("keelson is serving the Kubernetes API on http://{address}");
+    eprintln!("kubeconfig: {}", kubeconfig.display());
+    keelson_apiserver::serve(listener, store, shutdown_signal()).await?;
+    eprintln!("keelson stopped");
+    Ok(())
+}
+
+/// Writes `DIR/kubeconfig` for an admin user of the server at `address`.
+fn write_kubeconfig(data_dir: &Path, address: SocketAddr) -> anyhow::Result<PathBuf> {
+    let path = data_dir.join("kubeconfig");
+    let config = format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: keelson
+  cluster:
+    server: http://{address}
+users:
+- name: admin
+  user: {{}}
+contexts:
+- name: keelson
+  context:
+    cluster: keelson
+    user: admin
+    namespace: default
+current-context: keelson
+"
+    );
+    std::fs::write(&path, config).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
