@@ -32,6 +32,11 @@ pub fn content_type(headers: &HeaderMap) -> String {
 
 /// Decodes a JSON or YAML document into a JSON value.
 pub fn decode(bytes: &[u8], media_type: &str) -> Result<Value, ApiError> {
+    if !(media_type.contains("json") || media_type.contains("yaml")) {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of type {media_type:?} is not supported: send application/json or application/yaml"
+        )));
+    }
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::bad_request("the request body is not valid UTF-8"));
     }

@@ -3,10 +3,11 @@
 //! [`crate::openapi`] build.
 
 use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::discovery::{self, Aggregated};
 use crate::response::{ApiResult, Failure, json_response, no_such_path};
 
 /// `GET /version`.
@@ -43,31 +44,70 @@ pub async fn not_found() -> Response {
 }
 
 /// `GET /api`.
-pub async fn core(_headers: HeaderMap) -> Response {
-    not_found().await
+pub async fn core(headers: HeaderMap) -> Response {
+    discovery_root(&headers, Aggregated::Core)
 }
 
 /// `GET /apis`.
-pub async fn groups(_headers: HeaderMap) -> Response {
-    not_found().await
+pub async fn groups(headers: HeaderMap) -> Response {
+    discovery_root(&headers, Aggregated::Groups)
+}
+
+fn discovery_root(headers: &HeaderMap, which: Aggregated) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Some(version) = discovery::negotiate(accept) {
+        let mut response = json_response(StatusCode::OK, &discovery::aggregated(which, version));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(version.content_type()),
+        );
+        return response;
+    }
+    let document = match which {
+        Aggregated::Core => discovery::api_versions("127.0.0.1"),
+        Aggregated::Groups => discovery::api_group_list(),
+    };
+    json_response(StatusCode::OK, &document)
 }
 
 /// `GET /apis/G`.
-pub fn group(_group: &str) -> ApiResult<Response> {
-    Err(Failure(no_such_path()))
+pub fn group(group: &str) -> ApiResult<Response> {
+    let document = discovery::api_group(group).ok_or_else(|| Failure(no_such_path()))?;
+    Ok(json_response(StatusCode::OK, &document))
 }
 
 /// `GET /api/v1`, `/apis/G/V`.
-pub fn group_version(_group: &str, _version: &str) -> ApiResult<Response> {
-    Err(Failure(no_such_path()))
+pub fn group_version(group: &str, version: &str) -> ApiResult<Response> {
+    let document =
+        discovery::api_resource_list(group, version).ok_or_else(|| Failure(no_such_path()))?;
+    Ok(json_response(StatusCode::OK, &document))
 }
 
 /// `GET /openapi/v3`.
 pub async fn openapi_index() -> Response {
-    not_found().await
+    json_response(StatusCode::OK, &crate::openapi::v3_index())
 }
 
-/// `GET /openapi/v3/...`.
-pub async fn openapi_document(Path(_path): Path<String>) -> Response {
-    not_found().await
+/// `GET /openapi/v3/api/v1`, `/openapi/v3/apis/G/V`.
+pub async fn openapi_document(Path(path): Path<String>) -> Response {
+    let parts: Vec<&str> = path.split('/').collect();
+    let document = match parts.as_slice() {
+        ["api", version] => crate::openapi::v3_document("", version),
+        ["apis", group, version] => crate::openapi::v3_document(group, version),
+        _ => None,
+    };
+    match document {
+        Some(bytes) => {
+            let mut response = Response::new(axum::body::Body::from(bytes));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        None => Failure(no_such_path()).into_response(),
+    }
 }
