@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use crate::objects::{DeleteOptions, Deleted, ListOptions, Update, WriteOptions};
 use crate::path::{self, ApiPath, Target};
 use crate::response::{ApiResult, Failure, json_response};
-use crate::{AppState, body, discovery_routes, table, watch};
+use crate::schema::FieldValidation;
+use crate::{AppState, body, discovery_routes, pod_actions, table, watch};
 
 /// Query parameters, decoded.
 pub type Params = HashMap<String, String>;
@@ -66,6 +67,9 @@ async fn resource(
         (Method::GET, None) => list(state, &target, &params, headers).await,
         (Method::GET, Some(name)) => get(state, &target, name, &params, headers).await,
         (Method::POST, None) => create(state, &target, &params, headers, request_body).await,
+        (Method::POST, Some(name)) if r.kind == "Pod" => {
+            pod_action(state, &target, name, &params, headers, request_body).await
+        }
         (Method::PUT, Some(name)) => {
             replace(state, &target, name, &params, headers, request_body).await
         }
@@ -95,11 +99,36 @@ fn namespace_of(target: &Target) -> ApiResult<&str> {
     }
 }
 
-fn write_options(params: &Params) -> WriteOptions {
+fn write_options(params: &Params, headers: &HeaderMap) -> WriteOptions {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|agent| agent.split('/').next())
+        .filter(|agent| !agent.is_empty());
     WriteOptions {
         dry_run: params.get("dryRun").is_some_and(|d| d == "All"),
-        field_manager: params.get("fieldManager").cloned(),
+        field_manager: params
+            .get("fieldManager")
+            .cloned()
+            .or_else(|| user_agent.map(str::to_string)),
     }
+}
+
+fn field_validation(params: &Params) -> ApiResult<FieldValidation> {
+    Ok(FieldValidation::parse(
+        params.get("fieldValidation").map(String::as_str),
+    )?)
+}
+
+/// Adds a `Warning` header per warning, as upstream sends them.
+fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for warning in warnings {
+        let text = format!("299 - {}", serde_json::Value::from(warning.as_str()));
+        if let Ok(value) = header::HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    response
 }
 
 /// Whether the client asked for a `meta.k8s.io` Table.
@@ -194,7 +223,7 @@ async fn create(
 ) -> ApiResult<Response> {
     let bytes = body::read(request_body).await?;
     let object = body::decode(&bytes, &body::content_type(headers))?;
-    let options = write_options(params);
+    let options = write_options(params, headers);
     let created = state
         .objects
         .create(
@@ -205,6 +234,36 @@ async fn create(
         )
         .await?;
     Ok(json_response(StatusCode::CREATED, &created))
+}
+
+/// `POST pods/NAME/binding` and `pods/NAME/eviction`.
+async fn pod_action(
+    state: &AppState,
+    target: &Target,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    request_body: Body,
+) -> ApiResult<Response> {
+    let bytes = body::read(request_body).await?;
+    let object = body::decode(&bytes, &body::content_type(headers))?;
+    let update = Update {
+        resource: target.resource,
+        namespace: namespace_of(target)?,
+        name,
+        subresource: None,
+    };
+    match target.subresource.as_deref() {
+        Some("binding") => {
+            Ok(pod_actions::bind(state, &update, &write_options(params, headers), object).await?)
+        }
+        Some("eviction") => Ok(pod_actions::evict(state, &update, object).await?),
+        _ => Err(Failure(ApiError::method_not_supported(
+            target.resource.group,
+            target.resource.plural,
+            "create",
+        ))),
+    }
 }
 
 async fn replace(
@@ -225,15 +284,23 @@ async fn replace(
         subresource: target.subresource.as_deref(),
     };
     if target.subresource.as_deref() == Some("scale") {
-        let scaled = crate::scale::update(state, &update, &write_options(params), object).await?;
+        let scaled =
+            crate::scale::update(state, &update, &write_options(params, headers), object).await?;
         return Ok(json_response(StatusCode::OK, &scaled));
     }
-    let options = write_options(params);
+    let warnings = match target.subresource {
+        None => field_validation(params)?.check(target.resource, &object)?,
+        Some(_) => Vec::new(),
+    };
+    let options = write_options(params, headers);
     let updated = state
         .objects
         .update(&update, &options, |_| Ok(object.clone()))
         .await?;
-    Ok(json_response(StatusCode::OK, &updated))
+    Ok(with_warnings(
+        json_response(StatusCode::OK, &updated),
+        &warnings,
+    ))
 }
 
 async fn patch(
@@ -254,16 +321,25 @@ async fn patch(
         name,
         subresource: target.subresource.as_deref(),
     };
-    let options = write_options(params);
+    let options = write_options(params, headers);
     if target.subresource.as_deref() == Some("scale") {
         let scaled = crate::scale::patch(state, &update, &options, &patch).await?;
         return Ok(json_response(StatusCode::OK, &scaled));
     }
+    let validation = field_validation(params)?;
+    let mut warnings = Vec::new();
     let updated = state
         .objects
-        .update(&update, &options, |current| patch.apply(current))
+        .update(&update, &options, |current| {
+            let patched = patch.apply(current)?;
+            warnings = validation.check(target.resource, &patched)?;
+            Ok(patched)
+        })
         .await?;
-    Ok(json_response(StatusCode::OK, &updated))
+    Ok(with_warnings(
+        json_response(StatusCode::OK, &updated),
+        &warnings,
+    ))
 }
 
 /// DeleteOptions from the body, or else from the query.

@@ -8,13 +8,16 @@ mod body;
 pub mod discovery;
 mod discovery_routes;
 mod handlers;
+mod managed_fields;
 mod meta;
 pub mod objects;
 pub mod openapi;
 mod patch;
 mod path;
+mod pod_actions;
 mod response;
 mod scale;
+mod schema;
 pub mod table;
 mod watch;
 

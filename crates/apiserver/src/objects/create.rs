@@ -6,6 +6,7 @@ use keelson_store::StoreError;
 use serde_json::Value;
 
 use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
+use crate::managed_fields;
 use crate::meta::{self, meta_str, set_meta};
 use crate::response::store_error;
 
@@ -55,6 +56,11 @@ impl Objects {
             }
             let name = meta_str(&object, "name").to_string();
             admit(resource, &mut object, None)?;
+            let writer = managed_fields::Writer {
+                manager: options.manager(),
+                subresource: None,
+            };
+            managed_fields::record_update(resource, &writer, None, &mut object);
             let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
             if options.dry_run {
                 return Ok(object);

@@ -30,8 +30,19 @@ pub use update::Update;
 pub struct WriteOptions {
     /// `dryRun=All`: do everything but store the result.
     pub dry_run: bool,
-    /// The `fieldManager` of the request, if any.
+    /// Who writes: the `fieldManager` of the request, else the client's
+    /// user agent up to the first '/'.
     pub field_manager: Option<String>,
+}
+
+impl WriteOptions {
+    /// The manager recorded in managedFields.
+    pub fn manager(&self) -> &str {
+        self.field_manager
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .unwrap_or("unknown")
+    }
 }
 
 /// Kinds whose objects carry `metadata.generation`.

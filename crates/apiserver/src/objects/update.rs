@@ -7,6 +7,7 @@ use keelson_store::StoreError;
 use serde_json::Value;
 
 use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
+use crate::managed_fields;
 use crate::meta::{finalizers, meta_str, set_meta, spec_part};
 use crate::response::store_error;
 
@@ -52,7 +53,12 @@ impl Objects {
             if precondition.is_some_and(|rv| rv != kv.mod_revision) {
                 return Err(ApiError::conflict(resource.group, resource.plural, name));
             }
-            let next = merge_update(resource, subresource, &current, desired, name)?;
+            let mut next = merge_update(resource, subresource, &current, desired, name)?;
+            let writer = managed_fields::Writer {
+                manager: options.manager(),
+                subresource,
+            };
+            managed_fields::record_update(resource, &writer, Some(&current), &mut next);
             if unchanged(&current, &next) {
                 return Ok(current);
             }
@@ -129,6 +135,7 @@ fn merge_update(
         "deletionTimestamp",
         "deletionGracePeriodSeconds",
         "generation",
+        "managedFields",
     ] {
         set_meta(&mut next, field, current["metadata"].get(field).cloned());
     }

@@ -32,6 +32,8 @@ struct Document {
     bytes: Bytes,
     /// A stable hash of `bytes`, hex.
     hash: String,
+    /// The document's component schemas, for the server's own use.
+    schemas: Map<String, Value>,
 }
 
 fn documents() -> &'static [Document] {
@@ -40,8 +42,12 @@ fn documents() -> &'static [Document] {
         registry::group_versions()
             .into_iter()
             .map(|(group, version)| {
-                let bytes = serde_json::to_vec(&build_document(group, version))
-                    .expect("a JSON value always serializes");
+                let document = build_document(group, version);
+                let bytes = serde_json::to_vec(&document).expect("a JSON value always serializes");
+                let schemas = match document.pointer("/components/schemas") {
+                    Some(Value::Object(schemas)) => schemas.clone(),
+                    _ => Map::new(),
+                };
                 Document {
                     path: paths::prefix(group, version)
                         .trim_start_matches('/')
@@ -49,6 +55,7 @@ fn documents() -> &'static [Document] {
                     group,
                     version,
                     hash: format!("{:016X}", fnv1a(&bytes)),
+                    schemas,
                     bytes: Bytes::from(bytes),
                 }
             })
@@ -109,4 +116,13 @@ pub fn v3_hash(group: &str, version: &str) -> Option<&'static str> {
         .iter()
         .find(|d| d.group == group && d.version == version)
         .map(|d| d.hash.as_str())
+}
+
+/// The component schemas (`io.k8s.api.apps.v1.Deployment`, ...) of a
+/// group-version's document, for the server's own checks.
+pub fn schemas(group: &str, version: &str) -> Option<&'static Map<String, Value>> {
+    documents()
+        .iter()
+        .find(|d| d.group == group && d.version == version)
+        .map(|d| &d.schemas)
 }

@@ -1,0 +1,93 @@
+//! The pod subresources that act rather than store: `binding` (the
+//! scheduler's placement, once) and `eviction` (a delete; disruption budgets
+//! come later).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use keelson_api::{ApiError, FieldError, FieldPath};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::meta::meta_str;
+use crate::objects::{DeleteOptions, Update, WriteOptions};
+use crate::response::json_response;
+
+fn success(code: StatusCode) -> Response {
+    json_response(
+        code,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code.as_u16()}),
+    )
+}
+
+/// `POST pods/NAME/binding`: sets `spec.nodeName` if the pod has none.
+pub async fn bind(
+    state: &AppState,
+    target: &Update<'_>,
+    options: &WriteOptions,
+    binding: Value,
+) -> Result<Response, ApiError> {
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            let cause = FieldError::required(&FieldPath::new("target").child("name"), "");
+            ApiError::invalid("", "Binding", target.name, &[cause])
+        })?
+        .to_string();
+    let main = Update {
+        subresource: None,
+        ..*target
+    };
+    state
+        .objects
+        .update(&main, options, |pod| {
+            if !meta_str(pod, "deletionTimestamp").is_empty() {
+                return Err(ApiError::conflict_because(
+                    "",
+                    "pods",
+                    target.name,
+                    &format!(
+                        "pod {} is being deleted, cannot be assigned to a host",
+                        target.name
+                    ),
+                ));
+            }
+            match pod.pointer("/spec/nodeName").and_then(Value::as_str) {
+                Some(current) if !current.is_empty() => Err(ApiError::conflict_because(
+                    "",
+                    "pods",
+                    target.name,
+                    &format!(
+                        "pod {} is already assigned to node \"{current}\"",
+                        target.name
+                    ),
+                )),
+                _ => {
+                    let mut bound = pod.clone();
+                    bound["spec"]["nodeName"] = Value::from(node.clone());
+                    Ok(bound)
+                }
+            }
+        })
+        .await?;
+    Ok(success(StatusCode::CREATED))
+}
+
+/// `POST pods/NAME/eviction`: deletes the pod with the eviction's options.
+pub async fn evict(
+    state: &AppState,
+    target: &Update<'_>,
+    eviction: Value,
+) -> Result<Response, ApiError> {
+    let options: DeleteOptions = match eviction.get("deleteOptions") {
+        Some(options) if !options.is_null() => serde_json::from_value(options.clone())
+            .map_err(|err| ApiError::bad_request(format!("invalid deleteOptions: {err}")))?,
+        _ => DeleteOptions::default(),
+    };
+    state
+        .objects
+        .delete(target.resource, target.namespace, target.name, &options)
+        .await?;
+    Ok(success(StatusCode::CREATED))
+}
