@@ -37,12 +37,16 @@ pub const KUBERNETES_VERSION: &str = "v1.33.0";
 #[derive(Clone)]
 pub struct AppState {
     pub objects: objects::Objects,
+    /// Turns true when the server stops: open watches end then.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
-/// The API server's HTTP service on `store`.
-pub fn router(store: Arc<dyn Store>) -> Router {
+/// The API server's HTTP service on `store`; its watches end when
+/// `stopping` turns true.
+pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool>) -> Router {
     let state = AppState {
         objects: objects::Objects::new(store),
+        stopping,
     };
     Router::new()
         .route("/version", get(discovery_routes::version))
@@ -95,7 +99,13 @@ pub async fn serve(
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store))
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        // Watches would hold their connections open for minutes.
+        let _ = stop.send(true);
+    };
+    axum::serve(listener, router(store, stopping))
         .with_graceful_shutdown(shutdown)
         .await
 }

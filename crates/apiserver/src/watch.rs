@@ -58,7 +58,11 @@ pub async fn serve(
     let state = state.clone();
     tokio::spawn(async move {
         let timeout = request.timeout;
-        let _ = tokio::time::timeout(timeout, run(state, request, tx)).await;
+        let mut stopping = state.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::timeout(timeout, run(state, request, tx)) => {}
+            _ = stopping.wait_for(|stop| *stop) => {}
+        }
     });
     let body = Body::from_stream(rx.map(Ok::<_, std::convert::Infallible>));
     let mut response = Response::new(body);
