@@ -267,9 +267,19 @@ pub fn aggregate(errors: &[FieldError]) -> String {
 
 /// Renders a rejected value as Kubernetes prints it: strings quoted,
 /// numbers and booleans bare, a missing value as `null`, a list of strings
-/// as `[]string{"a", "b"}`, anything else as JSON.
+/// as `[]string{"a", "b"}`, a non-empty map of strings (labels) as
+/// `map[string]string{"a":"b"}`, anything else as JSON.
 fn render_value(value: &Value) -> String {
     match value {
+        Value::Object(map) if !map.is_empty() && map.values().all(Value::is_string) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let rendered: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", quote(k), quote(v.as_str().unwrap_or_default())))
+                .collect();
+            format!("map[string]string{{{}}}", rendered.join(", "))
+        }
         Value::Null => "null".to_string(),
         Value::String(s) => quote(s),
         Value::Bool(b) => b.to_string(),

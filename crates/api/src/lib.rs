@@ -1,16 +1,19 @@
 //! keelson's object model: the Kubernetes types every crate shares, and the
 //! pure logic about them (no I/O): the resource registry and the list
 //! semantics of every field, label and field selectors, resource
-//! quantities, name and label validation, and the API error that becomes a
-//! `Status` on the wire.
+//! quantities, name and label validation, per-kind defaulting and
+//! validation of objects, and the API error that becomes a `Status` on the
+//! wire.
 
 pub use k8s_openapi;
 
+pub mod defaults;
 pub mod error;
 pub mod field_error;
 pub mod field_path;
 pub mod field_selector;
 mod field_selector_kinds;
+mod json;
 pub mod label_selector;
 mod label_selector_parse;
 pub mod list_types;
@@ -18,6 +21,7 @@ pub mod quantity;
 mod quote;
 pub mod registry;
 mod resources;
+pub mod validate;
 pub mod validation;
 
 pub use error::{ApiError, StatusReason};

@@ -20,6 +20,7 @@ mod scale;
 mod schema;
 pub mod table;
 mod watch;
+mod watch_cache;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub const KUBERNETES_VERSION: &str = "v1.33.0";
 #[derive(Clone)]
 pub struct AppState {
     pub objects: objects::Objects,
+    /// One watch cache per resource, for watches and `resourceVersion=0` lists.
+    pub caches: watch_cache::Caches,
     /// Turns true when the server stops: open watches end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -45,7 +48,8 @@ pub struct AppState {
 /// `stopping` turns true.
 pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool>) -> Router {
     let state = AppState {
-        objects: objects::Objects::new(store),
+        objects: objects::Objects::new(Arc::clone(&store)),
+        caches: watch_cache::Caches::new(store),
         stopping,
     };
     Router::new()

@@ -7,6 +7,7 @@
 //! Each watch runs in its own task writing into a small channel: a client
 //! that stops reading stalls only its own task.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -17,14 +18,16 @@ use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
 use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
-use keelson_store::{Event, EventKind, StoreError};
+use keelson_store::{StoreError, WatchStream};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 use crate::AppState;
 use crate::handlers::{Params, as_table, wants_table};
-use crate::objects::{self, ListOptions, decode, list::Filter};
+use crate::objects::{self, list::Filter};
 use crate::path::Target;
 use crate::response::{ApiResult, Failure};
+use crate::watch_cache::{CachedEvent, Seen, event_line};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(15);
@@ -118,8 +121,25 @@ fn parse(target: &Target, params: &Params, headers: &HeaderMap) -> ApiResult<Wat
 /// Streams the events of one watch into `tx` until the client goes away.
 async fn run(state: AppState, request: WatchRequest, mut tx: mpsc::Sender<Bytes>) {
     if let Err(err) = stream(&state, &request, &mut tx).await {
-        let _ = tx.send(line("ERROR", err.to_json())).await;
+        let _ = tx.send(event_line("ERROR", &err.to_json())).await;
     }
+}
+
+/// Replays `events` after `last` to the watcher; false once it is gone.
+async fn replay(
+    request: &WatchRequest,
+    tx: &mut mpsc::Sender<Bytes>,
+    prefix: &str,
+    events: Vec<Arc<CachedEvent>>,
+    last: &mut i64,
+) -> bool {
+    for event in events {
+        *last = event.revision;
+        if event.key.starts_with(prefix) && !deliver(request, tx, &event).await {
+            return false;
+        }
+    }
+    true
 }
 
 async fn stream(
@@ -128,58 +148,79 @@ async fn stream(
     tx: &mut mpsc::Sender<Bytes>,
 ) -> Result<(), ApiError> {
     let resource = request.resource;
-    let mut last = match request.from {
-        Some(rv) => rv,
+    let prefix = registry::storage_prefix(resource, request.namespace.as_deref());
+    let cache = state.caches.of(resource).await?;
+    let (mut last, mut source) = match request.from {
         None => {
-            let list = state
-                .objects
-                .list(
-                    resource,
-                    request.namespace.as_deref(),
-                    &ListOptions::default(),
-                )
-                .await?;
-            for item in list["items"].as_array().into_iter().flatten() {
-                if request.filter.matches(item) && !send(request, tx, "ADDED", item).await {
+            let (objects, revision, live) = cache.snapshot(&prefix).ok_or_else(restarting)?;
+            for object in objects.iter().filter(|o| request.filter.matches(o)) {
+                let line = match request.table {
+                    true => table_line(request, "ADDED", object),
+                    false => event_line("ADDED", object),
+                };
+                if tx.send(line).await.is_err() {
                     return Ok(());
                 }
             }
-            list["metadata"]["resourceVersion"]
-                .as_str()
-                .and_then(|rv| rv.parse().ok())
-                .unwrap_or(0)
+            (revision, Source::Cache(live))
         }
+        Some(from) => match cache.subscribe_from(from) {
+            Some(subscription) => {
+                let mut last = from;
+                if !replay(request, tx, &prefix, subscription.replay, &mut last).await {
+                    return Ok(());
+                }
+                (last, Source::Cache(subscription.live))
+            }
+            None => {
+                let events = state
+                    .objects
+                    .store()
+                    .watch(&prefix, from + 1)
+                    .await
+                    .map_err(|err| too_old(err, from))?;
+                (from, Source::Store(events))
+            }
+        },
     };
     if request.initial_events_end {
         let mut bookmark = bookmark(resource, last);
         bookmark["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-        if tx.send(line("BOOKMARK", bookmark)).await.is_err() {
+        if tx.send(event_line("BOOKMARK", &bookmark)).await.is_err() {
             return Ok(());
         }
     }
-    let prefix = registry::storage_prefix(resource, request.namespace.as_deref());
-    let mut events = state
-        .objects
-        .store()
-        .watch(&prefix, last + 1)
-        .await
-        .map_err(|err| too_old(err, last))?;
     let mut ticks = tokio::time::interval(BOOKMARK_INTERVAL);
     ticks.tick().await;
     loop {
         tokio::select! {
-            event = events.next() => {
-                let Some(event) = event else { return Ok(()) };
-                let event = event.map_err(|err| too_old(err, last))?;
-                last = event.revision();
-                if let Some((kind, object)) = translate(request, &event)?
-                    && !send(request, tx, kind, &object).await
-                {
+            next = source.next(resource) => {
+                let event = match next {
+                    Next::Event(event) => event,
+                    Next::Lagged => match cache.subscribe_from(last) {
+                        Some(subscription) => {
+                            source = Source::Cache(subscription.live);
+                            if !replay(request, tx, &prefix, subscription.replay, &mut last).await {
+                                return Ok(());
+                            }
+                            continue;
+                        }
+                        // Too far behind: end the watch; the client watches again.
+                        None => return Ok(()),
+                    },
+                    Next::Failed(err) => return Err(too_old(err, last)),
+                    Next::End => return Ok(()),
+                };
+                if event.revision <= last {
+                    continue;
+                }
+                last = event.revision;
+                if event.key.starts_with(&prefix) && !deliver(request, tx, &event).await {
                     return Ok(());
                 }
             }
             _ = ticks.tick(), if request.bookmarks => {
-                if tx.send(line("BOOKMARK", bookmark(resource, last))).await.is_err() {
+                if tx.send(event_line("BOOKMARK", &bookmark(resource, last))).await.is_err() {
                     return Ok(());
                 }
             }
@@ -187,63 +228,93 @@ async fn stream(
     }
 }
 
-/// The event a watcher sees for a store event, after its selectors.
-fn translate(
-    request: &WatchRequest,
-    event: &Event,
-) -> Result<Option<(&'static str, Value)>, ApiError> {
-    let resource = request.resource;
-    let new = match event.kind {
-        EventKind::Put => Some(decode(resource, &event.kv)?),
-        EventKind::Delete => None,
-    };
-    let old = event
-        .prev
-        .as_ref()
-        .map(|kv| decode(resource, kv))
-        .transpose()?;
-    let new_matches = new.as_ref().is_some_and(|o| request.filter.matches(o));
-    let old_matches = old.as_ref().is_some_and(|o| request.filter.matches(o));
-    Ok(match (new, old) {
-        (Some(new), _) if new_matches && old_matches => Some(("MODIFIED", new)),
-        (Some(new), _) if new_matches => Some(("ADDED", new)),
-        (Some(new), Some(_)) if old_matches => Some(("DELETED", new)),
-        (None, Some(mut old)) if old_matches => {
-            crate::meta::set_meta(
-                &mut old,
-                "resourceVersion",
-                Some(Value::from(event.revision().to_string())),
-            );
-            Some(("DELETED", old))
-        }
-        _ => None,
-    })
+fn restarting() -> ApiError {
+    ApiError::service_unavailable("the watch cache is restarting; try again")
 }
 
-/// Sends one event; false once the client is gone.
-async fn send(
+/// Where a watch's events come from.
+enum Source {
+    /// The resource's watch cache.
+    Cache(broadcast::Receiver<Arc<CachedEvent>>),
+    /// The store directly, for a resourceVersion older than the cache's window.
+    Store(WatchStream),
+}
+
+enum Next {
+    Event(Arc<CachedEvent>),
+    Lagged,
+    Failed(StoreError),
+    End,
+}
+
+impl Source {
+    async fn next(&mut self, resource: &ResourceInfo) -> Next {
+        match self {
+            Source::Cache(live) => match live.recv().await {
+                Ok(event) => Next::Event(event),
+                Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
+                Err(broadcast::error::RecvError::Closed) => Next::End,
+            },
+            Source::Store(events) => match events.next().await {
+                Some(Ok(event)) => match CachedEvent::decode(resource, &event) {
+                    Ok(event) => Next::Event(Arc::new(event)),
+                    Err(err) => Next::Failed(StoreError::Internal(err.message)),
+                },
+                Some(Err(err)) => Next::Failed(err),
+                None => Next::End,
+            },
+        }
+    }
+}
+
+/// How this watcher sees a change, after its selectors; `None` to skip it.
+fn classify(request: &WatchRequest, event: &CachedEvent) -> Option<Seen> {
+    let new_matches = event
+        .new
+        .as_ref()
+        .is_some_and(|o| request.filter.matches(o));
+    let old_matches = event
+        .old
+        .as_ref()
+        .is_some_and(|o| request.filter.matches(o));
+    match (&event.new, new_matches, old_matches) {
+        (Some(_), true, true) => Some(Seen::Modified),
+        (Some(_), true, false) => Some(Seen::Added),
+        (Some(_), false, true) => Some(Seen::LeftSelector),
+        (None, _, true) => Some(Seen::Deleted),
+        _ => None,
+    }
+}
+
+/// Sends one change as this watcher sees it; false once the client is gone.
+async fn deliver(
     request: &WatchRequest,
     tx: &mut mpsc::Sender<Bytes>,
-    kind: &str,
-    object: &Value,
+    event: &CachedEvent,
 ) -> bool {
-    let object = if request.table {
-        match as_table(
-            request.resource,
-            std::slice::from_ref(object),
-            &request.params,
-        ) {
-            Ok(mut table) => {
-                table["metadata"] =
-                    json!({"resourceVersion": object["metadata"]["resourceVersion"]});
-                table
-            }
-            Err(_) => object.clone(),
-        }
-    } else {
-        object.clone()
+    let Some(seen) = classify(request, event) else {
+        return true;
     };
-    tx.send(line(kind, object)).await.is_ok()
+    let line = match request.table {
+        true => table_line(request, seen.event_type(), &event.object(seen)),
+        false => event.line(seen),
+    };
+    tx.send(line).await.is_ok()
+}
+
+/// A watch event whose object is a one-row Table.
+fn table_line(request: &WatchRequest, event_type: &str, object: &Value) -> Bytes {
+    match as_table(
+        request.resource,
+        std::slice::from_ref(object),
+        &request.params,
+    ) {
+        Ok(mut table) => {
+            table["metadata"] = json!({"resourceVersion": object["metadata"]["resourceVersion"]});
+            event_line(event_type, &table)
+        }
+        Err(_) => event_line(event_type, object),
+    }
 }
 
 fn bookmark(resource: &ResourceInfo, revision: i64) -> Value {
@@ -252,13 +323,6 @@ fn bookmark(resource: &ResourceInfo, revision: i64) -> Value {
         "apiVersion": resource.api_version(),
         "metadata": {"resourceVersion": revision.to_string()},
     })
-}
-
-fn line(kind: &str, object: Value) -> Bytes {
-    let mut bytes =
-        serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
-    bytes.push(b'\n');
-    Bytes::from(bytes)
 }
 
 /// 410 Gone for a watch from a compacted revision.

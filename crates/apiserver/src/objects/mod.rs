@@ -142,6 +142,10 @@ pub fn parse_resource_version(text: &str) -> Result<i64, ApiError> {
 
 /// Per-kind defaults and validation, run on every create and update.
 fn admit(resource: &ResourceInfo, object: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
-    let _ = (resource, object, old);
-    Ok(())
+    keelson_api::defaults::apply_defaults(resource, object);
+    if resource.kind == "Job" && old.is_none() {
+        let uid = crate::meta::meta_str(object, "uid").to_string();
+        keelson_api::defaults::job_selector_defaults(object, &uid);
+    }
+    keelson_api::validate::validate(resource, object, old)
 }

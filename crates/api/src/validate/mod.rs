@@ -1,0 +1,182 @@
+//! Per-kind validation of objects on create and update, with the field
+//! paths and messages of a Kubernetes v1.33 API server, so that a rejected
+//! object gives the same `422 Invalid` (`Deployment.apps "x" is invalid:
+//! [...]`) a user would get upstream.
+//!
+//! It runs after defaulting, on the object as JSON. It checks what the
+//! object says about itself: names, labels, selectors, pod specs, ports,
+//! resources, per-kind rules, and on update the fields that may not
+//! change. What needs the server's state (the namespace of the request,
+//! uniqueness, uid and timestamps that may not change) is the server's job.
+
+mod apps;
+mod batch;
+mod container;
+mod core;
+mod cron;
+mod meta;
+mod pod;
+mod pod_update;
+mod probe;
+mod resources;
+mod selector;
+mod service;
+mod volumes;
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::field_error::FieldError;
+use crate::field_path::FieldPath;
+use crate::json::at;
+use crate::registry::ResourceInfo;
+
+pub use cron::validate_schedule;
+
+/// The message of a value that may not change.
+pub(crate) const IMMUTABLE: &str = "field is immutable";
+/// The message of a negative count.
+pub(crate) const NEGATIVE: &str = "must be greater than or equal to 0";
+
+/// Validates `object` (already defaulted) as a `resource`, on create when
+/// `old` is `None` and on update otherwise: `Ok` when it is valid, else the
+/// `Invalid` (422) error upstream gives, one cause per invalid field.
+pub fn validate(
+    resource: &ResourceInfo,
+    object: &Value,
+    old: Option<&Value>,
+) -> Result<(), ApiError> {
+    let causes = field_errors(resource, object, old);
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let name = at(object, &["metadata", "name"])
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Err(ApiError::invalid(
+        resource.group,
+        resource.kind,
+        name,
+        &causes,
+    ))
+}
+
+/// The field errors of `object`, in the order upstream reports them; empty
+/// when the object is valid. See [`validate`].
+pub fn field_errors(
+    resource: &ResourceInfo,
+    object: &Value,
+    old: Option<&Value>,
+) -> Vec<FieldError> {
+    let mut errors = meta::object_meta(object, meta::name_rule(resource), old.is_some());
+    let kind_errors = match (resource.group, resource.kind) {
+        ("", "Pod") => pod::pod(object, old),
+        ("", "Service") => service::service(object, old),
+        ("", "Namespace") => core::namespace(object),
+        ("", "ConfigMap") => core::config_map(object, old),
+        ("", "Secret") => core::secret(object, old),
+        ("", "PersistentVolumeClaim") => core::persistent_volume_claim(object, old),
+        ("", "PersistentVolume") => core::persistent_volume(object),
+        ("", "Node") => core::node(object),
+        ("apps", "Deployment") => apps::deployment(object, old),
+        ("apps", "ReplicaSet") => apps::replica_set(object, old),
+        ("apps", "StatefulSet") => apps::stateful_set(object, old),
+        ("apps", "DaemonSet") => apps::daemon_set(object, old),
+        ("apps", "ControllerRevision") => core::controller_revision(object, old),
+        ("batch", "Job") => batch::job(object, old),
+        ("batch", "CronJob") => batch::cron_job(object, old),
+        ("coordination.k8s.io", "Lease") => core::lease(object),
+        _ => Vec::new(),
+    };
+    errors.extend(kind_errors);
+    errors
+}
+
+/// `must be greater than or equal to 0` when `value` is negative.
+pub(crate) fn nonnegative(value: Option<i64>, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    if let Some(value) = value.filter(|v| *v < 0) {
+        errors.push(FieldError::invalid(path, value, NEGATIVE));
+    }
+}
+
+/// `field is immutable` (with the new value) when the field changed.
+pub(crate) fn immutable(
+    new: Option<&Value>,
+    old: Option<&Value>,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
+    if !crate::json::semantically_equal(new, old) {
+        let value = new.cloned().unwrap_or(Value::Null);
+        errors.push(FieldError::invalid(path, value, IMMUTABLE));
+    }
+}
+
+/// `must be between 1 and 65535, inclusive` unless `port` is a valid port.
+pub(crate) fn port_number(port: i64, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    if !(1..=65535).contains(&port) {
+        errors.push(FieldError::invalid(
+            path,
+            port,
+            "must be between 1 and 65535, inclusive",
+        ));
+    }
+}
+
+/// Problems with `name` as an IANA service name (a named port).
+pub(crate) fn is_port_name(name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if name.len() > 15 {
+        problems.push(crate::validation::max_len_error(15));
+    }
+    let charset = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !charset {
+        problems.push(
+            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string(),
+        );
+    }
+    if !name.bytes().any(|b| b.is_ascii_lowercase()) {
+        problems.push("must contain at least one letter (a-z)".to_string());
+    }
+    if name.contains("--") {
+        problems.push("must not contain consecutive hyphens".to_string());
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        problems.push("must not begin or end with a hyphen".to_string());
+    }
+    problems
+}
+
+/// A port given as a number or a name (`targetPort`, probe ports).
+pub(crate) fn port_number_or_name(port: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    match port {
+        Value::String(name) => {
+            for problem in is_port_name(name) {
+                errors.push(FieldError::invalid(path, name.as_str(), problem));
+            }
+        }
+        other => port_number(other.as_i64().unwrap_or(0), path, errors),
+    }
+}
+
+/// Field errors for a DNS-1123 label at `path`.
+pub(crate) fn dns_label(value: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    errors.extend(crate::validation::validate_dns1123_label_name(value, path));
+}
+
+/// Field errors for a DNS-1123 subdomain at `path`.
+pub(crate) fn dns_subdomain(value: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    errors.extend(crate::validation::validate_dns1123_subdomain_name(
+        value, path,
+    ));
+}
+
+/// Field errors for a qualified name (label key, condition type) at `path`.
+pub(crate) fn qualified_name(value: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    for problem in crate::validation::is_qualified_name(value) {
+        errors.push(FieldError::invalid(path, value, problem));
+    }
+}

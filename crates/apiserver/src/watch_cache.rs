@@ -1,0 +1,290 @@
+//! The watch cache: one store watch per resource, fanned out in memory to
+//! every client watch, with the current objects (for watches and lists at
+//! `resourceVersion=0`) and a window of recent events (for watches that
+//! resume from a recent resourceVersion).
+//!
+//! Each event is decoded once and, per event type, serialized once; every
+//! watcher shares the result.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use keelson_api::ApiError;
+use keelson_api::registry::{self, ResourceInfo};
+use keelson_store::{Event, EventKind, RangeRequest, Store};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::objects::decode;
+use crate::response::store_error;
+
+/// Events kept for resuming watches.
+const WINDOW: usize = 2048;
+/// Published events a watcher may fall behind before it must catch up
+/// from the window.
+const LIVE_BUFFER: usize = 4096;
+
+/// How a watcher sees one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    Added,
+    Modified,
+    /// The object no longer matches the watcher's selectors.
+    LeftSelector,
+    /// The object was deleted.
+    Deleted,
+}
+
+impl Seen {
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Seen::Added => "ADDED",
+            Seen::Modified => "MODIFIED",
+            Seen::LeftSelector | Seen::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, decoded once for every watcher.
+pub struct CachedEvent {
+    pub revision: i64,
+    pub key: String,
+    /// The object after the change; `None` after a delete.
+    pub new: Option<Value>,
+    /// The object before the change.
+    pub old: Option<Value>,
+    lines: [OnceLock<Bytes>; 4],
+}
+
+impl CachedEvent {
+    /// Decodes a store event.
+    pub fn decode(resource: &ResourceInfo, event: &Event) -> Result<Self, ApiError> {
+        let new = match event.kind {
+            EventKind::Put => Some(decode(resource, &event.kv)?),
+            EventKind::Delete => None,
+        };
+        let old = event
+            .prev
+            .as_ref()
+            .map(|kv| decode(resource, kv))
+            .transpose()?;
+        Ok(CachedEvent {
+            revision: event.revision(),
+            key: event.kv.key.clone(),
+            new,
+            old,
+            lines: Default::default(),
+        })
+    }
+
+    /// The object a watcher is sent for this change.
+    pub fn object(&self, seen: Seen) -> Value {
+        match (seen, &self.new, &self.old) {
+            (Seen::Deleted, _, Some(old)) => {
+                let mut old = old.clone();
+                old["metadata"]["resourceVersion"] = Value::from(self.revision.to_string());
+                old
+            }
+            (_, Some(new), _) => new.clone(),
+            _ => Value::Null,
+        }
+    }
+
+    /// The JSON line of this change as `seen`, serialized once.
+    pub fn line(&self, seen: Seen) -> Bytes {
+        self.lines[seen as usize]
+            .get_or_init(|| event_line(seen.event_type(), &self.object(seen)))
+            .clone()
+    }
+}
+
+/// One watch event as a line of JSON.
+pub fn event_line(event_type: &str, object: &Value) -> Bytes {
+    let mut bytes =
+        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+struct State {
+    objects: BTreeMap<String, Value>,
+    /// The revision `objects` reflects.
+    revision: i64,
+    /// Every event after `window_start` up to `revision`.
+    window: VecDeque<Arc<CachedEvent>>,
+    window_start: i64,
+    failed: bool,
+}
+
+/// The cache of one resource.
+pub struct Cache {
+    state: Mutex<State>,
+    live: broadcast::Sender<Arc<CachedEvent>>,
+}
+
+/// A watcher's start: what it must replay, and the live events after.
+pub struct Subscription {
+    pub replay: Vec<Arc<CachedEvent>>,
+    pub live: broadcast::Receiver<Arc<CachedEvent>>,
+}
+
+impl Cache {
+    async fn start(
+        store: Arc<dyn Store>,
+        resource: &'static ResourceInfo,
+    ) -> Result<Arc<Self>, ApiError> {
+        let prefix = registry::storage_prefix(resource, None);
+        let (objects, revision) = list_all(&store, resource, &prefix).await?;
+        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        let cache = Arc::new(Cache {
+            state: Mutex::new(State {
+                objects,
+                revision,
+                window: VecDeque::new(),
+                window_start: revision,
+                failed: false,
+            }),
+            live,
+        });
+        let mut events = store
+            .watch(&prefix, revision + 1)
+            .await
+            .map_err(|err| store_error(err, resource.group, resource.plural, ""))?;
+        let feeder = Arc::clone(&cache);
+        tokio::spawn(async move {
+            while let Some(Ok(event)) = events.next().await {
+                match CachedEvent::decode(resource, &event) {
+                    Ok(event) => feeder.apply(Arc::new(event)),
+                    Err(_) => break,
+                }
+            }
+            tracing::warn!(
+                resource = resource.plural,
+                "watch cache stopped; it restarts on next use"
+            );
+            feeder.lock().failed = true;
+        });
+        Ok(cache)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn apply(&self, event: Arc<CachedEvent>) {
+        let mut state = self.lock();
+        match &event.new {
+            Some(object) => state.objects.insert(event.key.clone(), object.clone()),
+            None => state.objects.remove(&event.key),
+        };
+        state.revision = event.revision;
+        state.window.push_back(Arc::clone(&event));
+        if state.window.len() > WINDOW
+            && let Some(oldest) = state.window.pop_front()
+        {
+            state.window_start = oldest.revision;
+        }
+        // Sent under the lock so a subscriber sees each event exactly once.
+        let _ = self.live.send(event);
+    }
+
+    /// The objects under `prefix` now, their revision, and the live
+    /// events after it.
+    pub fn snapshot(
+        &self,
+        prefix: &str,
+    ) -> Option<(Vec<Value>, i64, broadcast::Receiver<Arc<CachedEvent>>)> {
+        let state = self.lock();
+        if state.failed {
+            return None;
+        }
+        let objects = state
+            .objects
+            .range(prefix.to_string()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(_, object)| object.clone())
+            .collect();
+        Some((objects, state.revision, self.live.subscribe()))
+    }
+
+    /// The events after `revision`, if the window still has them all.
+    pub fn subscribe_from(&self, revision: i64) -> Option<Subscription> {
+        let state = self.lock();
+        if state.failed || revision < state.window_start || revision > state.revision {
+            return None;
+        }
+        let replay = state
+            .window
+            .iter()
+            .filter(|event| event.revision > revision)
+            .cloned()
+            .collect();
+        Some(Subscription {
+            replay,
+            live: self.live.subscribe(),
+        })
+    }
+}
+
+async fn list_all(
+    store: &Arc<dyn Store>,
+    resource: &ResourceInfo,
+    prefix: &str,
+) -> Result<(BTreeMap<String, Value>, i64), ApiError> {
+    let mut objects = BTreeMap::new();
+    let mut start_after = None;
+    let mut revision = None;
+    loop {
+        let page = store
+            .range(RangeRequest {
+                prefix: prefix.to_string(),
+                start_after: start_after.take(),
+                revision,
+                limit: Some(1000),
+            })
+            .await
+            .map_err(|err| store_error(err, resource.group, resource.plural, ""))?;
+        revision = Some(page.revision);
+        start_after = page.kvs.last().map(|kv| kv.key.clone());
+        for kv in &page.kvs {
+            objects.insert(kv.key.clone(), decode(resource, kv)?);
+        }
+        if !page.more {
+            return Ok((objects, page.revision));
+        }
+    }
+}
+
+/// The caches of every resource, made on first use.
+#[derive(Clone)]
+pub struct Caches {
+    store: Arc<dyn Store>,
+    caches: Arc<tokio::sync::Mutex<HashMap<(&'static str, &'static str), Arc<Cache>>>>,
+}
+
+impl Caches {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Caches {
+            store,
+            caches: Arc::default(),
+        }
+    }
+
+    /// The cache of `resource`, started (or restarted after a failure) if needed.
+    pub async fn of(&self, resource: &'static ResourceInfo) -> Result<Arc<Cache>, ApiError> {
+        let mut caches = self.caches.lock().await;
+        let key = (resource.group, resource.plural);
+        if let Some(cache) = caches.get(&key)
+            && !cache.lock().failed
+        {
+            return Ok(Arc::clone(cache));
+        }
+        let cache = Cache::start(Arc::clone(&self.store), resource).await?;
+        caches.insert(key, Arc::clone(&cache));
+        Ok(cache)
+    }
+}

@@ -1,0 +1,537 @@
+//! End-to-end tests: `keelson up` runs as a real process and the real
+//! `kubectl` (from PATH) talks to it, with a fresh HOME and discovery cache
+//! per server. Each test asserts what a user sees on stdout/stderr.
+//!
+//! kubectl is a required tool here: when it is missing the tests fail with
+//! instructions, they never skip.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long one kubectl command (other than a watch) may take.
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `keelson up` may take to answer /readyz.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+const NAMESPACE: &str = "apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+";
+
+/// A Deployment `NAME` in namespace shop, labelled and selected by `app: NAME`.
+fn deployment(name: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: shop
+  labels:
+    app: {name}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: {name}
+  template:
+    metadata:
+      labels:
+        app: {name}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+"
+    )
+}
+
+/// One `keelson up` process with its data dir, kubectl HOME and cache dir;
+/// killed when dropped.
+struct Server {
+    child: Child,
+    root: tempfile::TempDir,
+    address: SocketAddr,
+}
+
+impl Server {
+    /// Starts `keelson up` on a free port, retrying if another process took
+    /// the port between our probe and the server's bind.
+    fn start() -> Server {
+        for _ in 0..3 {
+            let mut server = Server::spawn(fresh_root());
+            match server.wait_ready() {
+                Ok(()) => return server,
+                Err(log) if log.contains("cannot listen") => continue,
+                Err(log) => panic!("keelson up exited before it was ready: {log}"),
+            }
+        }
+        panic!("keelson up found no free port in 3 attempts")
+    }
+
+    fn spawn(root: tempfile::TempDir) -> Server {
+        let address = free_address();
+        let log =
+            std::fs::File::create(root.path().join("keelson.log")).expect("temp dir is writable");
+        let child = Command::new(env!("CARGO_BIN_EXE_keelson"))
+            .arg("up")
+            .arg("--data-dir")
+            .arg(root.path().join("data"))
+            .arg("--listen")
+            .arg(address.to_string())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("a log file handle can be cloned"))
+            .stderr(log)
+            .spawn()
+            .expect("the keelson binary starts");
+        Server {
+            child,
+            root,
+            address,
+        }
+    }
+
+    /// Polls /readyz; `Err(log)` if the process exited first.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be polled") {
+                return Err(format!("exit {status}\n{}", self.log()));
+            }
+            if readyz(self.address) && self.root.path().join("data/kubeconfig").exists() {
+                return Ok(());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keelson up did not answer GET /readyz with 200 within {READY_TIMEOUT:?}:\n{}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("keelson.log")).unwrap_or_default()
+    }
+
+    /// Writes a manifest into the temp dir and returns its path.
+    fn manifest(&self, file: &str, text: &str) -> String {
+        let path = self.root.path().join("manifests").join(file);
+        std::fs::write(&path, text).expect("the temp dir is writable");
+        let path = path.to_str().expect("temp paths are UTF-8").to_string();
+        assert!(
+            !path.contains(char::is_whitespace),
+            "kubectl lines split on whitespace: {path}"
+        );
+        path
+    }
+
+    /// `kubectl ARGS` against this server, with a fresh HOME and cache dir.
+    /// `line` is split on whitespace: no argument in these tests contains any.
+    fn command(&self, line: &str) -> Command {
+        let mut command = Command::new("kubectl");
+        command
+            .env("HOME", self.root.path().join("home"))
+            .env_remove("KUBECONFIG")
+            .arg("--kubeconfig")
+            .arg(self.root.path().join("data/kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.root.path().join("cache"))
+            .args(line.split_whitespace())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs kubectl to completion (or kills it after `KUBECTL_TIMEOUT`).
+    fn kubectl(&self, line: &str) -> Run {
+        let command = format!("kubectl {line}");
+        let mut child = spawn_kubectl(self.command(line));
+        let stdout = drain(child.stdout.take().expect("stdout is piped"));
+        let stderr = drain(child.stderr.take().expect("stderr is piped"));
+        let deadline = Instant::now() + KUBECTL_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("kubectl can be polled") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "`{command}` did not finish within {KUBECTL_TIMEOUT:?}\nstdout:\n{}\nstderr:\n{}",
+                    stdout.join().unwrap_or_default(),
+                    stderr.join().unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        Run {
+            command,
+            status,
+            stdout: stdout.join().expect("the stdout reader does not panic"),
+            stderr: stderr.join().expect("the stderr reader does not panic"),
+        }
+    }
+
+    /// Runs kubectl, asserts it succeeded and returns its stdout.
+    fn ok(&self, line: &str) -> String {
+        let run = self.kubectl(line);
+        assert!(run.status.success(), "expected success\n{run}");
+        run.stdout
+    }
+
+    /// Runs kubectl, asserting it succeeds and prints exactly `expected`.
+    fn prints(&self, line: &str, expected: &str) {
+        let run = self.kubectl(line);
+        assert!(
+            run.status.success() && run.stdout.trim() == expected,
+            "expected the output {expected:?}\n{run}"
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if thread::panicking() {
+            eprintln!("--- keelson up log ---\n{}", self.log());
+        }
+    }
+}
+
+/// The outcome of one kubectl command, printed in full by failed assertions.
+struct Run {
+    command: String,
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "command: {}\nexit: {}\nstdout:\n{}\nstderr:\n{}",
+            self.command, self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+fn spawn_kubectl(mut command: Command) -> Child {
+    match command.spawn() {
+        Ok(child) => child,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
+            "kubectl is not on PATH, and these end-to-end tests need the real kubectl \
+             (they never skip). Install it, e.g. `apt-get install kubectl` from the \
+             Kubernetes apt repository (https://pkgs.k8s.io), `gcloud components install \
+             kubectl`, or `curl -LO https://dl.k8s.io/release/v1.33.0/bin/linux/amd64/kubectl \
+             && install kubectl /usr/local/bin/`."
+        ),
+        Err(err) => panic!("cannot start kubectl: {err}"),
+    }
+}
+
+/// Reads a pipe to its end on a thread.
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// A temp dir with `home`, `cache` and `manifests` made.
+fn fresh_root() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("a temporary directory can be created");
+    for dir in ["home", "cache", "manifests"] {
+        std::fs::create_dir(root.path().join(dir)).expect("the temp dir is writable");
+    }
+    root
+}
+
+/// A loopback address that was free a moment ago.
+fn free_address() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("loopback has free ports");
+    listener
+        .local_addr()
+        .expect("a bound socket has an address")
+}
+
+/// Whether `GET /readyz` answers 200.
+fn readyz(address: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200")
+}
+
+/// The table row whose first column is `name`, split into columns.
+fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+    table
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|columns| columns.first() == Some(&name))
+        .unwrap_or_else(|| panic!("no row {name} in:\n{table}"))
+}
+
+fn header(table: &str) -> Vec<&str> {
+    table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect()
+}
+
+/// Starts a server with namespace shop and deployment shop/web applied.
+fn server_with_web() -> Server {
+    let server = Server::start();
+    let namespace = server.manifest("namespace.yaml", NAMESPACE);
+    let web = server.manifest("web.yaml", &deployment("web"));
+    server.prints(&format!("apply -f {namespace}"), "namespace/shop created");
+    server.prints(&format!("apply -f {web}"), "deployment.apps/web created");
+    server
+}
+
+#[test]
+fn api_resources_lists_short_names_and_groups() {
+    let server = Server::start();
+    let out = server.ok("api-resources");
+    let columns = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"];
+    assert_eq!(header(&out), columns, "{out}");
+    let deployments = ["deployments", "deploy", "apps/v1", "true", "Deployment"];
+    assert_eq!(row(&out, "deployments"), deployments, "{out}");
+    assert_eq!(
+        row(&out, "pods"),
+        ["pods", "po", "v1", "true", "Pod"],
+        "{out}"
+    );
+    let apps = server.ok("api-resources --api-group=apps -o name");
+    assert!(
+        apps.lines().any(|line| line == "deployments.apps"),
+        "{apps}"
+    );
+}
+
+#[test]
+fn apply_then_get_in_every_output_format() {
+    let server = server_with_web();
+    let namespace = server.manifest("namespace.yaml", NAMESPACE);
+    let web = server.manifest("web.yaml", &deployment("web"));
+    server.prints(&format!("apply -f {namespace}"), "namespace/shop unchanged");
+    server.prints(&format!("apply -f {web}"), "deployment.apps/web unchanged");
+
+    let table = server.ok("get deploy -n shop");
+    let columns = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"];
+    assert_eq!(header(&table), columns, "{table}");
+    assert_eq!(row(&table, "web")[..4], ["web", "0/2", "0", "0"], "{table}");
+
+    let wide = server.ok("get deploy -n shop -o wide");
+    assert_eq!(header(&wide)[..5], columns, "{wide}");
+    assert_eq!(
+        header(&wide)[5..],
+        ["CONTAINERS", "IMAGES", "SELECTOR"],
+        "{wide}"
+    );
+    assert_eq!(
+        row(&wide, "web")[5..],
+        ["nginx", "nginx:1.27", "app=web"],
+        "{wide}"
+    );
+
+    let yaml = server.ok("get deploy web -n shop -o yaml");
+    for expected in [
+        "kind: Deployment",
+        "replicas: 2",
+        "image: nginx:1.27",
+        "matchLabels:",
+    ] {
+        assert!(yaml.contains(expected), "no {expected:?} in:\n{yaml}");
+    }
+
+    let json = server.ok("get deploy web -n shop -o json");
+    let object: serde_json::Value = serde_json::from_str(&json)
+        .unwrap_or_else(|err| panic!("-o json is not JSON ({err}):\n{json}"));
+    assert_eq!(object["metadata"]["generation"], 1, "{json}");
+    let uid = object["metadata"]["uid"].as_str().unwrap_or_default();
+    assert!(!uid.is_empty(), "no uid:\n{json}");
+    assert_eq!(
+        object["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+
+    server.prints("get deploy -n shop -o name", "deployment.apps/web");
+
+    // A second deployment is listed without selectors and filtered out by them.
+    let api = server.manifest("api.yaml", &deployment("api"));
+    server.prints(&format!("apply -f {api}"), "deployment.apps/api created");
+    let both = "deployment.apps/api\ndeployment.apps/web";
+    server.prints("get deploy -n shop -o name", both);
+    server.prints(
+        "get deploy -n shop -l app=web -o name",
+        "deployment.apps/web",
+    );
+    let by_field = "get deploy -n shop --field-selector metadata.name=web -o name";
+    server.prints(by_field, "deployment.apps/web");
+    let table = server.ok("get deploy -n shop -l app=web");
+    assert_eq!(
+        table.lines().count(),
+        2,
+        "a header and one row expected:\n{table}"
+    );
+}
+
+#[test]
+fn watch_prints_added_and_deleted_events() {
+    let server = server_with_web();
+    let configmap = server.manifest(
+        "configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  color: blue\n",
+    );
+    let line = "get configmaps -n shop -w --output-watch-events";
+    let mut watch = spawn_kubectl(server.command(line));
+    let stderr = drain(watch.stderr.take().expect("stderr is piped"));
+    let stdout = BufReader::new(watch.stdout.take().expect("stdout is piped"));
+    let (lines, received) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    // Reads watch output until a line `EVENT settings ...` shows up.
+    let mut wait_for = |event: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !seen
+            .iter()
+            .any(|l: &String| l.split_whitespace().take(2).eq([event, "settings"]))
+        {
+            match received.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => seen.push(line),
+                Err(_) => return false,
+            }
+        }
+        true
+    };
+
+    // Waiting for ADDED before deleting makes the test independent of whether
+    // the object arrives in kubectl's initial list or through the watch.
+    server.prints(
+        &format!("apply -f {configmap}"),
+        "configmap/settings created",
+    );
+    let added = wait_for("ADDED");
+    let deleted = added && {
+        server.prints(
+            &format!("delete -f {configmap}"),
+            "configmap \"settings\" deleted",
+        );
+        wait_for("DELETED")
+    };
+    let _ = watch.kill();
+    let status = watch.wait().expect("the watch can be reaped");
+    let stderr = stderr.join().unwrap_or_default();
+    let stdout = seen.join("\n");
+    let report =
+        format!("command: kubectl {line}\nexit: {status}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        added && deleted,
+        "expected ADDED and DELETED lines for settings\n{report}"
+    );
+    assert_eq!(
+        header(&stdout),
+        ["EVENT", "NAME", "DATA", "AGE"],
+        "{report}"
+    );
+}
+
+#[test]
+fn scale_replace_patch_and_delete() {
+    let server = server_with_web();
+    let jsonpath = |path: &str| server.ok(&format!("get deploy web -n shop -o jsonpath={path}"));
+
+    server.prints(
+        "scale deploy/web -n shop --replicas=4",
+        "deployment.apps/web scaled",
+    );
+    assert_eq!(jsonpath("{.spec.replicas}"), "4");
+    assert_eq!(jsonpath("{.metadata.generation}"), "2");
+
+    // A manifest carrying the current resourceVersion goes stale on the next write.
+    let stale = server.manifest("stale.yaml", &server.ok("get deploy web -n shop -o yaml"));
+    let merge = r#"patch deploy web -n shop --type=merge -p {"metadata":{"labels":{"x":"y"}}}"#;
+    server.prints(merge, "deployment.apps/web patched");
+    assert_eq!(jsonpath("{.metadata.labels.x}"), "y");
+
+    let replace = server.kubectl(&format!("replace -f {stale}"));
+    assert!(
+        !replace.status.success(),
+        "a stale replace must fail\n{replace}"
+    );
+    assert!(
+        replace.stderr.contains("Conflict")
+            && replace.stderr.contains("the object has been modified"),
+        "expected a Conflict\n{replace}"
+    );
+    assert_eq!(
+        jsonpath("{.metadata.labels.x}"),
+        "y",
+        "the failed replace changed nothing"
+    );
+
+    let json = r#"patch deploy web -n shop --type=json -p [{"op":"replace","path":"/spec/replicas","value":1}]"#;
+    server.prints(json, "deployment.apps/web patched");
+    assert_eq!(jsonpath("{.spec.replicas}"), "1");
+    assert_eq!(jsonpath("{.metadata.generation}"), "3");
+
+    server.prints(
+        "delete deploy web -n shop",
+        "deployment.apps \"web\" deleted",
+    );
+    let gone = server.kubectl("get deploy web -n shop");
+    assert!(
+        !gone.status.success()
+            && gone.stderr.contains("(NotFound)")
+            && gone.stderr.contains(r#"deployments.apps "web" not found"#),
+        "expected NotFound after delete\n{gone}"
+    );
+}
+
+#[test]
+fn apply_rejects_template_labels_that_do_not_match_the_selector() {
+    let server = server_with_web();
+    let template_labels = "      labels:\n        app: bad\n";
+    let bad = deployment("bad").replace(template_labels, "      labels:\n        app: other\n");
+    assert!(
+        bad.contains("app: other"),
+        "the template labels were not rewritten:\n{bad}"
+    );
+    let bad = server.manifest("bad.yaml", &bad);
+    let run = server.kubectl(&format!("apply -f {bad}"));
+    assert!(
+        !run.status.success()
+            && run.stderr.contains("Invalid")
+            && run.stderr.contains("spec.template.metadata.labels"),
+        "expected a 422 Invalid naming spec.template.metadata.labels\n{run}"
+    );
+    let get = server.kubectl("get deploy bad -n shop");
+    assert!(
+        !get.status.success(),
+        "the invalid Deployment was stored\n{get}"
+    );
+}
