@@ -259,11 +259,14 @@ async fn list_all(
     }
 }
 
+/// A resource's group and plural name.
+type GroupResource = (&'static str, &'static str);
+
 /// The caches of every resource, made on first use.
 #[derive(Clone)]
 pub struct Caches {
     store: Arc<dyn Store>,
-    caches: Arc<tokio::sync::Mutex<HashMap<(&'static str, &'static str), Arc<Cache>>>>,
+    caches: Arc<tokio::sync::Mutex<HashMap<GroupResource, Arc<Cache>>>>,
 }
 
 impl Caches {
