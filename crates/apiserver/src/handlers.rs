@@ -180,10 +180,17 @@ async fn list(
             resource_version_match: params.get("resourceVersionMatch").cloned(),
         };
     let namespace = target.namespace.as_deref();
-    let list = state
-        .objects
-        .list(target.resource, namespace, &options)
-        .await?;
+    let from_cache = options.resource_version.as_deref() == Some("0")
+        && options.continue_token.is_none()
+        && options.resource_version_match.as_deref() != Some("Exact");
+    let list = if from_cache {
+        cached_list(state, target, &options).await?
+    } else {
+        state
+            .objects
+            .list(target.resource, namespace, &options)
+            .await?
+    };
     if !wants_table(headers) {
         return Ok(json_response(StatusCode::OK, &list));
     }
@@ -191,6 +198,30 @@ async fn list(
     let mut table = as_table(target.resource, &items, params)?;
     table["metadata"] = list["metadata"].clone();
     Ok(json_response(StatusCode::OK, &table))
+}
+
+/// A list at `resourceVersion=0` ("any"), served from the watch cache.
+async fn cached_list(state: &AppState, target: &Target, options: &ListOptions) -> ApiResult<Value> {
+    let r = target.resource;
+    let filter = crate::objects::list::Filter::new(
+        r,
+        options.label_selector.as_deref(),
+        options.field_selector.as_deref(),
+    )?;
+    let prefix = keelson_api::registry::storage_prefix(r, target.namespace.as_deref());
+    let cache = state.caches.of(r).await?;
+    let (objects, revision, _) = cache.snapshot(&prefix).ok_or_else(|| {
+        Failure(ApiError::service_unavailable(
+            "the watch cache is restarting; try again",
+        ))
+    })?;
+    let items: Vec<Value> = objects.into_iter().filter(|o| filter.matches(o)).collect();
+    Ok(json!({
+        "kind": r.list_kind,
+        "apiVersion": r.api_version(),
+        "metadata": {"resourceVersion": revision.to_string()},
+        "items": items,
+    }))
 }
 
 async fn get(

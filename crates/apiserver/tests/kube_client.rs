@@ -1,6 +1,9 @@
-//! The API server in-process on 127.0.0.1:0 with kube-rs as the client, on
-//! the embedded store: typed CRUD, conflicts, selectors, pagination and a
-//! kube-runtime watcher.
+//! The API server in-process on 127.0.0.1:0 with kube-rs as the client:
+//! typed CRUD, conflicts, selectors, pagination, a kube-runtime watcher,
+//! watch resume and 410 Gone. Every test runs on the embedded store and on a
+//! real etcd (Debian's etcd-server).
+
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,18 +11,36 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use keelson_store::Store;
+use keelson_store::etcd_server::EtcdProcess;
+use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
 use kube::runtime::watcher;
 use kube::{Api, Client};
 
 struct Server {
     client: Client,
+    store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
+    _etcd: Option<EtcdProcess>,
 }
 
-async fn server() -> Server {
+#[derive(Clone, Copy)]
+enum Backend {
+    Embedded,
+    Etcd,
+}
+
+async fn server(backend: Backend) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("embedded:{}", dir.path().display());
+    let (url, etcd) = match backend {
+        Backend::Embedded => (format!("embedded:{}", dir.path().display()), None),
+        Backend::Etcd => {
+            let etcd = EtcdProcess::start()
+                .await
+                .unwrap_or_else(|err| panic!("cannot start etcd: {err}"));
+            (etcd.url(), Some(etcd))
+        }
+    };
     let store = keelson_store::open(&url).await.expect("store");
     keelson_apiserver::bootstrap(store.clone())
         .await
@@ -36,9 +57,40 @@ async fn server() -> Server {
     let config = kube::Config::new(format!("http://{address}").parse().expect("url"));
     Server {
         client: Client::try_from(config).expect("client"),
+        store,
         _dir: dir,
+        _etcd: etcd,
     }
 }
+
+/// One test per backend for each scenario.
+macro_rules! on_every_backend {
+    ($($scenario:ident),+ $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::server(super::Backend::Embedded).await).await;
+                }
+            )+
+        }
+        mod etcd {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::server(super::Backend::Etcd).await).await;
+                }
+            )+
+        }
+    };
+}
+
+on_every_backend!(
+    typed_crud_with_conflicts,
+    lists_filter_by_labels_and_page_consistently,
+    a_watcher_sees_every_change_in_order,
+    watches_resume_from_a_resource_version_and_old_ones_are_gone,
+);
 
 fn config_map(name: &str, labels: &[(&str, &str)]) -> ConfigMap {
     ConfigMap {
@@ -64,9 +116,7 @@ fn code(err: kube::Error) -> u16 {
     }
 }
 
-#[tokio::test]
-async fn typed_crud_with_conflicts() {
-    let server = server().await;
+async fn typed_crud_with_conflicts(server: Server) {
     let api: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
     let pp = PostParams::default();
 
@@ -118,9 +168,7 @@ async fn typed_crud_with_conflicts() {
     );
 }
 
-#[tokio::test]
-async fn lists_filter_by_labels_and_page_consistently() {
-    let server = server().await;
+async fn lists_filter_by_labels_and_page_consistently(server: Server) {
     let api: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
     for i in 0..7 {
         let tier = if i % 2 == 0 { "web" } else { "db" };
@@ -164,9 +212,7 @@ async fn lists_filter_by_labels_and_page_consistently() {
     assert!(third.metadata.continue_.as_deref().unwrap_or("").is_empty());
 }
 
-#[tokio::test]
-async fn a_watcher_sees_every_change_in_order() {
-    let server = server().await;
+async fn a_watcher_sees_every_change_in_order(server: Server) {
     let api: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
     api.create(&PostParams::default(), &config_map("before", &[]))
         .await
@@ -213,4 +259,57 @@ async fn a_watcher_sees_every_change_in_order() {
             "delete w0"
         ]
     );
+}
+
+async fn watches_resume_from_a_resource_version_and_old_ones_are_gone(server: Server) {
+    let api: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
+    let pp = PostParams::default();
+    let first = api.create(&pp, &config_map("one", &[])).await.unwrap();
+    let first_rv = first.metadata.resource_version.clone().unwrap();
+    let second = api.create(&pp, &config_map("two", &[])).await.unwrap();
+    let second_rv = second.metadata.resource_version.clone().unwrap();
+    api.create(&pp, &config_map("three", &[])).await.unwrap();
+
+    // Resuming from the second object's version replays only what came after.
+    let mut events = api
+        .watch(&WatchParams::default(), &second_rv)
+        .await
+        .unwrap()
+        .boxed();
+    let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10s")
+        .expect("the watch goes on")
+        .expect("a decodable event");
+    match event {
+        WatchEvent::Added(cm) => assert_eq!(cm.metadata.name.as_deref(), Some("three")),
+        other => panic!("expected ADDED three, got {other:?}"),
+    }
+
+    // Compacted history: a watch from before it gets 410 Gone as an ERROR
+    // event, and a continue token from before it 410 Expired.
+    let page = api.list(&ListParams::default().limit(1)).await.unwrap();
+    let token = page.metadata.continue_.clone().expect("a continue token");
+    api.create(&pp, &config_map("four", &[])).await.unwrap();
+    let now = server.store.current_revision().await.unwrap();
+    server.store.compact(now).await.unwrap();
+    let mut events = api
+        .watch(&WatchParams::default(), &first_rv)
+        .await
+        .unwrap()
+        .boxed();
+    let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an answer within 10s")
+        .expect("one event")
+        .expect("a decodable event");
+    match event {
+        WatchEvent::Error(status) => assert_eq!(status.code, 410, "{status:?}"),
+        other => panic!("expected a 410 ERROR event, got {other:?}"),
+    }
+    let expired = api
+        .list(&ListParams::default().limit(1).continue_token(&token))
+        .await
+        .unwrap_err();
+    assert_eq!(code(expired), 410);
 }
