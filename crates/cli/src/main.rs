@@ -3,6 +3,7 @@
 
 mod store_bench;
 mod up;
+mod verbs;
 
 use clap::{Parser, Subcommand};
 
@@ -12,6 +13,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    client: verbs::ClientArgs,
 }
 
 #[derive(Subcommand)]
@@ -20,6 +23,12 @@ enum Command {
     Up(up::UpArgs),
     /// Run the API server alone.
     Apiserver(up::UpArgs),
+    /// Create or update objects from manifest files.
+    Apply(verbs::apply::ApplyArgs),
+    /// Show objects: the server's tables, or YAML, JSON or names.
+    Get(verbs::get::GetArgs),
+    /// Delete objects by type and name, label selector or manifest file.
+    Delete(verbs::delete::DeleteArgs),
     /// Work with the storage layer directly.
     Store {
         #[command(subcommand)]
@@ -37,7 +46,7 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kube_client=off")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -48,5 +57,10 @@ fn main() -> anyhow::Result<()> {
         Command::Store {
             command: StoreCommand::Bench(args),
         } => runtime.block_on(store_bench::run(args)),
+        Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
+        Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
+        Command::Delete(args) => {
+            verbs::exit(runtime.block_on(verbs::delete::run(&cli.client, args)))
+        }
     }
 }
