@@ -57,7 +57,10 @@ async fn resource(
 ) -> ApiResult<Response> {
     let r = target.resource;
     if let Some(sub) = &target.subresource
-        && !matches!(sub.as_str(), "status" | "scale" | "binding" | "eviction")
+        && !matches!(
+            sub.as_str(),
+            "status" | "scale" | "binding" | "eviction" | "finalize"
+        )
     {
         return Err(Failure(crate::response::no_such_path()));
     }
@@ -99,18 +102,39 @@ fn namespace_of(target: &Target) -> ApiResult<&str> {
     }
 }
 
-fn write_options(params: &Params, headers: &HeaderMap) -> WriteOptions {
+/// The options of a write; `kind` names them in errors (`CreateOptions`, ...).
+fn write_options(params: &Params, headers: &HeaderMap, kind: &str) -> ApiResult<WriteOptions> {
+    let dry_run = dry_run(params.get("dryRun").map(String::as_str), kind)?;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .and_then(|agent| agent.split('/').next())
         .filter(|agent| !agent.is_empty());
-    WriteOptions {
-        dry_run: params.get("dryRun").is_some_and(|d| d == "All"),
+    Ok(WriteOptions {
+        dry_run,
         field_manager: params
             .get("fieldManager")
             .cloned()
             .or_else(|| user_agent.map(str::to_string)),
+    })
+}
+
+/// Whether `dryRun` asks for a dry run; a value other than `All` is
+/// refused as upstream does, rather than taken for a real write.
+fn dry_run(value: Option<&str>, kind: &str) -> ApiResult<bool> {
+    match value {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => {
+            let path = keelson_api::FieldPath::new("dryRun");
+            let cause = keelson_api::FieldError::not_supported(&path, other, &["All"]);
+            Err(Failure(ApiError::invalid(
+                "meta.k8s.io",
+                kind,
+                "",
+                &[cause],
+            )))
+        }
     }
 }
 
@@ -165,20 +189,23 @@ async fn list(
     params: &Params,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    let options =
-        ListOptions {
-            label_selector: params.get("labelSelector").cloned(),
-            field_selector: params.get("fieldSelector").cloned(),
-            limit: match params.get("limit") {
-                Some(limit) => Some(limit.parse().map_err(|_| {
-                    Failure(ApiError::bad_request(format!("invalid limit {limit:?}")))
-                })?),
-                None => None,
-            },
-            continue_token: params.get("continue").cloned().filter(|c| !c.is_empty()),
-            resource_version: params.get("resourceVersion").cloned(),
-            resource_version_match: params.get("resourceVersionMatch").cloned(),
-        };
+    crate::objects::list::validate_options(params)?;
+    let options = ListOptions {
+        label_selector: params.get("labelSelector").cloned(),
+        field_selector: params.get("fieldSelector").cloned(),
+        // As upstream, a limit below 1 means none.
+        limit: match params.get("limit") {
+            Some(limit) => limit
+                .parse::<i64>()
+                .map_err(|_| Failure(ApiError::bad_request(format!("invalid limit {limit:?}"))))?
+                .try_into()
+                .ok(),
+            None => None,
+        },
+        continue_token: params.get("continue").cloned().filter(|c| !c.is_empty()),
+        resource_version: params.get("resourceVersion").cloned(),
+        resource_version_match: params.get("resourceVersionMatch").cloned(),
+    };
     let namespace = target.namespace.as_deref();
     let from_cache = options.resource_version.as_deref() == Some("0")
         && options.continue_token.is_none()
@@ -253,8 +280,9 @@ async fn create(
     request_body: Body,
 ) -> ApiResult<Response> {
     let bytes = body::read(request_body).await?;
-    let object = body::decode(&bytes, &body::content_type(headers))?;
-    let options = write_options(params, headers);
+    let mut object = body::decode(&bytes, &body::content_type(headers))?;
+    let options = write_options(params, headers, "CreateOptions")?;
+    let warnings = field_validation(params)?.check(target.resource, &mut object)?;
     let created = state
         .objects
         .create(
@@ -264,7 +292,10 @@ async fn create(
             &options,
         )
         .await?;
-    Ok(json_response(StatusCode::CREATED, &created))
+    Ok(with_warnings(
+        json_response(StatusCode::CREATED, &created),
+        &warnings,
+    ))
 }
 
 /// `POST pods/NAME/binding` and `pods/NAME/eviction`.
@@ -286,7 +317,8 @@ async fn pod_action(
     };
     match target.subresource.as_deref() {
         Some("binding") => {
-            Ok(pod_actions::bind(state, &update, &write_options(params, headers), object).await?)
+            let options = write_options(params, headers, "CreateOptions")?;
+            Ok(pod_actions::bind(state, &update, &options, object).await?)
         }
         Some("eviction") => Ok(pod_actions::evict(state, &update, object).await?),
         _ => Err(Failure(ApiError::method_not_supported(
@@ -306,7 +338,7 @@ async fn replace(
     request_body: Body,
 ) -> ApiResult<Response> {
     let bytes = body::read(request_body).await?;
-    let object = body::decode(&bytes, &body::content_type(headers))?;
+    let mut object = body::decode(&bytes, &body::content_type(headers))?;
     let namespace = namespace_of(target)?;
     let update = Update {
         resource: target.resource,
@@ -314,16 +346,12 @@ async fn replace(
         name,
         subresource: target.subresource.as_deref(),
     };
+    let options = write_options(params, headers, "UpdateOptions")?;
     if target.subresource.as_deref() == Some("scale") {
-        let scaled =
-            crate::scale::update(state, &update, &write_options(params, headers), object).await?;
+        let scaled = crate::scale::update(state, &update, &options, object).await?;
         return Ok(json_response(StatusCode::OK, &scaled));
     }
-    let warnings = match target.subresource {
-        None => field_validation(params)?.check(target.resource, &object)?,
-        Some(_) => Vec::new(),
-    };
-    let options = write_options(params, headers);
+    let warnings = field_validation(params)?.check(target.resource, &mut object)?;
     let updated = state
         .objects
         .update(&update, &options, |_| Ok(object.clone()))
@@ -352,7 +380,7 @@ async fn patch(
         name,
         subresource: target.subresource.as_deref(),
     };
-    let options = write_options(params, headers);
+    let options = write_options(params, headers, "PatchOptions")?;
     if target.subresource.as_deref() == Some("scale") {
         let scaled = crate::scale::patch(state, &update, &options, &patch).await?;
         return Ok(json_response(StatusCode::OK, &scaled));
@@ -362,8 +390,8 @@ async fn patch(
     let updated = state
         .objects
         .update(&update, &options, |current| {
-            let patched = patch.apply(current)?;
-            warnings = validation.check(target.resource, &patched)?;
+            let mut patched = patch.apply(current)?;
+            warnings = validation.check(target.resource, &mut patched)?;
             Ok(patched)
         })
         .await?;
@@ -403,6 +431,9 @@ async fn delete_options(
     if let Some(dry_run) = params.get("dryRun") {
         options.dry_run.push(dry_run.clone());
     }
+    for value in &options.dry_run {
+        dry_run(Some(value), "DeleteOptions")?;
+    }
     Ok(options)
 }
 
@@ -418,7 +449,12 @@ async fn delete(
     let namespace = namespace_of(target)?;
     let r = target.resource;
     match state.objects.delete(r, namespace, name, &options).await? {
-        Deleted::Pending(object) => Ok(json_response(StatusCode::ACCEPTED, &object)),
+        // Upstream answers 202 only when the client asked for cascading
+        // deletion the old way; held and graceful deletes are 200.
+        Deleted::Pending(object) if options.orphan_dependents == Some(false) => {
+            Ok(json_response(StatusCode::ACCEPTED, &object))
+        }
+        Deleted::Pending(object) => Ok(json_response(StatusCode::OK, &object)),
         Deleted::Gone(object) if r.kind == "Pod" => Ok(json_response(StatusCode::OK, &object)),
         Deleted::Gone(object) => Ok(json_response(StatusCode::OK, &success(r, name, &object))),
     }

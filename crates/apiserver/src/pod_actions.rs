@@ -35,13 +35,13 @@ pub async fn bind(
             ApiError::invalid("", "Binding", target.name, &[cause])
         })?
         .to_string();
-    let main = Update {
-        subresource: None,
+    let binding = Update {
+        subresource: Some("binding"),
         ..*target
     };
     state
         .objects
-        .update(&main, options, |pod| {
+        .update(&binding, options, |pod| {
             if !meta_str(pod, "deletionTimestamp").is_empty() {
                 return Err(ApiError::conflict_because(
                     "",
@@ -66,6 +66,8 @@ pub async fn bind(
                 _ => {
                     let mut bound = pod.clone();
                     bound["spec"]["nodeName"] = Value::from(node.clone());
+                    // A lost race runs the binding again rather than failing it.
+                    crate::meta::set_meta(&mut bound, "resourceVersion", None);
                     Ok(bound)
                 }
             }

@@ -91,13 +91,11 @@ pub async fn update(
     options: &WriteOptions,
     scale: Value,
 ) -> Result<Value, ApiError> {
-    let main = Update {
-        subresource: None,
-        ..*target
-    };
+    // The object is written as a main-resource update; managedFields
+    // record it under the `scale` subresource, as upstream.
     let updated = state
         .objects
-        .update(&main, options, |current| {
+        .update(target, options, |current| {
             set_replicas(target.resource, current, &scale)
         })
         .await?;
@@ -111,13 +109,9 @@ pub async fn patch(
     options: &WriteOptions,
     patch: &Patch,
 ) -> Result<Value, ApiError> {
-    let main = Update {
-        subresource: None,
-        ..*target
-    };
     let updated = state
         .objects
-        .update(&main, options, |current| {
+        .update(target, options, |current| {
             let mut scale = patch.apply(&to_scale(target.resource, current)?)?;
             // The view's resourceVersion is the current one, not a precondition.
             crate::meta::set_meta(&mut scale, "resourceVersion", None);

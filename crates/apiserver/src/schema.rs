@@ -77,28 +77,35 @@ impl Schemas {
         }
     }
 
-    /// The paths of fields in `value` its schema does not know, as
-    /// upstream names them (`spec.template.spec.containers[0].foo`).
-    pub fn unknown_fields(&self, schema: &Value, value: &Value) -> Vec<String> {
+    /// Removes the fields of `value` its schema does not know, as upstream
+    /// drops them when it decodes a built-in kind, and returns their paths
+    /// as upstream names them (`spec.template.spec.containers[0].foo`).
+    pub fn prune(&self, schema: &Value, value: &mut Value) -> Vec<String> {
         let mut out = Vec::new();
         self.walk(schema, value, "", &mut out);
         out
     }
 
-    fn walk(&self, schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+    fn walk(&self, schema: &Value, value: &mut Value, path: &str, out: &mut Vec<String>) {
+        let child = |name: &str| {
+            if path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{path}.{name}")
+            }
+        };
         match (self.shape(schema), value) {
             (Shape::Struct(properties), Value::Object(fields)) => {
-                for (name, field) in fields {
-                    let child = if path.is_empty() {
-                        name.clone()
-                    } else {
-                        format!("{path}.{name}")
-                    };
-                    match properties.get(name) {
-                        Some(schema) => self.walk(schema, field, &child, out),
-                        None => out.push(child),
+                fields.retain(|name, field| match properties.get(name) {
+                    Some(schema) => {
+                        self.walk(schema, field, &child(name), out);
+                        true
                     }
-                }
+                    None => {
+                        out.push(child(name));
+                        false
+                    }
+                });
             }
             (Shape::Map(values), Value::Object(entries)) => {
                 for (key, entry) in entries {
@@ -106,7 +113,7 @@ impl Schemas {
                 }
             }
             (Shape::List(items), Value::Array(elements)) => {
-                for (i, element) in elements.iter().enumerate() {
+                for (i, element) in elements.iter_mut().enumerate() {
                     self.walk(items, element, &format!("{path}[{i}]"), out);
                 }
             }
@@ -136,27 +143,30 @@ impl FieldValidation {
         }
     }
 
-    /// Checks `object` against its kind's schema: an error under Strict,
-    /// otherwise the warnings to send (none under Ignore).
-    pub fn check(self, resource: &ResourceInfo, object: &Value) -> Result<Vec<String>, ApiError> {
-        if self == FieldValidation::Ignore {
-            return Ok(Vec::new());
-        }
+    /// Checks `object` against its kind's schema and drops the fields it
+    /// does not know: an error under Strict, otherwise the warnings to send
+    /// (none under Ignore).
+    pub fn check(
+        self,
+        resource: &ResourceInfo,
+        object: &mut Value,
+    ) -> Result<Vec<String>, ApiError> {
         let Some((schemas, root)) = Schemas::of(resource) else {
             return Ok(Vec::new());
         };
         let unknown: Vec<String> = schemas
-            .unknown_fields(root, object)
+            .prune(root, object)
             .into_iter()
             .map(|path| format!("unknown field \"{path}\""))
             .collect();
-        if self == FieldValidation::Strict && !unknown.is_empty() {
-            return Err(ApiError::bad_request(format!(
+        match self {
+            FieldValidation::Strict if !unknown.is_empty() => Err(ApiError::bad_request(format!(
                 "strict decoding error: {}",
                 unknown.join(", ")
-            )));
+            ))),
+            FieldValidation::Ignore => Ok(Vec::new()),
+            _ => Ok(unknown),
         }
-        Ok(unknown)
     }
 }
 
@@ -180,7 +190,7 @@ mod tests {
         });
         let (schemas, root) = Schemas::of(deployments()).expect("schemas");
         assert_eq!(
-            schemas.unknown_fields(root, &object),
+            schemas.prune(root, &mut object.clone()),
             [
                 "metadata.bogus",
                 "spec.template.spec.containers[0].imagePolicy"
@@ -192,7 +202,7 @@ mod tests {
     fn strict_refuses_and_warn_warns() {
         let object = json!({"metadata": {"name": "x"}, "spec": {"replica": 1}});
         let err = FieldValidation::Strict
-            .check(deployments(), &object)
+            .check(deployments(), &mut object.clone())
             .unwrap_err();
         assert_eq!(err.code(), 400);
         assert!(
@@ -200,14 +210,20 @@ mod tests {
             "{}",
             err.message
         );
-        let warnings = FieldValidation::Warn.check(deployments(), &object).unwrap();
+        let mut warned = object.clone();
+        let warnings = FieldValidation::Warn
+            .check(deployments(), &mut warned)
+            .unwrap();
         assert_eq!(warnings, ["unknown field \"spec.replica\""]);
+        assert_eq!(warned["spec"], json!({}), "unknown fields are dropped");
+        let mut ignored = object.clone();
         assert!(
             FieldValidation::Ignore
-                .check(deployments(), &object)
+                .check(deployments(), &mut ignored)
                 .unwrap()
                 .is_empty()
         );
+        assert_eq!(ignored["spec"], json!({}));
         assert!(FieldValidation::parse(Some("Loose")).is_err());
     }
 }

@@ -5,85 +5,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
-use keelson_store::Store;
-use keelson_store::etcd_server::EtcdProcess;
+use kube::Api;
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams};
 use kube::runtime::watcher;
-use kube::{Api, Client};
-
-struct Server {
-    client: Client,
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
-    _etcd: Option<EtcdProcess>,
-}
-
-#[derive(Clone, Copy)]
-enum Backend {
-    Embedded,
-    Etcd,
-}
-
-async fn server(backend: Backend) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (url, etcd) = match backend {
-        Backend::Embedded => (format!("embedded:{}", dir.path().display()), None),
-        Backend::Etcd => {
-            let etcd = EtcdProcess::start()
-                .await
-                .unwrap_or_else(|err| panic!("cannot start etcd: {err}"));
-            (etcd.url(), Some(etcd))
-        }
-    };
-    let store = keelson_store::open(&url).await.expect("store");
-    keelson_apiserver::bootstrap(store.clone())
-        .await
-        .expect("bootstrap");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(keelson_apiserver::serve(
-        listener,
-        Arc::clone(&store),
-        std::future::pending(),
-    ));
-    let config = kube::Config::new(format!("http://{address}").parse().expect("url"));
-    Server {
-        client: Client::try_from(config).expect("client"),
-        store,
-        _dir: dir,
-        _etcd: etcd,
-    }
-}
-
-/// One test per backend for each scenario.
-macro_rules! on_every_backend {
-    ($($scenario:ident),+ $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    super::$scenario(super::server(super::Backend::Embedded).await).await;
-                }
-            )+
-        }
-        mod etcd {
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    super::$scenario(super::server(super::Backend::Etcd).await).await;
-                }
-            )+
-        }
-    };
-}
+use support::{Server, code};
 
 on_every_backend!(
     typed_crud_with_conflicts,
@@ -106,13 +38,6 @@ fn config_map(name: &str, labels: &[(&str, &str)]) -> ConfigMap {
         },
         data: Some(BTreeMap::from([("k".to_string(), "v".to_string())])),
         ..Default::default()
-    }
-}
-
-fn code(err: kube::Error) -> u16 {
-    match err {
-        kube::Error::Api(status) => status.code,
-        other => panic!("expected an API error, got {other}"),
     }
 }
 

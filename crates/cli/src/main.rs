@@ -1,6 +1,7 @@
 //! The `keelson` binary: parses the command line and hands each subcommand
 //! to its module.
 
+mod api_bench;
 mod store_bench;
 mod up;
 mod verbs;
@@ -29,11 +30,22 @@ enum Command {
     Get(verbs::get::GetArgs),
     /// Delete objects by type and name, label selector or manifest file.
     Delete(verbs::delete::DeleteArgs),
+    /// Measure the API server.
+    Api {
+        #[command(subcommand)]
+        command: ApiCommand,
+    },
     /// Work with the storage layer directly.
     Store {
         #[command(subcommand)]
         command: StoreCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ApiCommand {
+    /// Benchmark the API server on each store against the raw store.
+    Bench(api_bench::ApiBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +69,9 @@ fn main() -> anyhow::Result<()> {
         Command::Store {
             command: StoreCommand::Bench(args),
         } => runtime.block_on(store_bench::run(args)),
+        Command::Api {
+            command: ApiCommand::Bench(args),
+        } => runtime.block_on(api_bench::run(args)),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {

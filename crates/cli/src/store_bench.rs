@@ -40,11 +40,11 @@ pub struct BenchArgs {
 }
 
 /// Throughput and latency of one measured phase.
-struct Phase {
-    name: String,
-    ops_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
+pub(crate) struct Phase {
+    pub(crate) name: String,
+    pub(crate) ops_per_sec: f64,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -153,7 +153,7 @@ fn key(prefix: &str, writer: usize, i: usize) -> String {
 
 /// Runs `per_task` calls of `op` on each of `tasks` tasks; returns the elapsed
 /// time and every call's latency.
-async fn concurrently<F, Fut>(
+pub(crate) async fn concurrently<F, Fut>(
     tasks: usize,
     per_task: usize,
     op: F,
@@ -237,7 +237,7 @@ async fn watch_delivery(
     Ok(result)
 }
 
-fn phase(name: String, (elapsed, mut latencies): (Duration, Vec<Duration>)) -> Phase {
+pub(crate) fn phase(name: String, (elapsed, mut latencies): (Duration, Vec<Duration>)) -> Phase {
     latencies.sort_unstable();
     let at = |q: f64| {
         let index = ((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1);
@@ -251,7 +251,7 @@ fn phase(name: String, (elapsed, mut latencies): (Duration, Vec<Duration>)) -> P
     }
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 

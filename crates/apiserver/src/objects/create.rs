@@ -32,7 +32,8 @@ impl Objects {
             ));
         }
         if let Some(namespace) = &namespace {
-            self.check_namespace_open(resource, namespace).await?;
+            let name = meta_str(&object, "name");
+            self.check_namespace_open(resource, namespace, name).await?;
         }
         prepare_for_create(resource, &mut object);
         let generate = meta_str(&object, "name").is_empty();
@@ -83,11 +84,13 @@ impl Objects {
         unreachable!("the loop returns")
     }
 
-    /// Refuses creates in a namespace that is missing or being deleted.
+    /// Refuses creates in a namespace that is missing or being deleted;
+    /// `name` is the object's, as upstream names it in the refusal.
     async fn check_namespace_open(
         &self,
         resource: &ResourceInfo,
         namespace: &str,
+        name: &str,
     ) -> Result<(), ApiError> {
         let namespaces =
             registry::by_resource("", "namespaces").expect("namespaces are registered");
@@ -98,7 +101,7 @@ impl Objects {
             return Err(ApiError::forbidden(
                 resource.group,
                 resource.plural,
-                meta_str(&found, "name"),
+                name,
                 &format!(
                     "unable to create new content in namespace {namespace} because it is being terminated"
                 ),

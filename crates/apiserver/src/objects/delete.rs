@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Objects, encode};
-use crate::meta::{finalizers, meta_str, set_meta};
+use crate::meta::{finalizers, meta_str, namespace_finalizers, set_meta};
 use crate::response::store_error;
 
 /// The `DeleteOptions` a client sends (body or query).
@@ -58,8 +58,10 @@ impl Objects {
         loop {
             let (mut object, kv) = self.read(resource, namespace, name).await?;
             check_preconditions(resource, name, &object, options)?;
+            let before = object.clone();
             let held = self.mark_deleting(resource, &mut object, options)?;
-            if dry_run {
+            // Deleting what is already being deleted, as it is, writes nothing.
+            if dry_run || (held && object == before) {
                 return Ok(if held {
                     Deleted::Pending(object)
                 } else {
@@ -121,15 +123,24 @@ impl Objects {
             set_meta(object, "finalizers", Some(Value::from(list.clone())));
         }
         let graceful = resource.kind == "Pod" && self.pod_grace(object, options) > 0;
-        if list.is_empty() && !graceful {
+        // A namespace stays while its `spec.finalizers` (the namespace
+        // controller's `kubernetes`) remain, Terminating.
+        let finalizing = !namespace_finalizers(resource, object).is_empty();
+        if list.is_empty() && !graceful && !finalizing {
             return Ok(false);
         }
-        if !already {
-            let grace = if graceful {
-                self.pod_grace(object, options)
-            } else {
-                0
-            };
+        let grace = if graceful {
+            self.pod_grace(object, options)
+        } else {
+            0
+        };
+        // A later delete may shorten a pod's grace period, never lengthen it.
+        let shorter = already
+            && graceful
+            && object["metadata"]["deletionGracePeriodSeconds"]
+                .as_i64()
+                .is_some_and(|current| grace < current);
+        if !already || shorter {
             let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
             let at = jiff::Timestamp::from_second(at.as_second()).unwrap_or(at);
             set_meta(
@@ -142,6 +153,12 @@ impl Objects {
                 "deletionGracePeriodSeconds",
                 Some(Value::from(grace)),
             );
+        }
+        if !already {
+            // As upstream: watchers of the generation see the deletion start.
+            if let Some(generation) = object["metadata"]["generation"].as_i64().filter(|g| *g > 0) {
+                set_meta(object, "generation", Some(Value::from(generation + 1)));
+            }
             if resource.kind == "Namespace" {
                 object["status"]["phase"] = Value::from("Terminating");
             }
@@ -149,13 +166,18 @@ impl Objects {
         Ok(true)
     }
 
-    /// The grace period a pod gets: none when it never ran on a node.
+    /// The grace period a pod gets: none when it never ran on a node or
+    /// has finished.
     fn pod_grace(&self, pod: &Value, options: &DeleteOptions) -> i64 {
         let scheduled = pod
             .pointer("/spec/nodeName")
             .and_then(Value::as_str)
             .is_some_and(|n| !n.is_empty());
-        if !scheduled {
+        let finished = matches!(
+            pod.pointer("/status/phase").and_then(Value::as_str),
+            Some("Succeeded" | "Failed")
+        );
+        if !scheduled || finished {
             return 0;
         }
         options.grace_period_seconds.unwrap_or_else(|| {

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use keelson_api::registry::{self, ResourceInfo};
-use keelson_api::{ApiError, field_selector, label_selector};
+use keelson_api::{ApiError, FieldError, FieldPath, field_selector, label_selector};
 use keelson_store::{RangeRequest, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -65,6 +65,54 @@ impl Filter {
     pub fn matches(&self, object: &Value) -> bool {
         self.labels.matches(&meta::labels(object))
             && self.fields.matches(self.group, self.kind, object)
+    }
+}
+
+/// Checks the resourceVersion options of a list (not a watch) as upstream's
+/// `ValidateListOptions` does: a 422 on `ListOptions`.
+pub fn validate_options(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<(), ApiError> {
+    let get = |key: &str| params.get(key).map(String::as_str).unwrap_or("");
+    let (matching, rv) = (get("resourceVersionMatch"), get("resourceVersion"));
+    let path = FieldPath::new("resourceVersionMatch");
+    let mut causes = Vec::new();
+    if !matching.is_empty() {
+        if rv.is_empty() {
+            causes.push(FieldError::forbidden(
+                &path,
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            ));
+        }
+        if !get("continue").is_empty() {
+            causes.push(FieldError::forbidden(
+                &path,
+                "resourceVersionMatch is forbidden when continue is provided",
+            ));
+        }
+        if matching != "Exact" && matching != "NotOlderThan" {
+            causes.push(FieldError::not_supported(
+                &path,
+                matching,
+                &["Exact", "NotOlderThan", ""],
+            ));
+        }
+        if matching == "Exact" && rv == "0" {
+            causes.push(FieldError::forbidden(
+                &path,
+                "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+            ));
+        }
+    }
+    if params.contains_key("sendInitialEvents") {
+        causes.push(FieldError::forbidden(
+            &FieldPath::new("sendInitialEvents"),
+            "sendInitialEvents is forbidden for list",
+        ));
+    }
+    match causes.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &causes)),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
 use crate::managed_fields;
-use crate::meta::{finalizers, meta_str, set_meta, spec_part};
+use crate::meta::{finalizers, meta_str, namespace_finalizers, set_meta, spec_part};
 use crate::response::store_error;
 
 /// How often an update without a client precondition is retried after
@@ -20,7 +20,8 @@ pub struct Update<'a> {
     pub resource: &'static ResourceInfo,
     pub namespace: &'a str,
     pub name: &'a str,
-    /// `Some("status")` for the status subresource.
+    /// `Some("status")` for the status subresource (also `scale`,
+    /// `binding`, and a namespace's `finalize`).
     pub subresource: Option<&'a str>,
 }
 
@@ -65,8 +66,9 @@ impl Objects {
             if options.dry_run {
                 return Ok(next);
             }
-            let finished =
-                !meta_str(&next, "deletionTimestamp").is_empty() && finalizers(&next).is_empty();
+            let finished = !meta_str(&next, "deletionTimestamp").is_empty()
+                && finalizers(&next).is_empty()
+                && namespace_finalizers(resource, &next).is_empty();
             let result = if finished {
                 self.store
                     .delete(&key, Some(kv.mod_revision))
@@ -105,7 +107,26 @@ fn merge_update(
             "the name of the object ({given}) does not match the name on the URL ({name})"
         )));
     }
+    let given = meta_str(&desired, "namespace");
+    if resource.namespaced && !given.is_empty() && given != meta_str(current, "namespace") {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
     let mut next = match subresource {
+        // The scheduler's placement: stored as the binding made it, past
+        // the pod-update rules that keep `spec.nodeName` fixed (upstream
+        // binds with a storage update, not a pod update).
+        Some("binding") => return Ok(desired),
+        // A namespace's finalize changes nothing but `spec.finalizers`.
+        Some("finalize") => {
+            let mut next = current.clone();
+            next["spec"]["finalizers"] = desired
+                .pointer("/spec/finalizers")
+                .cloned()
+                .unwrap_or_else(|| Value::Array(Vec::new()));
+            next
+        }
         // A status write changes nothing but status.
         Some("status") => {
             let mut next = current.clone();
@@ -114,6 +135,13 @@ fn merge_update(
         }
         _ => {
             let mut next = desired;
+            if resource.kind == "Namespace" {
+                // Only finalize changes a namespace's finalizers.
+                next["spec"]["finalizers"] = current
+                    .pointer("/spec/finalizers")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+            }
             if has_status(resource) {
                 match current.get("status") {
                     Some(status) => next["status"] = status.clone(),

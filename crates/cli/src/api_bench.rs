@@ -1,0 +1,503 @@
+//! `keelson api bench`: the API server under load, on each store, beside the
+//! raw store doing the same work.
+//!
+//! For each store (embedded, then a real etcd started beside it) the
+//! benchmark starts `keelson up` as a child process and drives it over HTTP
+//! from this process: creates of ConfigMaps from many clients, gets, lists of
+//! every object in a namespace of 10,000, and watch fan-out (many watchers
+//! of one namespace while a writer creates objects at a fixed rate; latency
+//! from issuing the create to each watcher reading its event). The same
+//! creates, gets and lists run against the raw store, so the table shows the
+//! API's overhead as a ratio.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use keelson_store::etcd_server::EtcdProcess;
+use keelson_store::{RangeRequest, Store};
+use serde_json::json;
+
+use crate::store_bench::{Phase, concurrently, ms, phase};
+
+/// Options of `keelson api bench`.
+#[derive(clap::Args, Debug)]
+pub struct ApiBenchArgs {
+    /// Concurrent clients for creates and gets.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Objects created (and then listed) per store.
+    #[arg(long, default_value_t = 10_000)]
+    objects: usize,
+    /// Gets per store.
+    #[arg(long, default_value_t = 20_000)]
+    gets: usize,
+    /// Watchers for the fan-out measurement.
+    #[arg(long, default_value_t = 1000)]
+    watchers: usize,
+    /// Writes per second during the fan-out measurement.
+    #[arg(long, default_value_t = 1000)]
+    watch_rate: u64,
+    /// Seconds of writes during the fan-out measurement.
+    #[arg(long, default_value_t = 3)]
+    watch_seconds: u64,
+    /// Measure only the embedded store.
+    #[arg(long)]
+    embedded_only: bool,
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A `keelson up` child process.
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.clients * 2)
+        .build_http();
+    let mut tables = Vec::new();
+
+    let raw = keelson_store::open(&format!(
+        "embedded:{}",
+        scratch.path().join("raw").display()
+    ))
+    .await?;
+    let store_url = "embedded".to_string();
+    tables.push((
+        "embedded",
+        measure(&client, &args, raw, &store_url, scratch.path()).await?,
+    ));
+
+    if !args.embedded_only {
+        let etcd = EtcdProcess::builder()
+            .data_dir(scratch.path().join("etcd"))
+            .start()
+            .await?;
+        let raw = keelson_store::open(&etcd.url()).await?;
+        tables.push((
+            "etcd",
+            measure(&client, &args, raw, &etcd.url(), scratch.path()).await?,
+        ));
+    }
+
+    println!(
+        "keelson api bench: {} clients, {} objects, {} gets, {} watchers at {} writes/s",
+        args.clients, args.objects, args.gets, args.watchers, args.watch_rate
+    );
+    for (store, rows) in tables {
+        print_table(store, &rows);
+    }
+    Ok(())
+}
+
+/// One row: the API's figures and, where there is one, the raw store's.
+struct Row {
+    api: Phase,
+    raw: Option<Phase>,
+}
+
+async fn measure(
+    client: &HttpClient,
+    args: &ApiBenchArgs,
+    raw: Arc<dyn Store>,
+    store_url: &str,
+    scratch: &std::path::Path,
+) -> anyhow::Result<Vec<Row>> {
+    let value = config_map("x", 0);
+    let value = Bytes::from(serde_json::to_vec(&value)?);
+    let raw_creates = raw_creates(&raw, args, value).await?;
+    let raw_gets = raw_gets(&raw, args).await?;
+    let raw_lists = raw_lists(&raw).await?;
+
+    let data_dir = scratch.join(format!("up-{}", store_url.replace(['/', ':'], "_")));
+    let server = start_server(&data_dir, store_url).await?;
+    create_namespace(client, &server.base, "bench").await?;
+    create_namespace(client, &server.base, "watch").await?;
+
+    let creates = api_creates(client, &server.base, args).await?;
+    let gets = api_gets(client, &server.base, args).await?;
+    let lists = api_lists(client, &server.base, args.objects).await?;
+    let fan_out = watch_fan_out(client, &server.base, args).await?;
+    Ok(vec![
+        Row {
+            api: creates,
+            raw: Some(raw_creates),
+        },
+        Row {
+            api: gets,
+            raw: Some(raw_gets),
+        },
+        Row {
+            api: lists,
+            raw: Some(raw_lists),
+        },
+        Row {
+            api: fan_out,
+            raw: None,
+        },
+    ])
+}
+
+fn config_map(name: &str, sent: u64) -> serde_json::Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": {"app": "bench"}},
+        "data": {"t": sent.to_string(), "payload": "x".repeat(256)},
+    })
+}
+
+async fn start_server(data_dir: &std::path::Path, store: &str) -> anyhow::Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let listen: SocketAddr = ([127, 0, 0, 1], port).into();
+    let child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["up", "--data-dir"])
+        .arg(data_dir)
+        .args(["--listen", &listen.to_string(), "--store", store])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start keelson up")?;
+    let server = Server {
+        child,
+        base: format!("http://{listen}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = http::Uri::try_from(format!("{}/readyz", server.base))?;
+    loop {
+        let probe = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .build_http::<Full<Bytes>>()
+            .get(ready.clone())
+            .await;
+        if probe.is_ok_and(|r| r.status().is_success()) {
+            return Ok(server);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "keelson up did not become ready in 30s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn request(
+    client: &HttpClient,
+    method: http::Method,
+    url: &str,
+    body: Option<Bytes>,
+) -> anyhow::Result<(http::StatusCode, Bytes)> {
+    let request = http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(Full::new(body.unwrap_or_default()))?;
+    let response = client.request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok((status, body))
+}
+
+async fn create_namespace(client: &HttpClient, base: &str, name: &str) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(&json!({"metadata": {"name": name}}))?;
+    let (status, _) = request(
+        client,
+        http::Method::POST,
+        &format!("{base}/api/v1/namespaces"),
+        Some(body.into()),
+    )
+    .await?;
+    anyhow::ensure!(status.is_success(), "creating namespace {name}: {status}");
+    Ok(())
+}
+
+fn object_name(i: usize) -> String {
+    format!("cm-{i:06}")
+}
+
+async fn api_creates(
+    client: &HttpClient,
+    base: &str,
+    args: &ApiBenchArgs,
+) -> anyhow::Result<Phase> {
+    let per_client = args.objects / args.clients;
+    let (client, url) = (
+        client.clone(),
+        format!("{base}/api/v1/namespaces/bench/configmaps"),
+    );
+    let clients = args.clients;
+    let timed = concurrently(clients, per_client, move |c, i| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let body = serde_json::to_vec(&config_map(&object_name(c + i * clients), 0))?;
+            let (status, body) =
+                request(&client, http::Method::POST, &url, Some(body.into())).await?;
+            anyhow::ensure!(
+                status == http::StatusCode::CREATED,
+                "create: {status} {body:?}"
+            );
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(phase(format!("creates ({} clients)", args.clients), timed))
+}
+
+async fn api_gets(client: &HttpClient, base: &str, args: &ApiBenchArgs) -> anyhow::Result<Phase> {
+    let created = (args.objects / args.clients) * args.clients;
+    let (client, base) = (client.clone(), base.to_string());
+    let timed = concurrently(args.clients, args.gets / args.clients, move |c, i| {
+        let url = format!(
+            "{base}/api/v1/namespaces/bench/configmaps/{}",
+            object_name((c * 7919 + i * 104_729) % created)
+        );
+        let client = client.clone();
+        async move {
+            let (status, _) = request(&client, http::Method::GET, &url, None).await?;
+            anyhow::ensure!(status.is_success(), "get: {status}");
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(phase(format!("gets ({} clients)", args.clients), timed))
+}
+
+async fn api_lists(client: &HttpClient, base: &str, objects: usize) -> anyhow::Result<Phase> {
+    let (client, url) = (
+        client.clone(),
+        format!("{base}/api/v1/namespaces/bench/configmaps"),
+    );
+    let timed = concurrently(2, 5, move |_, _| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let (status, body) = request(&client, http::Method::GET, &url, None).await?;
+            anyhow::ensure!(status.is_success(), "list: {status}");
+            let list: serde_json::Value = serde_json::from_slice(&body)?;
+            let items = list["items"].as_array().map_or(0, Vec::len);
+            anyhow::ensure!(items >= objects / 2, "the list had only {items} items");
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(phase(format!("lists of {objects} objects"), timed))
+}
+
+async fn raw_creates(
+    raw: &Arc<dyn Store>,
+    args: &ApiBenchArgs,
+    value: Bytes,
+) -> anyhow::Result<Phase> {
+    let raw = Arc::clone(raw);
+    let clients = args.clients;
+    let timed = concurrently(clients, args.objects / clients, move |c, i| {
+        let (raw, value) = (Arc::clone(&raw), value.clone());
+        async move {
+            let key = format!("/bench/raw/{}", object_name(c + i * clients));
+            raw.create(&key, value).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(phase("raw".into(), timed))
+}
+
+async fn raw_gets(raw: &Arc<dyn Store>, args: &ApiBenchArgs) -> anyhow::Result<Phase> {
+    let created = (args.objects / args.clients) * args.clients;
+    let raw = Arc::clone(raw);
+    let timed = concurrently(args.clients, args.gets / args.clients, move |c, i| {
+        let raw = Arc::clone(&raw);
+        let key = format!(
+            "/bench/raw/{}",
+            object_name((c * 7919 + i * 104_729) % created)
+        );
+        async move {
+            anyhow::ensure!(raw.get(&key).await?.is_some(), "{key} missing");
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(phase("raw".into(), timed))
+}
+
+async fn raw_lists(raw: &Arc<dyn Store>) -> anyhow::Result<Phase> {
+    let raw = Arc::clone(raw);
+    let timed = concurrently(2, 5, move |_, _| {
+        let raw = Arc::clone(&raw);
+        async move {
+            let request = RangeRequest {
+                prefix: "/bench/raw/".into(),
+                ..Default::default()
+            };
+            raw.range(request).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(phase("raw".into(), timed))
+}
+
+/// Watchers on the `watch` namespace while a writer creates objects at a
+/// fixed rate; each object carries the instant its create was issued.
+async fn watch_fan_out(
+    client: &HttpClient,
+    base: &str,
+    args: &ApiBenchArgs,
+) -> anyhow::Result<Phase> {
+    let list_url = format!("{base}/api/v1/namespaces/watch/configmaps");
+    let (_, body) = request(client, http::Method::GET, &list_url, None).await?;
+    let list: serde_json::Value = serde_json::from_slice(&body)?;
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("0")
+        .to_string();
+    let events = (args.watch_rate * args.watch_seconds) as usize;
+    let epoch = Instant::now();
+    let watch_url = format!("{list_url}?watch=true&resourceVersion={rv}");
+    let mut watchers = Vec::new();
+    for _ in 0..args.watchers {
+        // One connection per watcher, as separate clients would have.
+        let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+        let request = http::Request::get(&watch_url).body(Full::new(Bytes::new()))?;
+        let response = client.request(request).await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "watch: {}",
+            response.status()
+        );
+        watchers.push(tokio::spawn(read_watch(
+            response.into_body(),
+            events,
+            epoch,
+        )));
+    }
+    // Creates are issued on a fixed schedule, each in its own task, so a
+    // slow create does not lower the write rate.
+    let start = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / args.watch_rate as f64));
+    let mut writes = Vec::with_capacity(events);
+    for i in 0..events {
+        tick.tick().await;
+        let (client, url) = (client.clone(), list_url.clone());
+        writes.push(tokio::spawn(async move {
+            let sent = epoch.elapsed().as_nanos() as u64;
+            let body = serde_json::to_vec(&config_map(&format!("w-{i:06}"), sent))?;
+            let (status, _) = request(&client, http::Method::POST, &url, Some(body.into())).await?;
+            anyhow::ensure!(status.is_success(), "watch write: {status}");
+            anyhow::Ok(())
+        }));
+    }
+    let issued = start.elapsed();
+    for write in writes {
+        write.await??;
+    }
+    let mut latencies = Vec::with_capacity(events * args.watchers);
+    for watcher in watchers {
+        latencies.extend(watcher.await??);
+    }
+    let rate = events as f64 / issued.as_secs_f64();
+    let mut result = phase(
+        format!(
+            "watch fan-out ({} watchers, {rate:.0} writes/s)",
+            args.watchers
+        ),
+        (start.elapsed(), latencies),
+    );
+    result.ops_per_sec = (events * args.watchers) as f64 / start.elapsed().as_secs_f64();
+    Ok(result)
+}
+
+/// Reads `events` watch events; each latency runs from the create being
+/// issued (the `t` field) to the event being read.
+async fn read_watch(
+    mut body: hyper::body::Incoming,
+    events: usize,
+    epoch: Instant,
+) -> anyhow::Result<Vec<Duration>> {
+    const MARK: &[u8] = b"\"t\":\"";
+    let mut latencies = Vec::with_capacity(events);
+    let mut pending: Vec<u8> = Vec::new();
+    let deadline = Duration::from_secs(120);
+    while latencies.len() < events {
+        let frame = tokio::time::timeout(deadline, body.frame())
+            .await
+            .context("no watch event for 120s")?
+            .context("the watch ended early")??;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        pending.extend_from_slice(&data);
+        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let now = epoch.elapsed().as_nanos() as u64;
+            if let Some(at) = line.windows(MARK.len()).position(|w| w == MARK) {
+                let digits: String = line[at + MARK.len()..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .map(|b| *b as char)
+                    .collect();
+                let sent: u64 = digits.parse().unwrap_or(now);
+                latencies.push(Duration::from_nanos(now.saturating_sub(sent)));
+            }
+        }
+    }
+    Ok(latencies)
+}
+
+fn print_table(store: &str, rows: &[Row]) {
+    println!();
+    println!("store: {store}");
+    println!();
+    println!(
+        "| {:<32} | {:>10} | {:>8} | {:>8} | {:>10} | {:>8} | {:>9} |",
+        "workload", "api ops/s", "p50 ms", "p99 ms", "raw ops/s", "raw p99", "api/raw"
+    );
+    println!(
+        "|{}|{}:|{}:|{}:|{}:|{}:|{}:|",
+        "-".repeat(34),
+        "-".repeat(11),
+        "-".repeat(9),
+        "-".repeat(9),
+        "-".repeat(11),
+        "-".repeat(9),
+        "-".repeat(10)
+    );
+    for row in rows {
+        let (raw_ops, raw_p99, ratio) = match &row.raw {
+            Some(raw) => (
+                format!("{:.0}", raw.ops_per_sec),
+                ms(raw.p99),
+                format!("{:.2}x", row.api.ops_per_sec / raw.ops_per_sec),
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "| {:<32} | {:>10.0} | {:>8} | {:>8} | {:>10} | {:>8} | {:>9} |",
+            row.api.name,
+            row.api.ops_per_sec,
+            ms(row.api.p50),
+            ms(row.api.p99),
+            raw_ops,
+            raw_p99,
+            ratio
+        );
+    }
+}
