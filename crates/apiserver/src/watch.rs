@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
 use keelson_api::ApiError;
@@ -27,10 +27,12 @@ use crate::handlers::{Params, as_table, wants_table};
 use crate::objects::{self, list::Filter};
 use crate::path::Target;
 use crate::response::{ApiResult, Failure};
-use crate::watch_cache::{CachedEvent, Seen, event_line};
+use crate::watch_cache::{Batch, CachedEvent, Seen, event_line};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(15);
+/// The most bytes of events sent to a client in one chunk.
+const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// Events buffered per watcher before its task waits for the client.
 const BUFFER: usize = 64;
 
@@ -195,8 +197,8 @@ async fn stream(
     loop {
         tokio::select! {
             next = source.next(resource) => {
-                let event = match next {
-                    Next::Event(event) => event,
+                let batch = match next {
+                    Next::Events(batch) => batch,
                     Next::Lagged => match cache.subscribe_from(last) {
                         Some(subscription) => {
                             source = Source::Cache(subscription.live);
@@ -211,11 +213,27 @@ async fn stream(
                     Next::Failed(err) => return Err(too_old(err, last)),
                     Next::End => return Ok(()),
                 };
-                if event.revision <= last {
-                    continue;
+                // Whatever else is already waiting goes out in the same
+                // chunk: one write per batch, not per event.
+                let mut chunk = BytesMut::new();
+                let mut next = Some(batch);
+                while let Some(batch) = next.take() {
+                    for event in batch.iter() {
+                        if event.revision <= last {
+                            continue;
+                        }
+                        last = event.revision;
+                        if event.key.starts_with(&prefix)
+                            && let Some(line) = render(request, event)
+                        {
+                            chunk.extend_from_slice(&line);
+                        }
+                    }
+                    if chunk.len() < MAX_BATCH_BYTES {
+                        next = source.try_next();
+                    }
                 }
-                last = event.revision;
-                if event.key.starts_with(&prefix) && !deliver(request, tx, &event).await {
+                if !chunk.is_empty() && tx.send(chunk.freeze()).await.is_err() {
                     return Ok(());
                 }
             }
@@ -235,29 +253,37 @@ fn restarting() -> ApiError {
 /// Where a watch's events come from.
 enum Source {
     /// The resource's watch cache.
-    Cache(broadcast::Receiver<Arc<CachedEvent>>),
+    Cache(broadcast::Receiver<Batch>),
     /// The store directly, for a resourceVersion older than the cache's window.
     Store(WatchStream),
 }
 
 enum Next {
-    Event(Arc<CachedEvent>),
+    Events(Batch),
     Lagged,
     Failed(StoreError),
     End,
 }
 
 impl Source {
+    /// An event that is ready now, without waiting.
+    fn try_next(&mut self) -> Option<Batch> {
+        match self {
+            Source::Cache(live) => live.try_recv().ok(),
+            Source::Store(_) => None,
+        }
+    }
+
     async fn next(&mut self, resource: &ResourceInfo) -> Next {
         match self {
             Source::Cache(live) => match live.recv().await {
-                Ok(event) => Next::Event(event),
+                Ok(batch) => Next::Events(batch),
                 Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
                 Err(broadcast::error::RecvError::Closed) => Next::End,
             },
             Source::Store(events) => match events.next().await {
                 Some(Ok(event)) => match CachedEvent::decode(resource, &event) {
-                    Ok(event) => Next::Event(Arc::new(event)),
+                    Ok(event) => Next::Events(Arc::new(vec![Arc::new(event)])),
                     Err(err) => Next::Failed(StoreError::Internal(err.message)),
                 },
                 Some(Err(err)) => Next::Failed(err),
@@ -292,14 +318,19 @@ async fn deliver(
     tx: &mut mpsc::Sender<Bytes>,
     event: &CachedEvent,
 ) -> bool {
-    let Some(seen) = classify(request, event) else {
-        return true;
-    };
-    let line = match request.table {
+    match render(request, event) {
+        Some(line) => tx.send(line).await.is_ok(),
+        None => true,
+    }
+}
+
+/// The line this watcher gets for a change, if any.
+fn render(request: &WatchRequest, event: &CachedEvent) -> Option<Bytes> {
+    let seen = classify(request, event)?;
+    Some(match request.table {
         true => table_line(request, seen.event_type(), &event.object(seen)),
         false => event.line(seen),
-    };
-    tx.send(line).await.is_ok()
+    })
 }
 
 /// A watch event whose object is a one-row Table.

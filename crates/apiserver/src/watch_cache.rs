@@ -20,6 +20,16 @@ use tokio::sync::broadcast;
 use crate::objects::decode;
 use crate::response::store_error;
 
+/// Events published to watchers together.
+pub type Batch = Arc<Vec<Arc<CachedEvent>>>;
+
+/// Under load, events are published at most this often, in batches, so
+/// that each watcher writes to its client once per batch rather than once
+/// per event. An event after a quiet spell goes out at once.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(5);
+/// The most events in one batch.
+const MAX_BATCH: usize = 256;
+
 /// Events kept for resuming watches.
 const WINDOW: usize = 2048;
 /// Published events a watcher may fall behind before it must catch up
@@ -121,13 +131,13 @@ struct State {
 /// The cache of one resource.
 pub struct Cache {
     state: Mutex<State>,
-    live: broadcast::Sender<Arc<CachedEvent>>,
+    live: broadcast::Sender<Batch>,
 }
 
 /// A watcher's start: what it must replay, and the live events after.
 pub struct Subscription {
     pub replay: Vec<Arc<CachedEvent>>,
-    pub live: broadcast::Receiver<Arc<CachedEvent>>,
+    pub live: broadcast::Receiver<Batch>,
 }
 
 impl Cache {
@@ -154,12 +164,7 @@ impl Cache {
             .map_err(|err| store_error(err, resource.group, resource.plural, ""))?;
         let feeder = Arc::clone(&cache);
         tokio::spawn(async move {
-            while let Some(Ok(event)) = events.next().await {
-                match CachedEvent::decode(resource, &event) {
-                    Ok(event) => feeder.apply(Arc::new(event)),
-                    Err(_) => break,
-                }
-            }
+            let _ = feed(&feeder, resource, &mut events).await;
             tracing::warn!(
                 resource = resource.plural,
                 "watch cache stopped; it restarts on next use"
@@ -175,29 +180,28 @@ impl Cache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn apply(&self, event: Arc<CachedEvent>) {
+    fn apply(&self, batch: Batch) {
         let mut state = self.lock();
-        match &event.new {
-            Some(object) => state.objects.insert(event.key.clone(), object.clone()),
-            None => state.objects.remove(&event.key),
-        };
-        state.revision = event.revision;
-        state.window.push_back(Arc::clone(&event));
-        if state.window.len() > WINDOW
-            && let Some(oldest) = state.window.pop_front()
-        {
-            state.window_start = oldest.revision;
+        for event in batch.iter() {
+            match &event.new {
+                Some(object) => state.objects.insert(event.key.clone(), object.clone()),
+                None => state.objects.remove(&event.key),
+            };
+            state.revision = event.revision;
+            state.window.push_back(Arc::clone(event));
+            if state.window.len() > WINDOW
+                && let Some(oldest) = state.window.pop_front()
+            {
+                state.window_start = oldest.revision;
+            }
         }
         // Sent under the lock so a subscriber sees each event exactly once.
-        let _ = self.live.send(event);
+        let _ = self.live.send(batch);
     }
 
     /// The objects under `prefix` now, their revision, and the live
     /// events after it.
-    pub fn snapshot(
-        &self,
-        prefix: &str,
-    ) -> Option<(Vec<Value>, i64, broadcast::Receiver<Arc<CachedEvent>>)> {
+    pub fn snapshot(&self, prefix: &str) -> Option<(Vec<Value>, i64, broadcast::Receiver<Batch>)> {
         let state = self.lock();
         if state.failed {
             return None;
@@ -228,6 +232,43 @@ impl Cache {
             live: self.live.subscribe(),
         })
     }
+}
+
+/// Moves the store's events into the cache until the store watch fails.
+async fn feed(
+    cache: &Cache,
+    resource: &'static ResourceInfo,
+    events: &mut keelson_store::WatchStream,
+) -> Result<(), ApiError> {
+    let mut last_publish = tokio::time::Instant::now() - COALESCE;
+    while let Some(Ok(event)) = events.next().await {
+        let mut batch = vec![Arc::new(CachedEvent::decode(resource, &event)?)];
+        let until = last_publish + COALESCE;
+        while batch.len() < MAX_BATCH {
+            // Take what is ready; wait for more only while publishing again
+            // so soon would be too often.
+            let next = match futures::FutureExt::now_or_never(events.next()) {
+                Some(next) => next,
+                None if tokio::time::Instant::now() < until => {
+                    match tokio::time::timeout_at(until, events.next()).await {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    }
+                }
+                None => break,
+            };
+            match next {
+                Some(Ok(event)) => batch.push(Arc::new(CachedEvent::decode(resource, &event)?)),
+                _ => {
+                    cache.apply(Arc::new(batch));
+                    return Ok(());
+                }
+            }
+        }
+        cache.apply(Arc::new(batch));
+        last_publish = tokio::time::Instant::now();
+    }
+    Ok(())
 }
 
 async fn list_all(

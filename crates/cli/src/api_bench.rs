@@ -160,7 +160,8 @@ fn config_map(name: &str, sent: u64) -> serde_json::Value {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": name, "labels": {"app": "bench"}},
-        "data": {"t": sent.to_string(), "payload": "x".repeat(256)},
+        // `a` sorts first, so watchers find the send time near the start.
+        "data": {"a": sent.to_string(), "payload": "x".repeat(256)},
     })
 }
 
@@ -426,15 +427,15 @@ async fn watch_fan_out(
 }
 
 /// Reads `events` watch events; each latency runs from the create being
-/// issued (the `t` field) to the event being read.
+/// issued (the `a` field) to the event being read.
 async fn read_watch(
     mut body: hyper::body::Incoming,
     events: usize,
     epoch: Instant,
 ) -> anyhow::Result<Vec<Duration>> {
-    const MARK: &[u8] = b"\"t\":\"";
+    let mark = memchr::memmem::Finder::new(b"\"a\":\"");
     let mut latencies = Vec::with_capacity(events);
-    let mut pending: Vec<u8> = Vec::new();
+    let mut carry: Vec<u8> = Vec::new();
     let deadline = Duration::from_secs(120);
     while latencies.len() < events {
         let frame = tokio::time::timeout(deadline, body.frame())
@@ -444,20 +445,21 @@ async fn read_watch(
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        pending.extend_from_slice(&data);
-        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            let now = epoch.elapsed().as_nanos() as u64;
-            if let Some(at) = line.windows(MARK.len()).position(|w| w == MARK) {
-                let digits: String = line[at + MARK.len()..]
+        let now = epoch.elapsed().as_nanos() as u64;
+        carry.extend_from_slice(&data);
+        let mut start = 0;
+        while let Some(end) = memchr::memchr(b'\n', &carry[start..]) {
+            let line = &carry[start..start + end];
+            if let Some(at) = mark.find(line) {
+                let sent = line[at + 5..]
                     .iter()
                     .take_while(|b| b.is_ascii_digit())
-                    .map(|b| *b as char)
-                    .collect();
-                let sent: u64 = digits.parse().unwrap_or(now);
+                    .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
                 latencies.push(Duration::from_nanos(now.saturating_sub(sent)));
             }
+            start += end + 1;
         }
+        carry.drain(..start);
     }
     Ok(latencies)
 }

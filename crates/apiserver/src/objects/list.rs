@@ -63,8 +63,8 @@ impl Filter {
 
     /// Whether `object` passes both selectors.
     pub fn matches(&self, object: &Value) -> bool {
-        self.labels.matches(&meta::labels(object))
-            && self.fields.matches(self.group, self.kind, object)
+        (self.labels.is_everything() || self.labels.matches(&meta::labels(object)))
+            && (self.fields.is_everything() || self.fields.matches(self.group, self.kind, object))
     }
 }
 
