@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::objects::{DeleteOptions, Deleted, ListOptions, Update, WriteOptions};
 use crate::path::{self, ApiPath, Target};
-use crate::response::{ApiResult, Failure, json_response};
+use crate::response::{ApiResult, Failure, bytes_response, json_response};
 use crate::schema::FieldValidation;
 use crate::{AppState, body, discovery_routes, pod_actions, table, watch};
 
@@ -210,6 +210,14 @@ async fn list(
     let from_cache = options.resource_version.as_deref() == Some("0")
         && options.continue_token.is_none()
         && options.resource_version_match.as_deref() != Some("Exact");
+    let table = wants_table(headers);
+    if !from_cache && !table {
+        let body = state
+            .objects
+            .list_bytes(target.resource, namespace, &options)
+            .await?;
+        return Ok(bytes_response(StatusCode::OK, body));
+    }
     let list = if from_cache {
         cached_list(state, target, &options).await?
     } else {
@@ -218,7 +226,7 @@ async fn list(
             .list(target.resource, namespace, &options)
             .await?
     };
-    if !wants_table(headers) {
+    if !table {
         return Ok(json_response(StatusCode::OK, &list));
     }
     let items = list["items"].as_array().cloned().unwrap_or_default();
@@ -259,6 +267,13 @@ async fn get(
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let namespace = namespace_of(target)?;
+    if target.subresource.is_none() && !wants_table(headers) {
+        let body = state
+            .objects
+            .get_raw(target.resource, namespace, name)
+            .await?;
+        return Ok(bytes_response(StatusCode::OK, body));
+    }
     let object = state.objects.get(target.resource, namespace, name).await?;
     let object = match target.subresource.as_deref() {
         Some("scale") => crate::scale::to_scale(target.resource, &object)?,
@@ -372,6 +387,9 @@ async fn patch(
 ) -> ApiResult<Response> {
     let bytes = body::read(request_body).await?;
     let media_type = body::content_type(headers);
+    if media_type == crate::apply::MEDIA_TYPE {
+        return apply_patch(state, target, name, params, headers, &bytes).await;
+    }
     let patch = crate::patch::Patch::parse(&media_type, &bytes)?;
     let namespace = namespace_of(target)?;
     let update = Update {
@@ -398,6 +416,54 @@ async fn patch(
     Ok(with_warnings(
         json_response(StatusCode::OK, &updated),
         &warnings,
+    ))
+}
+
+/// Server-side apply: `PATCH` with `application/apply-patch+yaml`, on the
+/// object or its status; creates the object when absent (201).
+async fn apply_patch(
+    state: &AppState,
+    target: &Target,
+    name: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> ApiResult<Response> {
+    let force = crate::apply::check_options(
+        params.get("fieldManager").map(String::as_str),
+        params.get("force").map(String::as_str),
+    )?;
+    let options = write_options(params, headers, "PatchOptions")?;
+    let validation = field_validation(params)?;
+    if !matches!(target.subresource.as_deref(), None | Some("status")) {
+        return Err(Failure(ApiError::method_not_supported(
+            target.resource.group,
+            target.resource.plural,
+            "apply",
+        )));
+    }
+    let config = crate::apply::decode(bytes)?;
+    let update = Update {
+        resource: target.resource,
+        namespace: namespace_of(target)?,
+        name,
+        subresource: target.subresource.as_deref(),
+    };
+    let request = crate::apply::Request {
+        target: &update,
+        options: &options,
+        force,
+        validation,
+    };
+    let outcome = crate::apply::apply(&state.objects, &request, config).await?;
+    let code = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(with_warnings(
+        json_response(code, &outcome.object),
+        &outcome.warnings,
     ))
 }
 

@@ -30,7 +30,11 @@ pub type ApiResult<T> = Result<T, Failure>;
 
 /// A JSON body with a status code.
 pub fn json_response(code: StatusCode, value: &Value) -> Response {
-    let body = serde_json::to_vec(value).unwrap_or_default();
+    bytes_response(code, serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A body of JSON bytes with a status code.
+pub fn bytes_response(code: StatusCode, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = code;
     response.headers_mut().insert(

@@ -5,6 +5,7 @@ use keelson_api::{ApiError, FieldError, FieldPath};
 use keelson_store::StoreError;
 use serde_json::Value;
 
+use super::update::Ownership;
 use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
 use crate::managed_fields;
 use crate::meta::{self, meta_str, set_meta};
@@ -21,8 +22,21 @@ impl Objects {
         &self,
         resource: &ResourceInfo,
         namespace: Option<&str>,
+        object: Value,
+        options: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        self.create_owned(resource, namespace, object, options, Ownership::Recorded)
+            .await
+    }
+
+    /// [`Objects::create`], with the managedFields kept as `ownership` says.
+    pub async fn create_owned(
+        &self,
+        resource: &ResourceInfo,
+        namespace: Option<&str>,
         mut object: Value,
         options: &WriteOptions,
+        ownership: Ownership,
     ) -> Result<Value, ApiError> {
         check_type(resource, &mut object)?;
         let namespace = prepare_namespace(resource, namespace, &mut object)?;
@@ -57,11 +71,15 @@ impl Objects {
             }
             let name = meta_str(&object, "name").to_string();
             admit(resource, &mut object, None)?;
-            let writer = managed_fields::Writer {
-                manager: options.manager(),
-                subresource: None,
-            };
-            managed_fields::record_update(resource, &writer, None, &mut object);
+            if ownership == Ownership::Recorded {
+                let given = managed_fields::given_by_client(&object);
+                set_meta(&mut object, "managedFields", given);
+                let writer = managed_fields::Writer {
+                    manager: options.manager(),
+                    subresource: None,
+                };
+                managed_fields::record_update(resource, &writer, None, &mut object);
+            }
             let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
             if options.dry_run {
                 return Ok(object);
@@ -112,7 +130,7 @@ impl Objects {
 }
 
 /// Checks `kind` and `apiVersion` against the resource, filling them if absent.
-pub(super) fn check_type(resource: &ResourceInfo, object: &mut Value) -> Result<(), ApiError> {
+pub(crate) fn check_type(resource: &ResourceInfo, object: &mut Value) -> Result<(), ApiError> {
     let Some(map) = object.as_object_mut() else {
         return Err(ApiError::bad_request(
             "the request body must be a JSON object",

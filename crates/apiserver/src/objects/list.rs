@@ -4,7 +4,7 @@
 use base64::Engine;
 use keelson_api::registry::{self, ResourceInfo};
 use keelson_api::{ApiError, FieldError, FieldPath, field_selector, label_selector};
-use keelson_store::{RangeRequest, StoreError};
+use keelson_store::{KeyValue, RangeRequest, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -59,6 +59,11 @@ impl Filter {
             group: resource.group,
             kind: resource.kind,
         })
+    }
+
+    /// Whether every object passes.
+    pub fn is_everything(&self) -> bool {
+        self.labels.is_everything() && self.fields.is_everything()
     }
 
     /// Whether `object` passes both selectors.
@@ -116,6 +121,23 @@ pub fn validate_options(
     }
 }
 
+/// The stored entries of one list response.
+struct Page {
+    items: Vec<KeyValue>,
+    revision: i64,
+    continue_token: Option<String>,
+}
+
+impl Page {
+    fn metadata(&self) -> Value {
+        let mut metadata = json!({"resourceVersion": self.revision.to_string()});
+        if let Some(token) = &self.continue_token {
+            metadata["continue"] = Value::from(token.clone());
+        }
+        metadata
+    }
+}
+
 /// A continue token: where the next page starts, and at which revision.
 #[derive(Serialize, Deserialize)]
 struct Continue {
@@ -150,6 +172,65 @@ impl Objects {
         namespace: Option<&str>,
         options: &ListOptions,
     ) -> Result<Value, ApiError> {
+        let page = self.list_page(resource, namespace, options).await?;
+        let items = page
+            .items
+            .iter()
+            .map(|kv| decode(resource, kv))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(json!({
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version(),
+            "metadata": page.metadata(),
+            "items": items,
+        }))
+    }
+
+    /// The same list as JSON bytes, built from the stored bytes without
+    /// parsing them where possible.
+    pub async fn list_bytes(
+        &self,
+        resource: &'static ResourceInfo,
+        namespace: Option<&str>,
+        options: &ListOptions,
+    ) -> Result<Vec<u8>, ApiError> {
+        let page = self.list_page(resource, namespace, options).await?;
+        let head = json!({
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version(),
+            "metadata": page.metadata(),
+        });
+        let head = serde_json::to_vec(&head).unwrap_or_default();
+        let size = page
+            .items
+            .iter()
+            .map(|kv| kv.value.len() + 32)
+            .sum::<usize>();
+        let mut body = Vec::with_capacity(head.len() + size + 16);
+        body.extend_from_slice(&head[..head.len() - 1]);
+        body.extend_from_slice(b",\"items\":[");
+        for (i, kv) in page.items.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            match super::raw(kv) {
+                Some(bytes) => body.extend_from_slice(&bytes),
+                None => body.extend_from_slice(
+                    &serde_json::to_vec(&decode(resource, kv)?).unwrap_or_default(),
+                ),
+            }
+        }
+        body.extend_from_slice(b"]}");
+        Ok(body)
+    }
+
+    /// The stored entries a list selects, at one revision.
+    async fn list_page(
+        &self,
+        resource: &'static ResourceInfo,
+        namespace: Option<&str>,
+        options: &ListOptions,
+    ) -> Result<Page, ApiError> {
         let filter = Filter::new(
             resource,
             options.label_selector.as_deref(),
@@ -179,9 +260,8 @@ impl Objects {
             revision = Some(response.revision);
             let count = response.kvs.len();
             for (i, kv) in response.kvs.iter().enumerate() {
-                let object = decode(resource, kv)?;
-                if filter.matches(&object) {
-                    items.push(object);
+                if filter.is_everything() || filter.matches(&decode(resource, kv)?) {
+                    items.push(kv.clone());
                 }
                 if limit.is_some_and(|l| items.len() >= l) {
                     if i + 1 < count || response.more {
@@ -195,16 +275,11 @@ impl Objects {
                 break;
             }
         }
-        let mut metadata = json!({"resourceVersion": revision.unwrap_or(0).to_string()});
-        if let Some(token) = next {
-            metadata["continue"] = Value::from(token);
-        }
-        Ok(json!({
-            "kind": resource.list_kind,
-            "apiVersion": resource.api_version(),
-            "metadata": metadata,
-            "items": items,
-        }))
+        Ok(Page {
+            items,
+            revision: revision.unwrap_or(0),
+            continue_token: next,
+        })
     }
 
     /// The revision to read at and the key to start after.

@@ -5,7 +5,7 @@
 //! [`Objects::delete`], so later kinds of writes (patch types, server-side
 //! apply) extend one path.
 
-mod create;
+pub(crate) mod create;
 mod delete;
 pub(crate) mod list;
 mod update;
@@ -23,7 +23,7 @@ use crate::response::store_error;
 
 pub use delete::{DeleteOptions, Deleted};
 pub use list::ListOptions;
-pub use update::Update;
+pub use update::{Ownership, Update};
 
 /// Options every write shares.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +81,26 @@ impl Objects {
         Ok(self.read(resource, namespace, name).await?.0)
     }
 
+    /// One object as JSON bytes, without parsing it when possible.
+    pub async fn get_raw(
+        &self,
+        resource: &ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let key = registry::storage_key(resource, namespace, name);
+        let kv = self
+            .store
+            .get(&key)
+            .await
+            .map_err(|err| store_error(err, resource.group, resource.plural, name))?
+            .ok_or_else(|| ApiError::not_found(resource.group, resource.plural, name))?;
+        match raw(&kv) {
+            Some(bytes) => Ok(bytes),
+            None => Ok(serde_json::to_vec(&decode(resource, &kv)?).unwrap_or_default()),
+        }
+    }
+
     /// One object and the store entry it came from.
     async fn read(
         &self,
@@ -116,10 +136,45 @@ pub fn decode(resource: &ResourceInfo, kv: &KeyValue) -> Result<Value, ApiError>
 
 /// The bytes to store for `object`: without its resourceVersion, which the
 /// store's revision supplies.
+///
+/// `metadata` comes first, so that [`raw`] can add the resourceVersion to
+/// the stored bytes without parsing them.
 fn encode(object: &Value) -> Bytes {
     let mut copy = object.clone();
     meta::set_meta(&mut copy, "resourceVersion", None);
-    Bytes::from(serde_json::to_vec(&copy).unwrap_or_default())
+    let metadata = copy
+        .as_object_mut()
+        .and_then(|map| map.remove("metadata"))
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let rest = serde_json::to_vec(&copy).unwrap_or_default();
+    let mut bytes = Vec::with_capacity(rest.len() + 256);
+    bytes.extend_from_slice(b"{\"metadata\":");
+    bytes.extend_from_slice(&serde_json::to_vec(&metadata).unwrap_or_default());
+    match rest.as_slice() {
+        b"{}" | b"" => bytes.push(b'}'),
+        _ => {
+            bytes.push(b',');
+            bytes.extend_from_slice(&rest[1..]);
+        }
+    }
+    Bytes::from(bytes)
+}
+
+/// The stored object as JSON bytes with its resourceVersion, without
+/// parsing it; `None` if it was not stored by [`encode`].
+pub fn raw(kv: &KeyValue) -> Option<Vec<u8>> {
+    const START: &[u8] = b"{\"metadata\":{";
+    let rest = kv.value.strip_prefix(START)?;
+    let mut out = Vec::with_capacity(kv.value.len() + 32);
+    out.extend_from_slice(START);
+    out.extend_from_slice(b"\"resourceVersion\":\"");
+    out.extend_from_slice(kv.mod_revision.to_string().as_bytes());
+    out.push(b'"');
+    if rest.first() != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    Some(out)
 }
 
 /// Whether objects of this resource carry a generation.
@@ -148,4 +203,43 @@ fn admit(resource: &ResourceInfo, object: &mut Value, old: Option<&Value>) -> Re
         keelson_api::defaults::job_selector_defaults(object, &uid);
     }
     keelson_api::validate::validate(resource, object, old)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn kv(object: &Value) -> KeyValue {
+        KeyValue {
+            key: "/registry/core/configmaps/ns/a".into(),
+            value: encode(object),
+            create_revision: 7,
+            mod_revision: 9,
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn raw_bytes_equal_the_decoded_object() {
+        let configmaps = registry::by_resource("", "configmaps").expect("registered");
+        for object in [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "3"}, "data": {"k": "\"metadata\":{"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}),
+            json!({"metadata": {"name": "a"}}),
+        ] {
+            let kv = kv(&object);
+            let raw: Value =
+                serde_json::from_slice(&raw(&kv).expect("stored by encode")).expect("valid JSON");
+            let mut decoded = decode(configmaps, &kv).expect("decodes");
+            if object.get("kind").is_none() {
+                decoded
+                    .as_object_mut()
+                    .expect("object")
+                    .retain(|k, _| k == "metadata");
+            }
+            assert_eq!(raw, decoded);
+            assert_eq!(raw["metadata"]["resourceVersion"], "9");
+        }
+    }
 }

@@ -15,6 +15,15 @@ use crate::response::store_error;
 /// losing a race.
 const MAX_RETRIES: usize = 16;
 
+/// Who keeps an update's managedFields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// The write is recorded as an Update by the request's manager.
+    Recorded,
+    /// The change set them already (server-side apply).
+    Given,
+}
+
 /// What an update is about.
 pub struct Update<'a> {
     pub resource: &'static ResourceInfo,
@@ -34,6 +43,18 @@ impl Objects {
         &self,
         target: &Update<'_>,
         options: &WriteOptions,
+        change: impl FnMut(&Value) -> Result<Value, ApiError>,
+    ) -> Result<Value, ApiError> {
+        self.update_owned(target, options, Ownership::Recorded, change)
+            .await
+    }
+
+    /// [`Objects::update`], with the managedFields kept as `ownership` says.
+    pub async fn update_owned(
+        &self,
+        target: &Update<'_>,
+        options: &WriteOptions,
+        ownership: Ownership,
         mut change: impl FnMut(&Value) -> Result<Value, ApiError>,
     ) -> Result<Value, ApiError> {
         let Update {
@@ -54,12 +75,27 @@ impl Objects {
             if precondition.is_some_and(|rv| rv != kv.mod_revision) {
                 return Err(ApiError::conflict(resource.group, resource.plural, name));
             }
+            let given = managed_fields::given_by_client(&desired);
             let mut next = merge_update(resource, subresource, &current, desired, name)?;
-            let writer = managed_fields::Writer {
-                manager: options.manager(),
-                subresource,
-            };
-            managed_fields::record_update(resource, &writer, Some(&current), &mut next);
+            match ownership {
+                Ownership::Given => set_meta(&mut next, "managedFields", given),
+                Ownership::Recorded => {
+                    // As upstream, a client may rewrite managedFields
+                    // (kubectl does when it moves client-side apply's
+                    // fields to server-side apply), except through a
+                    // subresource.
+                    if subresource.is_none()
+                        && let Some(given) = given
+                    {
+                        set_meta(&mut next, "managedFields", Some(given));
+                    }
+                    let writer = managed_fields::Writer {
+                        manager: options.manager(),
+                        subresource,
+                    };
+                    managed_fields::record_update(resource, &writer, Some(&current), &mut next);
+                }
+            }
             if unchanged(&current, &next) {
                 return Ok(current);
             }
