@@ -107,6 +107,17 @@ pub fn all_list_fields() -> &'static [ListField] {
     LIST_FIELDS
 }
 
+/// The patch strategy of a field that is not a list (published as
+/// `x-kubernetes-patch-strategy` on the field): `retainKeys` on
+/// `DeploymentSpec.strategy`, so that kubectl sends `$retainKeys` and a
+/// switch to `Recreate` drops `rollingUpdate`.
+pub fn struct_field_strategy(definition: &str, field: &str) -> Option<PatchStrategy> {
+    STRUCT_FIELD_STRATEGIES
+        .iter()
+        .find(|(d, f, _)| *d == definition && *f == field)
+        .map(|(_, _, strategy)| *strategy)
+}
+
 /// Whether server-side apply treats `field` of `definition` as an atomic map
 /// (`x-kubernetes-map-type: atomic`), e.g. `PodSpec.nodeSelector`.
 pub fn is_atomic_map(definition: &str, field: &str) -> bool {
@@ -315,6 +326,12 @@ static LIST_FIELDS: &[ListField] = list_fields! {
     "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" "managedFields" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry";
     "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails" "causes" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause";
 };
+
+static STRUCT_FIELD_STRATEGIES: &[(&str, &str, PatchStrategy)] = &[(
+    "io.k8s.api.apps.v1.DeploymentSpec",
+    "strategy",
+    PatchStrategy::RetainKeys,
+)];
 
 static ATOMIC_MAPS: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.PodSpec", "nodeSelector"),

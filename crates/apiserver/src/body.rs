@@ -1,4 +1,4 @@
-//! Request bodies: size limit, content types (JSON and YAML), decoding
+//! Request bodies: size limit, content types (JSON, YAML and protobuf), decoding
 //! with clear errors.
 
 use axum::body::Body;
@@ -30,11 +30,14 @@ pub fn content_type(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
-/// Decodes a JSON or YAML document into a JSON value.
+/// Decodes a JSON, YAML or protobuf document into a JSON value.
 pub fn decode(bytes: &[u8], media_type: &str) -> Result<Value, ApiError> {
+    if media_type == crate::protobuf::MEDIA_TYPE {
+        return within_depth(crate::protobuf::decode(bytes)?);
+    }
     if !(media_type.contains("json") || media_type.contains("yaml")) {
         return Err(ApiError::unsupported_media_type(format!(
-            "the body of type {media_type:?} is not supported: send application/json or application/yaml"
+            "the body of type {media_type:?} is not supported: send application/json, application/yaml or application/vnd.kubernetes.protobuf"
         )));
     }
     if std::str::from_utf8(bytes).is_err() {
@@ -52,6 +55,10 @@ pub fn decode(bytes: &[u8], media_type: &str) -> Result<Value, ApiError> {
             ApiError::bad_request(format!("the request body is not valid JSON: {err}"))
         })?
     };
+    within_depth(value)
+}
+
+fn within_depth(value: Value) -> Result<Value, ApiError> {
     if depth(&value) > MAX_DEPTH {
         return Err(ApiError::bad_request(format!(
             "the request body is nested deeper than {MAX_DEPTH} levels"

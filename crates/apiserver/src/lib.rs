@@ -4,6 +4,7 @@
 //! [`router`] builds the HTTP service on a store; [`serve`] runs it on a
 //! listener until shutdown.
 
+mod apply;
 mod body;
 pub mod discovery;
 mod discovery_routes;
@@ -15,6 +16,7 @@ pub mod openapi;
 mod patch;
 mod path;
 mod pod_actions;
+mod protobuf;
 mod response;
 mod scale;
 mod schema;

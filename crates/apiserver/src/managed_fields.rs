@@ -2,22 +2,23 @@
 //! write. Field sets use the `FieldsV1` form (`f:name` for a field, `k:{..}`
 //! for a list item by its list-map keys, `v:..` for a set member, `.` for
 //! the item itself), computed along the kind's OpenAPI schema so that lists
-//! are keyed as the schema says.
+//! are keyed as the schema says (see [`crate::apply::typed`]).
 //!
-//! An Update by a manager takes the fields it changed (and keeps the ones it
-//! had); those fields, and any it removed, leave every other manager's set.
+//! An Update by a manager takes the fields it added or changed (and keeps
+//! the ones it had); those fields, and any it removed, leave every other
+//! manager's set. Server-side apply keeps its own entries
+//! ([`crate::apply`]); both share the entry format and order here.
 
 use keelson_api::registry::ResourceInfo;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use crate::apply::fieldset::FieldSet;
+use crate::apply::typed;
 use crate::meta::set_meta;
-use crate::schema::{Schemas, Shape};
-
-/// A field set in `FieldsV1` form.
-type Set = Map<String, Value>;
+use crate::schema::Schemas;
 
 /// Metadata fields the system owns, never a manager.
-const SYSTEM_METADATA: &[&str] = &[
+pub(crate) const SYSTEM_METADATA: &[&str] = &[
     "name",
     "namespace",
     "uid",
@@ -38,7 +39,9 @@ pub struct Writer<'a> {
 }
 
 /// Records an Update by `writer` that turned `old` (None for a create)
-/// into `new`, in `new`'s managedFields.
+/// into `new`. The entries it starts from are those `new` carries (the
+/// caller puts the live object's there, or the client's own when it sent
+/// some, as upstream lets clients rewrite managedFields).
 pub fn record_update(
     resource: &ResourceInfo,
     writer: &Writer<'_>,
@@ -51,32 +54,19 @@ pub fn record_update(
     let has_status = resource.subresource("status").is_some();
     let view = |object: &Value| owned_part(object, writer.subresource, has_status);
     let new_view = view(new);
-    let (changed, removed) = match old {
-        Some(old) => {
-            let old_view = view(old);
-            let changed = diff(&schemas, root, &old_view, &new_view);
-            let removed = subtract(
-                field_set(&schemas, root, &old_view),
-                &field_set(&schemas, root, &new_view),
-            );
-            (changed, removed)
-        }
-        None => (field_set(&schemas, root, &new_view), Set::new()),
+    // A create compares with an empty object whose top-level structs
+    // exist, as upstream compares with a new Go object.
+    let old_view = match old {
+        Some(old) => view(old),
+        None => empty_like(&new_view),
     };
-    let mut entries: Vec<Value> = match old {
-        Some(old) => old
-            .pointer("/metadata/managedFields")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let (changed, removed) = typed::compare(&schemas, root, Some(&old_view), Some(&new_view));
+    let entries = new
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if changed.is_empty() && removed.is_empty() && old.is_some() {
-        set_meta(
-            new,
-            "managedFields",
-            (!entries.is_empty()).then(|| Value::from(entries)),
-        );
         return;
     }
     let mine = |entry: &Value| {
@@ -84,24 +74,21 @@ pub fn record_update(
             && entry["operation"] == "Update"
             && entry.get("subresource").and_then(Value::as_str) == writer.subresource
     };
-    let mut own = Set::new();
-    for entry in &mut entries {
-        let set = entry
-            .get("fieldsV1")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        if mine(entry) {
+    let mut own = FieldSet::new();
+    let mut kept = Vec::new();
+    for mut entry in entries {
+        let set = FieldSet::from_fields_v1(&entry["fieldsV1"]);
+        if mine(&entry) {
             own = set;
             continue;
         }
-        let set = subtract(subtract(set, &changed), &removed);
-        entry["fieldsV1"] = Value::Object(set);
+        let set = set.difference(&changed).difference(&removed);
+        if !set.is_empty() {
+            entry["fieldsV1"] = set.to_fields_v1();
+            kept.push(entry);
+        }
     }
-    entries.retain(|entry| {
-        !mine(entry) && entry["fieldsV1"].as_object().is_some_and(|s| !s.is_empty())
-    });
-    let own = subtract(union(own, &changed), &removed);
+    let own = own.difference(&removed).union(&changed);
     if !own.is_empty() {
         let mut entry = json!({
             "manager": writer.manager,
@@ -109,22 +96,60 @@ pub fn record_update(
             "apiVersion": resource.api_version(),
             "time": crate::meta::now_timestamp(),
             "fieldsType": "FieldsV1",
-            "fieldsV1": own,
+            "fieldsV1": own.to_fields_v1(),
         });
         if let Some(sub) = writer.subresource {
             entry["subresource"] = Value::from(sub);
         }
-        entries.push(entry);
+        kept.push(entry);
     }
-    set_meta(
-        new,
-        "managedFields",
-        (!entries.is_empty()).then(|| Value::from(entries)),
-    );
+    set_meta(new, "managedFields", encode(kept));
+}
+
+/// managedFields as stored: Apply entries first, then by time and
+/// manager, as upstream sorts them; `None` when there are none.
+pub(crate) fn encode(mut entries: Vec<Value>) -> Option<Value> {
+    let text = |entry: &Value, field: &str| entry[field].as_str().unwrap_or("").to_string();
+    entries.sort_by_key(|e| {
+        (
+            text(e, "operation"),
+            text(e, "time"),
+            text(e, "manager"),
+            text(e, "subresource"),
+        )
+    });
+    (!entries.is_empty()).then(|| Value::from(entries))
+}
+
+/// The managedFields a client sent, if it sent any: entries without a
+/// manager or a field set are dropped (so `[{}]` clears them all, as
+/// upstream documents); `None` when the client sent none.
+pub(crate) fn given_by_client(object: &Value) -> Option<Value> {
+    let entries = object.pointer("/metadata/managedFields")?.as_array()?;
+    if entries.is_empty() {
+        return None;
+    }
+    let kept: Vec<Value> = entries
+        .iter()
+        .filter(|e| e["manager"].is_string() && e["fieldsV1"].is_object())
+        .cloned()
+        .collect();
+    Some(Value::from(kept))
+}
+
+/// An empty object with the top-level objects of `view` present but empty.
+fn empty_like(view: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (key, value) in view.as_object().into_iter().flatten() {
+        if value.is_object() {
+            out.insert(key.clone(), json!({}));
+        }
+    }
+    Value::Object(out)
 }
 
 /// The part of an object managers can own through an endpoint.
-fn owned_part(object: &Value, subresource: Option<&str>, has_status: bool) -> Value {
+pub(crate) fn owned_part(object: &Value, subresource: Option<&str>, has_status: bool) -> Value {
     let mut copy = object.clone();
     let Some(map) = copy.as_object_mut() else {
         return copy;
@@ -145,147 +170,6 @@ fn owned_part(object: &Value, subresource: Option<&str>, has_status: bool) -> Va
         }
     }
     copy
-}
-
-/// Every field set in `value`.
-fn field_set(schemas: &Schemas, schema: &Value, value: &Value) -> Set {
-    let mut set = Set::new();
-    match (schemas.shape(schema), value) {
-        (Shape::Struct(properties), Value::Object(fields)) => {
-            for (name, field) in fields {
-                let child = properties
-                    .get(name)
-                    .map_or(Set::new(), |s| field_set(schemas, s, field));
-                set.insert(format!("f:{name}"), Value::Object(child));
-            }
-        }
-        (Shape::Map(values), Value::Object(entries)) => {
-            for (name, entry) in entries {
-                set.insert(
-                    format!("f:{name}"),
-                    Value::Object(field_set(schemas, values, entry)),
-                );
-            }
-        }
-        (Shape::List(items), Value::Array(elements)) => {
-            for element in elements {
-                if let Some((key, child)) = list_item(schemas, schema, items, element) {
-                    set.insert(key, Value::Object(child));
-                }
-            }
-        }
-        _ => {}
-    }
-    set
-}
-
-/// The set entry of one list element: by its map keys, or its value for a
-/// set; `None` for atomic lists (owned as a whole by the parent field).
-fn list_item(
-    schemas: &Schemas,
-    list: &Value,
-    items: &Value,
-    element: &Value,
-) -> Option<(String, Set)> {
-    let list = schemas.resolved(list);
-    match list.get("x-kubernetes-list-type").and_then(Value::as_str) {
-        Some("map") => {
-            let keys = list
-                .get("x-kubernetes-list-map-keys")
-                .and_then(Value::as_array)?;
-            let mut id = Map::new();
-            for key in keys.iter().filter_map(Value::as_str) {
-                if let Some(v) = element.get(key) {
-                    id.insert(key.to_string(), v.clone());
-                }
-            }
-            let mut child = field_set(schemas, items, element);
-            child.insert(".".into(), json!({}));
-            Some((format!("k:{}", Value::Object(id)), child))
-        }
-        Some("set") => Some((format!("v:{element}"), Set::new())),
-        _ => None,
-    }
-}
-
-/// The fields of `new` that are not in `old` or hold another value there.
-fn diff(schemas: &Schemas, schema: &Value, old: &Value, new: &Value) -> Set {
-    let mut set = Set::new();
-    if old == new {
-        return set;
-    }
-    match (schemas.shape(schema), old, new) {
-        (Shape::Struct(_) | Shape::Map(_), Value::Object(before), Value::Object(after)) => {
-            let child_schema = |name: &str| match schemas.shape(schema) {
-                Shape::Struct(properties) => properties.get(name).cloned().unwrap_or(Value::Null),
-                Shape::Map(values) => values.clone(),
-                _ => Value::Null,
-            };
-            for (name, field) in after {
-                let sub = child_schema(name);
-                let child = match before.get(name) {
-                    None => field_set(schemas, &sub, field),
-                    Some(old_field) if old_field == field => continue,
-                    Some(old_field) => diff(schemas, &sub, old_field, field),
-                };
-                set.insert(format!("f:{name}"), Value::Object(child));
-            }
-        }
-        (Shape::List(items), Value::Array(before), Value::Array(after)) => {
-            for element in after {
-                let Some((key, whole)) = list_item(schemas, schema, items, element) else {
-                    // Atomic list: the parent field is the change.
-                    return Set::new();
-                };
-                let previous = before.iter().find(|old| {
-                    list_item(schemas, schema, items, old).is_some_and(|(k, _)| k == key)
-                });
-                match previous {
-                    Some(old) if old == element => {}
-                    Some(old) => {
-                        set.insert(key, Value::Object(diff(schemas, items, old, element)));
-                    }
-                    None => {
-                        set.insert(key, Value::Object(whole));
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-    set
-}
-
-/// `a` with every path of `b` in it.
-fn union(mut a: Set, b: &Set) -> Set {
-    for (key, value) in b {
-        let merged = match (a.remove(key), value.as_object()) {
-            (Some(Value::Object(existing)), Some(more)) => union(existing, more),
-            (_, Some(more)) => more.clone(),
-            (_, None) => Set::new(),
-        };
-        a.insert(key.clone(), Value::Object(merged));
-    }
-    a
-}
-
-/// `a` without the paths of `b`: a leaf in `b` removes that path (and what
-/// lies under it) from `a`.
-fn subtract(mut a: Set, b: &Set) -> Set {
-    for (key, value) in b {
-        let Some(Value::Object(existing)) = a.remove(key) else {
-            continue;
-        };
-        let below = value.as_object().cloned().unwrap_or_default();
-        if below.is_empty() {
-            continue;
-        }
-        let rest = subtract(existing, &below);
-        if !rest.is_empty() {
-            a.insert(key.clone(), Value::Object(rest));
-        }
-    }
-    a
 }
 
 #[cfg(test)]
@@ -330,7 +214,11 @@ mod tests {
         let all = entries(&object);
         assert_eq!(all.len(), 1);
         let set = &all[0].1;
-        assert_eq!(set["f:metadata"], json!({"f:labels": {"f:app": {}}}));
+        assert_eq!(
+            set["f:metadata"],
+            json!({"f:labels": {".": {}, "f:app": {}}}),
+            "an added map is owned itself, as upstream records it"
+        );
         assert_eq!(
             set["f:spec"]["f:template"]["f:spec"]["f:containers"],
             json!({"k:{\"name\":\"c\"}": {".": {}, "f:name": {}, "f:image": {}}})

@@ -1,8 +1,9 @@
-//! Patches of the main resource and subresources: JSON patch (RFC 6902)
-//! and JSON merge patch (RFC 7386). Strategic merge patch and server-side
-//! apply plug in here as further variants.
+//! Patches of the main resource and subresources: JSON patch (RFC 6902),
+//! JSON merge patch (RFC 7386) and strategic merge patch. Server-side
+//! apply plugs in here as a further variant.
 
-use keelson_api::ApiError;
+use keelson_api::strategic_merge;
+use keelson_api::{ApiError, StatusReason};
 use serde_json::Value;
 
 /// A decoded patch.
@@ -11,6 +12,8 @@ pub enum Patch {
     Json(json_patch::Patch),
     /// `application/merge-patch+json`.
     Merge(Value),
+    /// `application/strategic-merge-patch+json`.
+    Strategic(Value),
 }
 
 impl Patch {
@@ -31,8 +34,17 @@ impl Patch {
                 }
                 Ok(Patch::Merge(value))
             }
+            "application/strategic-merge-patch+json" => {
+                let value = crate::body::decode(bytes, "application/json")?;
+                if !value.is_object() {
+                    return Err(ApiError::bad_request(
+                        "a strategic merge patch must be a JSON object",
+                    ));
+                }
+                Ok(Patch::Strategic(value))
+            }
             other => Err(ApiError::unsupported_media_type(format!(
-                "the media type {other:?} is not supported for patches: use application/json-patch+json or application/merge-patch+json"
+                "the media type {other:?} is not supported for patches: use application/json-patch+json, application/merge-patch+json or application/strategic-merge-patch+json"
             ))),
         }
     }
@@ -49,10 +61,48 @@ impl Patch {
                 })?;
             }
             Patch::Merge(patch) => json_patch::merge(&mut object, patch),
+            Patch::Strategic(patch) => {
+                object = strategic_merge::apply(&definition_of(current), current, patch)
+                    .map_err(strategic_error)?;
+            }
         }
         if !object.is_object() {
             return Err(ApiError::bad_request("the patch did not produce an object"));
         }
         Ok(object)
+    }
+}
+
+/// The OpenAPI definition of an object (`io.k8s.api.apps.v1.Deployment`),
+/// from its apiVersion and kind; views that are not resources (Scale) are
+/// named as upstream names them.
+fn definition_of(object: &Value) -> String {
+    let api_version = object["apiVersion"].as_str().unwrap_or("");
+    let kind = object["kind"].as_str().unwrap_or("");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    match keelson_api::registry::by_kind(group, version, kind) {
+        Some(resource) => resource.definition.to_string(),
+        None if group.is_empty() => format!("io.k8s.api.core.{version}.{kind}"),
+        None => format!("io.k8s.api.{group}.{version}.{kind}"),
+    }
+}
+
+/// The status upstream answers for each strategic merge patch error.
+fn strategic_error(error: strategic_merge::Error) -> ApiError {
+    use strategic_merge::Error;
+    let (reason, message) = match error {
+        Error::Malformed(message) => (StatusReason::BadRequest, message),
+        Error::Unsupported(message) => (StatusReason::Invalid, message),
+        // Upstream answers 500 with no reason; there is no such reason here.
+        Error::Inapplicable(message) => (StatusReason::InternalError, message),
+        Error::UnknownKind(_) => (
+            StatusReason::UnsupportedMediaType,
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".into(),
+        ),
+    };
+    ApiError {
+        reason,
+        message,
+        details: None,
     }
 }

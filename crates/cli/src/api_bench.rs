@@ -292,8 +292,8 @@ async fn api_lists(client: &HttpClient, base: &str, objects: usize) -> anyhow::R
         async move {
             let (status, body) = request(&client, http::Method::GET, &url, None).await?;
             anyhow::ensure!(status.is_success(), "list: {status}");
-            let list: serde_json::Value = serde_json::from_slice(&body)?;
-            let items = list["items"].as_array().map_or(0, Vec::len);
+            // Counted without parsing, so the client's own work stays small.
+            let items = memchr::memmem::find_iter(&body, b"\"kind\":\"ConfigMap\"").count();
             anyhow::ensure!(items >= objects / 2, "the list had only {items} items");
             Ok(())
         }

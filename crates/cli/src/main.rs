@@ -30,6 +30,8 @@ enum Command {
     Get(verbs::get::GetArgs),
     /// Delete objects by type and name, label selector or manifest file.
     Delete(verbs::delete::DeleteArgs),
+    /// Patch one object (strategic merge, JSON merge or JSON patch).
+    Patch(verbs::patch::PatchArgs),
     /// Measure the API server.
     Api {
         #[command(subcommand)]
@@ -77,5 +79,6 @@ fn main() -> anyhow::Result<()> {
         Command::Delete(args) => {
             verbs::exit(runtime.block_on(verbs::delete::run(&cli.client, args)))
         }
+        Command::Patch(args) => verbs::exit(runtime.block_on(verbs::patch::run(&cli.client, args))),
     }
 }

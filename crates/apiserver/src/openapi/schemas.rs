@@ -196,6 +196,12 @@ fn add_list_semantics(definition: &str, schema: &mut Value) {
         if list_types::is_atomic_map(definition, field) {
             property.insert("x-kubernetes-map-type".into(), json!("atomic"));
         }
+        if let Some(strategy) = list_types::struct_field_strategy(definition, field) {
+            property.insert(
+                "x-kubernetes-patch-strategy".into(),
+                json!(strategy.as_str()),
+            );
+        }
         let Some(list) = list_types::list_field(definition, field) else {
             continue;
         };

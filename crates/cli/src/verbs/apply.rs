@@ -1,8 +1,12 @@
-//! `keelson apply -f FILE|DIR|-`: client-side apply. Each object is
-//! created when absent, else patched with a three-way JSON merge patch
-//! (see [`super::merge`]); prints kubectl's `KIND/NAME created`,
+//! `keelson apply -f FILE|DIR|-`: client-side apply by default. Each
+//! object is created when absent, else patched with a three-way JSON merge
+//! patch (see [`super::merge`]); prints kubectl's `KIND/NAME created`,
 //! `configured` or `unchanged`, and goes on after a failed object.
+//! `--server-side` sends each object as a server-side apply patch instead
+//! (`KIND/NAME serverside-applied`), with `--force-conflicts`,
+//! `--field-manager` and `--dry-run=server` as in kubectl.
 
+use kube::api::{Patch, PatchParams};
 use serde_json::Value;
 
 use super::Error;
@@ -10,10 +14,11 @@ use super::catalog::{Catalog, Resource};
 use super::manifest::{self, Manifest};
 use super::merge;
 use super::output::qualified_name;
+use super::patch::Patching;
 use super::rest::Endpoint;
 use super::session::{ClientArgs, Session};
 
-/// The field manager of keelson's client-side apply.
+/// The field manager of keelson's apply (both kinds).
 const FIELD_MANAGER: &str = "keelson";
 
 /// Options of `keelson apply`.
@@ -22,6 +27,19 @@ pub struct ApplyArgs {
     /// A manifest file, a directory of them, or `-` for stdin (repeatable).
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     filenames: Vec<String>,
+    /// Let the server merge and track field ownership (server-side apply).
+    #[arg(long = "server-side")]
+    server_side: bool,
+    /// With --server-side: take fields other managers own instead of failing.
+    #[arg(long = "force-conflicts", requires = "server_side")]
+    force_conflicts: bool,
+    /// The manager recorded in managedFields.
+    #[arg(long = "field-manager", default_value = FIELD_MANAGER)]
+    field_manager: String,
+    /// `server` (with --server-side): let the server compute the result
+    /// without storing it.
+    #[arg(long = "dry-run", value_parser = ["none", "server"], default_value = "none")]
+    dry_run: String,
 }
 
 /// What an apply did to one object.
@@ -44,12 +62,22 @@ impl Outcome {
 
 /// Runs `keelson apply`.
 pub async fn run(client_args: &ClientArgs, args: ApplyArgs) -> Result<(), Error> {
+    if args.dry_run == "server" && !args.server_side {
+        return Err(Error::usage(
+            "--dry-run=server is only supported with --server-side in keelson",
+        ));
+    }
     let manifests = manifest::read_all(&args.filenames)?;
     let session = Session::connect(client_args).await?;
     let catalog = session.discover().await?;
     let mut failed = false;
     for manifest in manifests {
-        match apply_one(&session, &catalog, manifest).await {
+        let applied = if args.server_side {
+            apply_server_side(&session, &catalog, manifest, &args).await
+        } else {
+            apply_one(&session, &catalog, manifest, &args.field_manager).await
+        };
+        match applied {
             Ok(line) => println!("{line}"),
             Err(err) => {
                 eprintln!("{err}");
@@ -65,19 +93,11 @@ async fn apply_one(
     session: &Session,
     catalog: &Catalog,
     manifest: Manifest,
+    field_manager: &str,
 ) -> Result<String, Error> {
     let Manifest { source, mut object } = manifest;
     let resource = resolve(catalog, &object, &source)?;
-    let name = object["metadata"]["name"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    if name.is_empty() {
-        return Err(Error::usage(format!(
-            "error when retrieving current configuration of {} from {source}: the object has no metadata.name",
-            resource.kind_group()
-        )));
-    }
+    let name = object_name(resource, &object, &source)?;
     let namespace = place(session, resource, &mut object)?;
     merge::annotate_last_applied(&mut object);
     let endpoint = Endpoint::new(&session.client, resource, namespace.as_deref());
@@ -88,7 +108,7 @@ async fn apply_one(
                 Outcome::Unchanged
             } else {
                 endpoint
-                    .merge_patch(&name, &patch, FIELD_MANAGER)
+                    .merge_patch(&name, &patch, field_manager)
                     .await
                     .map_err(|err| err.context(format!("error when patching \"{source}\"")))?;
                 Outcome::Configured
@@ -96,7 +116,7 @@ async fn apply_one(
         }
         Err(err) if err.is_not_found() => {
             endpoint
-                .create(&object, FIELD_MANAGER)
+                .create(&object, field_manager)
                 .await
                 .map_err(|err| err.context(format!("error when creating \"{source}\"")))?;
             Outcome::Created
@@ -108,6 +128,56 @@ async fn apply_one(
         qualified_name(resource, &object),
         outcome.word()
     ))
+}
+
+/// Applies one object server-side; the line to print.
+async fn apply_server_side(
+    session: &Session,
+    catalog: &Catalog,
+    manifest: Manifest,
+    args: &ApplyArgs,
+) -> Result<String, Error> {
+    let Manifest { source, mut object } = manifest;
+    let resource = resolve(catalog, &object, &source)?;
+    let name = object_name(resource, &object, &source)?;
+    let namespace = place(session, resource, &mut object)?;
+    let params = PatchParams {
+        field_manager: Some(args.field_manager.clone()),
+        force: args.force_conflicts,
+        dry_run: args.dry_run == "server",
+        ..PatchParams::default()
+    };
+    let patching = Patching {
+        client: &session.client,
+        resource,
+        namespace: namespace.as_deref(),
+    };
+    let applied = patching
+        .send(
+            &name,
+            &params,
+            "application/apply-patch+yaml",
+            &Patch::Apply(&object),
+        )
+        .await
+        .map_err(|err| err.context(format!("error when applying \"{source}\"")))?;
+    let mut line = format!("{} serverside-applied", qualified_name(resource, &applied));
+    if params.dry_run {
+        line.push_str(" (server dry run)");
+    }
+    Ok(line)
+}
+
+/// The object's name; an object without one cannot be applied.
+fn object_name(resource: &Resource, object: &Value, source: &str) -> Result<String, Error> {
+    let name = object["metadata"]["name"].as_str().unwrap_or("");
+    if name.is_empty() {
+        return Err(Error::usage(format!(
+            "error when retrieving current configuration of {} from {source}: the object has no metadata.name",
+            resource.kind_group()
+        )));
+    }
+    Ok(name.to_string())
 }
 
 /// The served resource of an object's `apiVersion` and `kind`.

@@ -1,4 +1,4 @@
-//! The kubectl-like verbs of `keelson` (`apply`, `get`, `delete`): API
+//! The kubectl-like verbs of `keelson` (`apply`, `get`, `delete`, `patch`): API
 //! clients built on kube-rs that print what kubectl prints.
 //!
 //! Each verb is one module with a clap `*Args` and an async `run`; the
@@ -14,6 +14,7 @@ pub mod get;
 mod manifest;
 mod merge;
 mod output;
+pub mod patch;
 mod rest;
 mod session;
 mod table;
