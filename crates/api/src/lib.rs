@@ -21,6 +21,7 @@ pub mod quantity;
 mod quote;
 pub mod registry;
 mod resources;
+pub mod schemas;
 pub mod strategic_merge;
 pub mod validate;
 pub mod validation;

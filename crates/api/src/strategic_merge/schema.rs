@@ -7,18 +7,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use k8s_openapi::api::apps::v1::{
-    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
-};
-use k8s_openapi::api::autoscaling::v1::Scale;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-    Secret, Service, ServiceAccount,
-};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
+use k8s_openapi::schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::list_types;
@@ -115,7 +104,7 @@ fn table() -> &'static Table {
         let mut generator = SchemaSettings::openapi3()
             .with(|settings| settings.meta_schema = None)
             .into_generator();
-        add_roots(&mut generator);
+        crate::schemas::add_all(&mut generator);
         generator
             .take_definitions(true)
             .iter()
@@ -129,39 +118,6 @@ fn table() -> &'static Table {
             })
             .collect()
     })
-}
-
-/// The kinds strategic merge patch serves; their schemas bring those of
-/// every type they contain.
-fn add_roots(generator: &mut SchemaGenerator) {
-    macro_rules! roots {
-        ($($type:ty),* $(,)?) => {
-            $(generator.subschema_for::<$type>();)*
-        };
-    }
-    roots!(
-        ConfigMap,
-        Endpoints,
-        Event,
-        Namespace,
-        Node,
-        PersistentVolume,
-        PersistentVolumeClaim,
-        Pod,
-        Secret,
-        Service,
-        ServiceAccount,
-        ControllerRevision,
-        DaemonSet,
-        Deployment,
-        ReplicaSet,
-        StatefulSet,
-        CronJob,
-        Job,
-        Lease,
-        EndpointSlice,
-        Scale,
-    );
 }
 
 /// The type a property schema describes.

@@ -5,20 +5,7 @@
 //! list semantics of [`keelson_api::list_types`], the list kinds, and
 //! upstream's forms of `IntOrString` and `Quantity`.
 
-use k8s_openapi::api::apps::v1::{
-    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
-};
-use k8s_openapi::api::autoscaling::v1::Scale;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-    Secret, Service, ServiceAccount,
-};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ListMeta, Patch, Status};
-use k8s_openapi::schemars::JsonSchema;
-use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
+use k8s_openapi::schemars::generate::SchemaSettings;
 use keelson_api::list_types;
 use keelson_api::registry::ResourceInfo;
 use serde_json::{Map, Value, json};
@@ -33,50 +20,6 @@ pub(super) const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
 const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
 const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
-
-/// Adds to `generator` the schema of the type whose upstream definition
-/// name is `definition`; false if no type here has that name.
-macro_rules! schema_by_name {
-    ($($type:ty),* $(,)?) => {
-        pub(super) fn add_definition(generator: &mut SchemaGenerator, definition: &str) -> bool {
-            $(
-                if <$type as JsonSchema>::schema_name() == definition {
-                    generator.subschema_for::<$type>();
-                    return true;
-                }
-            )*
-            false
-        }
-    };
-}
-
-schema_by_name!(
-    ConfigMap,
-    Endpoints,
-    Event,
-    Namespace,
-    Node,
-    PersistentVolume,
-    PersistentVolumeClaim,
-    Pod,
-    Secret,
-    Service,
-    ServiceAccount,
-    ControllerRevision,
-    DaemonSet,
-    Deployment,
-    ReplicaSet,
-    StatefulSet,
-    CronJob,
-    Job,
-    Lease,
-    EndpointSlice,
-    Scale,
-    DeleteOptions,
-    ListMeta,
-    Patch,
-    Status,
-);
 
 /// The `$ref` object pointing at `definition`.
 pub(super) fn reference(definition: &str) -> Value {
@@ -103,7 +46,7 @@ pub(super) fn components(
     }
     wanted.extend(resources.iter().map(|r| r.definition));
     for definition in wanted {
-        let known = add_definition(&mut generator, definition);
+        let known = keelson_api::schemas::add_definition(&mut generator, definition);
         debug_assert!(known, "no schema for {definition}");
     }
     let mut schemas = generator.take_definitions(true);
