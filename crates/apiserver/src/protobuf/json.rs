@@ -420,6 +420,74 @@ mod tests {
         assert!(time(i64::MAX, 0, false, "").is_err());
     }
 
+    use k8s_pb::api::core::v1 as core;
+    use serde_json::json;
+
+    fn container_json(container: &core::Container) -> Value {
+        let table = super::super::kinds::table();
+        let tree = super::super::debug::parse(&format!("{container:?}")).unwrap();
+        let schema = json!({"$ref": "#/components/schemas/io.k8s.api.core.v1.Container"});
+        object(&tree, &schema, &table.definitions).unwrap()
+    }
+
+    #[test]
+    fn go_zero_values_are_unset_but_pointers_to_zero_stay() {
+        let container = core::Container {
+            name: Some("app".into()),
+            // Go writes these non-pointer fields even when unset.
+            working_dir: Some(String::new()),
+            stdin: Some(false),
+            ports: vec![core::ContainerPort {
+                container_port: Some(80),
+                host_port: Some(0),
+                ..Default::default()
+            }],
+            security_context: Some(core::SecurityContext {
+                run_as_user: Some(0),
+                privileged: Some(false),
+                ..Default::default()
+            }),
+            resources: Some(core::ResourceRequirements::default()),
+            // Newer than the API served here: dropped.
+            restart_policy_rules: vec![core::ContainerRestartRule {
+                action: Some("Restart".into()),
+                exit_codes: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            container_json(&container),
+            json!({
+                "name": "app",
+                "ports": [{"containerPort": 80}],
+                "securityContext": {"runAsUser": 0},
+                "resources": {},
+            })
+        );
+    }
+
+    #[test]
+    fn embedded_structs_are_written_inline() {
+        let container = core::Container {
+            name: Some("app".into()),
+            liveness_probe: Some(core::Probe {
+                handler: Some(core::ProbeHandler {
+                    exec: Some(core::ExecAction {
+                        command: vec!["true".into()],
+                    }),
+                    ..Default::default()
+                }),
+                period_seconds: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            container_json(&container)["livenessProbe"],
+            json!({"exec": {"command": ["true"]}, "periodSeconds": 3})
+        );
+    }
+
     #[test]
     fn prost_names_find_json_names() {
         let properties: Map<String, Value> = ["clusterIPs", "externalIPs", "type", "hostIPC"]
