@@ -1,0 +1,191 @@
+//! The resource endpoints: one handler takes every request under `/api` and
+//! `/apis`, finds what the path addresses, and calls the object layer.
+//! [`read`] answers gets, lists and tables; [`write`] creates, replaces,
+//! patches and applies; [`delete`] deletes.
+
+mod delete;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use keelson_api::ApiError;
+use serde_json::Value;
+
+use crate::objects::{Update, WriteOptions};
+use crate::path::{self, ApiPath, Target};
+use crate::response::{ApiResult, Failure, no_such_path};
+use crate::schema::FieldValidation;
+use crate::{AppState, body, discovery_routes, watch};
+
+pub use read::{as_table, wants_table};
+
+/// Query parameters, decoded.
+pub type Params = HashMap<String, String>;
+
+/// Subresources served through these handlers.
+const SUBRESOURCES: &[&str] = &["status", "scale", "binding", "eviction", "finalize"];
+
+/// Handles `/api/...` and `/apis/...`.
+pub async fn api(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    request_body: Body,
+) -> Response {
+    let path = uri.path();
+    let (core, rest) = match path.strip_prefix("/api/") {
+        Some(rest) => (true, rest),
+        None => (false, path.strip_prefix("/apis/").unwrap_or("")),
+    };
+    let result = match path::parse(core, rest) {
+        None => Err(Failure(no_such_path())),
+        Some(ApiPath::Group { group }) => discovery_routes::group(&group),
+        Some(ApiPath::GroupVersion { group, version }) => {
+            discovery_routes::group_version(&group, &version)
+        }
+        Some(ApiPath::Resource(target)) => {
+            let call = Call {
+                state: &state,
+                target: &target,
+                params: &params,
+                headers: &headers,
+            };
+            call.dispatch(method, request_body).await
+        }
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// One request to a resource path: what every handler reads.
+pub(crate) struct Call<'a> {
+    pub state: &'a AppState,
+    pub target: &'a Target,
+    pub params: &'a Params,
+    pub headers: &'a HeaderMap,
+}
+
+impl Call<'_> {
+    async fn dispatch(&self, method: Method, request_body: Body) -> ApiResult<Response> {
+        let r = self.target.resource;
+        if let Some(sub) = &self.target.subresource
+            && !SUBRESOURCES.contains(&sub.as_str())
+        {
+            return Err(Failure(no_such_path()));
+        }
+        let watching = matches!(self.param("watch"), Some("true" | "1"));
+        match (&method, self.target.name.as_deref()) {
+            (&Method::GET, None) if watching => {
+                watch::serve(
+                    self.state,
+                    self.target.clone(),
+                    self.params.clone(),
+                    self.headers,
+                )
+                .await
+            }
+            (&Method::GET, None) => self.list().await,
+            (&Method::GET, Some(name)) => self.get(name).await,
+            (&Method::POST, None) => self.create(request_body).await,
+            (&Method::POST, Some(name)) if r.kind == "Pod" => {
+                self.pod_action(name, request_body).await
+            }
+            (&Method::PUT, Some(name)) => self.replace(name, request_body).await,
+            (&Method::PATCH, Some(name)) => self.patch(name, request_body).await,
+            (&Method::DELETE, Some(name)) => self.delete(name, request_body).await,
+            (&Method::DELETE, None) => self.delete_collection(request_body).await,
+            _ => Err(Failure(ApiError::method_not_supported(
+                r.group,
+                r.plural,
+                method.as_str(),
+            ))),
+        }
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// The namespace an item request names ("" for cluster-scoped resources).
+    fn namespace(&self) -> ApiResult<&str> {
+        match (&self.target.namespace, self.target.resource.namespaced) {
+            (Some(ns), true) => Ok(ns),
+            (None, false) => Ok(""),
+            _ => Err(Failure(no_such_path())),
+        }
+    }
+
+    /// The object (or subresource) `name` addresses.
+    fn item<'n>(&'n self, name: &'n str) -> ApiResult<Update<'n>> {
+        Ok(Update {
+            resource: self.target.resource,
+            namespace: self.namespace()?,
+            name,
+            subresource: self.target.subresource.as_deref(),
+        })
+    }
+
+    /// The request body, decoded by its content type.
+    async fn body(&self, request_body: Body) -> ApiResult<Value> {
+        let bytes = body::read(request_body).await?;
+        Ok(body::decode(&bytes, &body::content_type(self.headers))?)
+    }
+
+    /// The options of a write; `kind` names them in errors (`CreateOptions`, ...).
+    fn write_options(&self, kind: &str) -> ApiResult<WriteOptions> {
+        let dry_run = dry_run(self.param("dryRun"), kind)?;
+        let user_agent = self
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|agent| agent.split('/').next())
+            .filter(|agent| !agent.is_empty());
+        Ok(WriteOptions {
+            dry_run,
+            field_manager: self
+                .param("fieldManager")
+                .or(user_agent)
+                .map(str::to_string),
+        })
+    }
+
+    fn field_validation(&self) -> ApiResult<FieldValidation> {
+        Ok(FieldValidation::parse(self.param("fieldValidation"))?)
+    }
+}
+
+/// Whether `dryRun` asks for a dry run; a value other than `All` is
+/// refused as upstream does, rather than taken for a real write.
+fn dry_run(value: Option<&str>, kind: &str) -> ApiResult<bool> {
+    match value {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => {
+            let path = keelson_api::FieldPath::new("dryRun");
+            let cause = keelson_api::FieldError::not_supported(&path, other, &["All"]);
+            Err(Failure(ApiError::invalid(
+                "meta.k8s.io",
+                kind,
+                "",
+                &[cause],
+            )))
+        }
+    }
+}
+
+/// Adds a `Warning` header per warning, as upstream sends them.
+fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for warning in warnings {
+        let text = format!("299 - {}", Value::from(warning.as_str()));
+        if let Ok(value) = header::HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    response
+}

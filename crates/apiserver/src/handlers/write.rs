@@ -1,0 +1,142 @@
+//! Writes: create, replace, the patch types and server-side apply, and the
+//! pod actions (binding, eviction).
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+use keelson_api::ApiError;
+
+use super::{Call, with_warnings};
+use crate::objects::Update;
+use crate::pod_actions;
+use crate::response::{ApiResult, Failure, json_response};
+
+impl Call<'_> {
+    pub(super) async fn create(&self, request_body: Body) -> ApiResult<Response> {
+        let mut object = self.body(request_body).await?;
+        let options = self.write_options("CreateOptions")?;
+        let warnings = self
+            .field_validation()?
+            .check(self.target.resource, &mut object)?;
+        let created = self
+            .state
+            .objects
+            .create(
+                self.target.resource,
+                self.target.namespace.as_deref(),
+                object,
+                &options,
+            )
+            .await?;
+        Ok(with_warnings(
+            json_response(StatusCode::CREATED, &created),
+            &warnings,
+        ))
+    }
+
+    /// `POST pods/NAME/binding` and `pods/NAME/eviction`.
+    pub(super) async fn pod_action(&self, name: &str, request_body: Body) -> ApiResult<Response> {
+        let object = self.body(request_body).await?;
+        let update = Update {
+            subresource: None,
+            ..self.item(name)?
+        };
+        match self.target.subresource.as_deref() {
+            Some("binding") => {
+                let options = self.write_options("CreateOptions")?;
+                Ok(pod_actions::bind(self.state, &update, &options, object).await?)
+            }
+            Some("eviction") => Ok(pod_actions::evict(self.state, &update, object).await?),
+            _ => Err(Failure(ApiError::method_not_supported(
+                self.target.resource.group,
+                self.target.resource.plural,
+                "create",
+            ))),
+        }
+    }
+
+    pub(super) async fn replace(&self, name: &str, request_body: Body) -> ApiResult<Response> {
+        let mut object = self.body(request_body).await?;
+        let update = self.item(name)?;
+        let options = self.write_options("UpdateOptions")?;
+        if update.subresource == Some("scale") {
+            let scaled = crate::scale::update(self.state, &update, &options, object).await?;
+            return Ok(json_response(StatusCode::OK, &scaled));
+        }
+        let warnings = self
+            .field_validation()?
+            .check(self.target.resource, &mut object)?;
+        let updated = self
+            .state
+            .objects
+            .update(&update, &options, |_| Ok(object.clone()))
+            .await?;
+        Ok(with_warnings(
+            json_response(StatusCode::OK, &updated),
+            &warnings,
+        ))
+    }
+
+    pub(super) async fn patch(&self, name: &str, request_body: Body) -> ApiResult<Response> {
+        let bytes = crate::body::read(request_body).await?;
+        let media_type = crate::body::content_type(self.headers);
+        if media_type == crate::apply::MEDIA_TYPE {
+            return self.apply(name, &bytes).await;
+        }
+        let patch = crate::patch::Patch::parse(&media_type, &bytes)?;
+        let update = self.item(name)?;
+        let options = self.write_options("PatchOptions")?;
+        if update.subresource == Some("scale") {
+            let scaled = crate::scale::patch(self.state, &update, &options, &patch).await?;
+            return Ok(json_response(StatusCode::OK, &scaled));
+        }
+        let validation = self.field_validation()?;
+        let mut warnings = Vec::new();
+        let updated = self
+            .state
+            .objects
+            .update(&update, &options, |current| {
+                let mut patched = patch.apply(current)?;
+                warnings = validation.check(self.target.resource, &mut patched)?;
+                Ok(patched)
+            })
+            .await?;
+        Ok(with_warnings(
+            json_response(StatusCode::OK, &updated),
+            &warnings,
+        ))
+    }
+
+    /// Server-side apply: `PATCH` with `application/apply-patch+yaml`, on
+    /// the object or its status; creates the object when absent (201).
+    async fn apply(&self, name: &str, bytes: &[u8]) -> ApiResult<Response> {
+        let force = crate::apply::check_options(self.param("fieldManager"), self.param("force"))?;
+        let options = self.write_options("PatchOptions")?;
+        let validation = self.field_validation()?;
+        if !matches!(self.target.subresource.as_deref(), None | Some("status")) {
+            return Err(Failure(ApiError::method_not_supported(
+                self.target.resource.group,
+                self.target.resource.plural,
+                "apply",
+            )));
+        }
+        let config = crate::apply::decode(bytes)?;
+        let update = self.item(name)?;
+        let request = crate::apply::Request {
+            target: &update,
+            options: &options,
+            force,
+            validation,
+        };
+        let outcome = crate::apply::apply(&self.state.objects, &request, config).await?;
+        let code = if outcome.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(with_warnings(
+            json_response(code, &outcome.object),
+            &outcome.warnings,
+        ))
+    }
+}
