@@ -8,14 +8,18 @@
 //! `$deleteFromPrimitiveList/<list>`. No directive reaches the result.
 //!
 //! The list semantics come from [`crate::list_types`]; which definition
-//! each field holds comes from k8s-openapi's schemas ([`schema`]).
+//! each field holds comes from k8s-openapi's schemas ([`schema`]). Clients
+//! that compute patches look fields up through [`Shape`].
 
 mod list;
 mod merge;
 mod order;
 mod schema;
+mod shape;
 
 use serde_json::Value;
+
+pub use shape::{ListShape, Shape};
 
 /// `$patch`, on a map or a list item.
 const PATCH: &str = "$patch";

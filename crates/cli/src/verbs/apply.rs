@@ -1,25 +1,34 @@
-//! `keelson apply -f FILE|DIR|-`: client-side apply by default. Each
-//! object is created when absent, else patched with a three-way JSON merge
-//! patch (see [`super::merge`]); prints kubectl's `KIND/NAME created`,
-//! `configured` or `unchanged`, and goes on after a failed object.
-//! `--server-side` sends each object as a server-side apply patch instead
-//! (`KIND/NAME serverside-applied`), with `--force-conflicts`,
-//! `--field-manager` and `--dry-run=server` as in kubectl.
+//! `keelson apply -f FILE|DIR|-`: client-side apply by default, as kubectl
+//! does it. Each object is created when absent, else patched with the
+//! three-way strategic merge patch kubectl would send (see
+//! [`super::strategic`]; a JSON merge patch for kinds without a schema),
+//! the last-applied annotation updated in the same patch; prints kubectl's
+//! `KIND/NAME created`, `configured` or `unchanged` (no request when the
+//! patch is empty), and goes on after a failed object. `--server-side`
+//! sends each object as a server-side apply patch instead
+//! (`KIND/NAME serverside-applied`), with `--force-conflicts`. Both take
+//! `--field-manager` and `--dry-run=server`.
 
-use kube::api::{Patch, PatchParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::Value;
 
 use super::Error;
 use super::catalog::{Catalog, Resource};
 use super::manifest::{self, Manifest};
-use super::merge;
+use super::merge::{self, LAST_APPLIED};
 use super::output::qualified_name;
 use super::patch::Patching;
 use super::rest::Endpoint;
 use super::session::{ClientArgs, Session};
+use super::strategic;
 
-/// The field manager of keelson's apply (both kinds).
+/// The field manager of server-side apply (kubectl's is `kubectl`).
 const FIELD_MANAGER: &str = "keelson";
+/// The field manager of client-side apply (kubectl's is
+/// `kubectl-client-side-apply`).
+const CLIENT_SIDE_FIELD_MANAGER: &str = "keelson-client-side-apply";
+/// The Content-Type of client-side apply's patch.
+const STRATEGIC: &str = "application/strategic-merge-patch+json";
 
 /// Options of `keelson apply`.
 #[derive(clap::Args, Debug)]
@@ -33,13 +42,28 @@ pub struct ApplyArgs {
     /// With --server-side: take fields other managers own instead of failing.
     #[arg(long = "force-conflicts", requires = "server_side")]
     force_conflicts: bool,
-    /// The manager recorded in managedFields.
-    #[arg(long = "field-manager", default_value = FIELD_MANAGER)]
-    field_manager: String,
-    /// `server` (with --server-side): let the server compute the result
-    /// without storing it.
+    /// The manager recorded in managedFields (default `keelson`, or
+    /// `keelson-client-side-apply` without --server-side).
+    #[arg(long = "field-manager")]
+    field_manager: Option<String>,
+    /// `server`: let the server compute the result without storing it.
     #[arg(long = "dry-run", value_parser = ["none", "server"], default_value = "none")]
     dry_run: String,
+}
+
+impl ApplyArgs {
+    fn field_manager(&self) -> String {
+        let default = if self.server_side {
+            FIELD_MANAGER
+        } else {
+            CLIENT_SIDE_FIELD_MANAGER
+        };
+        self.field_manager.as_deref().unwrap_or(default).to_string()
+    }
+
+    fn dry_run(&self) -> bool {
+        self.dry_run == "server"
+    }
 }
 
 /// What an apply did to one object.
@@ -62,11 +86,6 @@ impl Outcome {
 
 /// Runs `keelson apply`.
 pub async fn run(client_args: &ClientArgs, args: ApplyArgs) -> Result<(), Error> {
-    if args.dry_run == "server" && !args.server_side {
-        return Err(Error::usage(
-            "--dry-run=server is only supported with --server-side in keelson",
-        ));
-    }
     let manifests = manifest::read_all(&args.filenames)?;
     let session = Session::connect(client_args).await?;
     let catalog = session.discover().await?;
@@ -75,7 +94,7 @@ pub async fn run(client_args: &ClientArgs, args: ApplyArgs) -> Result<(), Error>
         let applied = if args.server_side {
             apply_server_side(&session, &catalog, manifest, &args).await
         } else {
-            apply_one(&session, &catalog, manifest, &args.field_manager).await
+            apply_one(&session, &catalog, manifest, &args).await
         };
         match applied {
             Ok(line) => println!("{line}"),
@@ -88,12 +107,12 @@ pub async fn run(client_args: &ClientArgs, args: ApplyArgs) -> Result<(), Error>
     if failed { Err(Error::Reported) } else { Ok(()) }
 }
 
-/// Applies one object; the line to print.
+/// Applies one object client-side; the line to print.
 async fn apply_one(
     session: &Session,
     catalog: &Catalog,
     manifest: Manifest,
-    field_manager: &str,
+    args: &ApplyArgs,
 ) -> Result<String, Error> {
     let Manifest { source, mut object } = manifest;
     let resource = resolve(catalog, &object, &source)?;
@@ -103,31 +122,92 @@ async fn apply_one(
     let endpoint = Endpoint::new(&session.client, resource, namespace.as_deref());
     let outcome = match endpoint.get(&name).await {
         Ok(live) => {
-            let patch = merge::three_way(merge::last_applied(&live).as_ref(), &object, &live);
-            if patch.as_object().is_some_and(|p| p.is_empty()) {
-                Outcome::Unchanged
-            } else {
-                endpoint
-                    .merge_patch(&name, &patch, field_manager)
-                    .await
-                    .map_err(|err| err.context(format!("error when patching \"{source}\"")))?;
-                Outcome::Configured
-            }
+            let patching = Patching {
+                client: &session.client,
+                resource,
+                namespace: namespace.as_deref(),
+            };
+            patch_live(&patching, &name, &object, &live, &source, args).await?
         }
         Err(err) if err.is_not_found() => {
+            let params = PostParams {
+                dry_run: args.dry_run(),
+                field_manager: Some(args.field_manager()),
+            };
             endpoint
-                .create(&object, field_manager)
+                .create(&object, &params)
                 .await
                 .map_err(|err| err.context(format!("error when creating \"{source}\"")))?;
             Outcome::Created
         }
         Err(err) => return Err(err),
     };
-    Ok(format!(
-        "{} {}",
-        qualified_name(resource, &object),
-        outcome.word()
-    ))
+    let mut line = format!("{} {}", qualified_name(resource, &object), outcome.word());
+    if args.dry_run() {
+        line.push_str(" (server dry run)");
+    }
+    Ok(line)
+}
+
+/// Patches the live object towards `object` (the file, annotated); sends
+/// nothing when the patch is empty.
+async fn patch_live(
+    patching: &Patching<'_>,
+    name: &str,
+    object: &Value,
+    live: &Value,
+    source: &str,
+    args: &ApplyArgs,
+) -> Result<Outcome, Error> {
+    let resource = patching.resource;
+    let original = merge::last_applied(live);
+    if live["metadata"]["annotations"][LAST_APPLIED].is_null() {
+        eprintln!(
+            "Warning: resource {}/{name} is missing the {LAST_APPLIED} annotation which is \
+             required by keelson apply. keelson apply should only be used on resources created \
+             declaratively by either keelson create --save-config or keelson apply. The missing \
+             annotation will be patched automatically.",
+            resource.api.plural
+        );
+    }
+    let (patch, content_type) = match shape_of(resource) {
+        Some(shape) => {
+            let patch =
+                strategic::three_way(original.as_ref(), object, live, &shape).map_err(|err| {
+                    Error::usage(format!(
+                        "error when creating the patch for \"{source}\": {err}"
+                    ))
+                })?;
+            (patch, STRATEGIC)
+        }
+        None => (
+            merge::three_way(original.as_ref(), object, live),
+            "application/merge-patch+json",
+        ),
+    };
+    if patch.as_object().is_some_and(|p| p.is_empty()) {
+        return Ok(Outcome::Unchanged);
+    }
+    tracing::debug!(target: "keelson::apply", "PATCH {}/{name} {content_type}: {patch}", resource.api.plural);
+    let params = PatchParams {
+        field_manager: Some(args.field_manager()),
+        dry_run: args.dry_run(),
+        ..PatchParams::default()
+    };
+    patching
+        .send(name, &params, content_type, &Patch::Merge(&patch))
+        .await
+        .map_err(|err| err.context(format!("error when patching \"{source}\"")))?;
+    Ok(Outcome::Configured)
+}
+
+/// What strategic merge patch knows of the resource's kind; `None` for
+/// kinds outside the registry, which get a JSON merge patch (as kubectl
+/// does for kinds it has no types for).
+fn shape_of(resource: &Resource) -> Option<keelson_api::strategic_merge::Shape> {
+    let api = &resource.api;
+    let info = keelson_api::registry::by_kind(&api.group, &api.version, &api.kind)?;
+    keelson_api::strategic_merge::Shape::of(info.definition)
 }
 
 /// Applies one object server-side; the line to print.
@@ -142,9 +222,9 @@ async fn apply_server_side(
     let name = object_name(resource, &object, &source)?;
     let namespace = place(session, resource, &mut object)?;
     let params = PatchParams {
-        field_manager: Some(args.field_manager.clone()),
+        field_manager: Some(args.field_manager()),
         force: args.force_conflicts,
-        dry_run: args.dry_run == "server",
+        dry_run: args.dry_run(),
         ..PatchParams::default()
     };
     let patching = Patching {

@@ -1,7 +1,8 @@
-//! Client-side apply as a JSON merge patch: the
-//! `kubectl.kubernetes.io/last-applied-configuration` annotation and the
-//! three-way patch from (last applied, file, live) that sets what the file
-//! sets and removes what an earlier apply set and the file no longer does.
+//! The `kubectl.kubernetes.io/last-applied-configuration` annotation of
+//! client-side apply, and the three-way JSON merge patch from (last applied,
+//! file, live) that apply falls back to for kinds strategic merge patch does
+//! not know: it sets what the file sets and removes what an earlier apply
+//! set and the file no longer does.
 //!
 //! Lists are atomic in a merge patch, so a list goes into the patch whole,
 //! and only when the live list differs from the file's in a field the file

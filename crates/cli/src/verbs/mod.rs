@@ -17,6 +17,7 @@ mod output;
 pub mod patch;
 mod rest;
 mod session;
+mod strategic;
 mod table;
 
 pub use error::{Error, exit};

@@ -5,9 +5,7 @@
 use http::HeaderValue;
 use http::header::ACCEPT;
 use kube::Client;
-use kube::api::{
-    DeleteParams, DynamicObject, GetParams, ListParams, Patch, PatchParams, PostParams,
-};
+use kube::api::{DeleteParams, DynamicObject, GetParams, ListParams, PostParams};
 use kube::core::{Request, Resource as _};
 use serde_json::Value;
 
@@ -106,31 +104,9 @@ impl<'a> Endpoint<'a> {
     }
 
     /// `POST` a new object.
-    pub async fn create(&self, object: &Value, field_manager: &str) -> Result<Value, Error> {
-        let params = PostParams {
-            field_manager: Some(field_manager.to_string()),
-            ..PostParams::default()
-        };
+    pub async fn create(&self, object: &Value, params: &PostParams) -> Result<Value, Error> {
         let body = serde_json::to_vec(object).map_err(|err| Error::Client(err.to_string()))?;
-        let request = self.request.create(&params, body).map_err(build)?;
-        Ok(self.client.request(request).await?)
-    }
-
-    /// `PATCH` an object with a JSON merge patch.
-    pub async fn merge_patch(
-        &self,
-        name: &str,
-        patch: &Value,
-        field_manager: &str,
-    ) -> Result<Value, Error> {
-        let params = PatchParams {
-            field_manager: Some(field_manager.to_string()),
-            ..PatchParams::default()
-        };
-        let request = self
-            .request
-            .patch(name, &params, &Patch::Merge(patch))
-            .map_err(build)?;
+        let request = self.request.create(params, body).map_err(build)?;
         Ok(self.client.request(request).await?)
     }
 
