@@ -27,7 +27,7 @@ use crate::handlers::{Params, as_table, wants_table};
 use crate::objects::{self, list::Filter};
 use crate::path::Target;
 use crate::response::{ApiResult, Failure};
-use crate::watch_cache::{Batch, CachedEvent, Seen, event_line};
+use crate::watch_cache::{Batch, CachedEvent, EventBatch, Seen, event_line};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(15);
@@ -218,18 +218,32 @@ async fn stream(
                 let mut chunk = BytesMut::new();
                 let mut next = Some(batch);
                 while let Some(batch) = next.take() {
-                    for event in batch.iter() {
-                        if event.revision <= last {
-                            continue;
+                    if shares_plain_lines(request, &prefix, &batch, last) {
+                        // The common case: no selectors, every event new to
+                        // this watcher: the lines are joined once for all.
+                        last = batch.last().map_or(last, |event| event.revision);
+                        let lines = batch.plain_lines();
+                        if chunk.is_empty() && source_is_idle(&mut source, &mut next) {
+                            if tx.send(lines).await.is_err() {
+                                return Ok(());
+                            }
+                            break;
                         }
-                        last = event.revision;
-                        if event.key.starts_with(&prefix)
-                            && let Some(line) = render(request, event)
-                        {
-                            chunk.extend_from_slice(&line);
+                        chunk.extend_from_slice(&lines);
+                    } else {
+                        for event in batch.iter() {
+                            if event.revision <= last {
+                                continue;
+                            }
+                            last = event.revision;
+                            if event.key.starts_with(&prefix)
+                                && let Some(line) = render(request, event)
+                            {
+                                chunk.extend_from_slice(&line);
+                            }
                         }
                     }
-                    if chunk.len() < MAX_BATCH_BYTES {
+                    if next.is_none() && chunk.len() < MAX_BATCH_BYTES {
                         next = source.try_next();
                     }
                 }
@@ -283,7 +297,7 @@ impl Source {
             },
             Source::Store(events) => match events.next().await {
                 Some(Ok(event)) => match CachedEvent::decode(resource, &event) {
-                    Ok(event) => Next::Events(Arc::new(vec![Arc::new(event)])),
+                    Ok(event) => Next::Events(Arc::new(EventBatch::new(vec![Arc::new(event)]))),
                     Err(err) => Next::Failed(StoreError::Internal(err.message)),
                 },
                 Some(Err(err)) => Next::Failed(err),
@@ -291,6 +305,20 @@ impl Source {
             },
         }
     }
+}
+
+/// Whether this watcher gets exactly a batch's shared plain lines.
+fn shares_plain_lines(request: &WatchRequest, prefix: &str, batch: &EventBatch, last: i64) -> bool {
+    !request.table
+        && request.filter.is_everything()
+        && batch.first().is_some_and(|event| event.revision > last)
+        && batch.iter().all(|event| event.key.starts_with(prefix))
+}
+
+/// Whether nothing else is waiting; if something is, it is put in `next`.
+fn source_is_idle(source: &mut Source, next: &mut Option<Batch>) -> bool {
+    *next = source.try_next();
+    next.is_none()
 }
 
 /// How this watcher sees a change, after its selectors; `None` to skip it.

@@ -21,12 +21,54 @@ use crate::objects::decode;
 use crate::response::store_error;
 
 /// Events published to watchers together.
-pub type Batch = Arc<Vec<Arc<CachedEvent>>>;
+pub type Batch = Arc<EventBatch>;
+
+/// Events published together, with their lines as a watcher without
+/// selectors sees them, joined once for every such watcher.
+pub struct EventBatch {
+    events: Vec<Arc<CachedEvent>>,
+    plain: OnceLock<Bytes>,
+}
+
+impl EventBatch {
+    pub(crate) fn new(events: Vec<Arc<CachedEvent>>) -> Self {
+        EventBatch {
+            events,
+            plain: OnceLock::new(),
+        }
+    }
+
+    /// Every event's line as a watcher without selectors gets it.
+    pub fn plain_lines(&self) -> Bytes {
+        self.plain
+            .get_or_init(|| {
+                let mut joined = Vec::new();
+                for event in &self.events {
+                    let seen = match (&event.new, &event.old) {
+                        (Some(_), Some(_)) => Seen::Modified,
+                        (Some(_), None) => Seen::Added,
+                        (None, _) => Seen::Deleted,
+                    };
+                    joined.extend_from_slice(&event.line(seen));
+                }
+                Bytes::from(joined)
+            })
+            .clone()
+    }
+}
+
+impl std::ops::Deref for EventBatch {
+    type Target = [Arc<CachedEvent>];
+
+    fn deref(&self) -> &Self::Target {
+        &self.events
+    }
+}
 
 /// Under load, events are published at most this often, in batches, so
 /// that each watcher writes to its client once per batch rather than once
 /// per event. An event after a quiet spell goes out at once.
-const COALESCE: std::time::Duration = std::time::Duration::from_millis(5);
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(10);
 /// The most events in one batch.
 const MAX_BATCH: usize = 256;
 
@@ -260,12 +302,12 @@ async fn feed(
             match next {
                 Some(Ok(event)) => batch.push(Arc::new(CachedEvent::decode(resource, &event)?)),
                 _ => {
-                    cache.apply(Arc::new(batch));
+                    cache.apply(Arc::new(EventBatch::new(batch)));
                     return Ok(());
                 }
             }
         }
-        cache.apply(Arc::new(batch));
+        cache.apply(Arc::new(EventBatch::new(batch)));
         last_publish = tokio::time::Instant::now();
     }
     Ok(())
