@@ -66,6 +66,7 @@ pub async fn bind(
                 _ => {
                     let mut bound = pod.clone();
                     bound["spec"]["nodeName"] = Value::from(node.clone());
+                    set_scheduled(&mut bound);
                     // A lost race runs the binding again rather than failing it.
                     crate::meta::set_meta(&mut bound, "resourceVersion", None);
                     Ok(bound)
@@ -76,17 +77,43 @@ pub async fn bind(
     Ok(success(StatusCode::CREATED))
 }
 
-/// `POST pods/NAME/eviction`: deletes the pod with the eviction's options.
+/// Marks a bound pod `PodScheduled=True`, as the binding does upstream.
+fn set_scheduled(pod: &mut Value) {
+    let condition = json!({
+        "type": "PodScheduled",
+        "status": "True",
+        "lastProbeTime": null,
+        "lastTransitionTime": crate::meta::now_timestamp(),
+    });
+    if !pod["status"].is_object() {
+        pod["status"] = json!({});
+    }
+    let conditions = &mut pod["status"]["conditions"];
+    match conditions.as_array_mut() {
+        Some(list) => {
+            list.retain(|c| c["type"] != "PodScheduled");
+            list.push(condition);
+        }
+        None => *conditions = json!([condition]),
+    }
+}
+
+/// `POST pods/NAME/eviction`: deletes the pod with the eviction's options;
+/// `dry_run` is the request's `dryRun` (the body's options may ask too).
 pub async fn evict(
     state: &AppState,
     target: &Update<'_>,
     eviction: Value,
+    dry_run: bool,
 ) -> Result<Response, ApiError> {
-    let options: DeleteOptions = match eviction.get("deleteOptions") {
+    let mut options: DeleteOptions = match eviction.get("deleteOptions") {
         Some(options) if !options.is_null() => serde_json::from_value(options.clone())
             .map_err(|err| ApiError::bad_request(format!("invalid deleteOptions: {err}")))?,
         _ => DeleteOptions::default(),
     };
+    if dry_run {
+        options.dry_run.push("All".into());
+    }
     state
         .objects
         .delete(target.resource, target.namespace, target.name, &options)

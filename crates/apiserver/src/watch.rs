@@ -80,6 +80,7 @@ pub async fn serve(
 }
 
 fn parse(target: &Target, params: &Params, headers: &HeaderMap) -> ApiResult<WatchRequest> {
+    objects::list::validate_watch_options(params)?;
     let resource = target.resource;
     let filter = Filter::new(
         resource,

@@ -271,6 +271,37 @@ async fn bad_query_parameters_are_refused_naming_the_problem() {
         422,
         "resourceVersionMatch is forbidden unless resourceVersion is provided",
     );
+    // Field managers: at most 128 bytes, printable; force only for apply.
+    let long = "m".repeat(129);
+    let answer = server
+        .json(
+            "POST",
+            &format!("{CONFIG_MAPS}?fieldManager={long}"),
+            &json!({"metadata": {"name": "fm"}}),
+        )
+        .await;
+    refused(&answer, 422, "fieldManager: Too long");
+    let answer = server
+        .raw(
+            "PATCH",
+            &format!("{CONFIG_MAPS}/fm?force=true"),
+            "application/merge-patch+json",
+            b"{}".to_vec(),
+        )
+        .await;
+    refused(&answer, 422, "may not be specified for non-apply patch");
+    // Watches: resourceVersionMatch only with sendInitialEvents, and that
+    // only with NotOlderThan.
+    refused(
+        &list("watch=true&resourceVersionMatch=NotOlderThan").await,
+        422,
+        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+    );
+    refused(
+        &list("watch=true&sendInitialEvents=true").await,
+        422,
+        "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+    );
     failure(
         &list("resourceVersion=1&resourceVersionMatch=Sometimes").await,
         422,

@@ -392,7 +392,15 @@ async fn a_bound_pod_is_deleted_gracefully(server: Server) {
         .json("POST", &format!("{path}/binding"), &binding("n1"))
         .await;
     assert_eq!(bound.code, 201, "{}", bound.body);
-    assert_eq!(server.get(&path).await.body["spec"]["nodeName"], "n1");
+    let bound = server.get(&path).await.body;
+    assert_eq!(bound["spec"]["nodeName"], "n1");
+    let scheduled = bound["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "PodScheduled")
+        .cloned();
+    assert_eq!(scheduled.map(|c| c["status"].clone()), Some(json!("True")));
     let again = server
         .json("POST", &format!("{path}/binding"), &binding("n2"))
         .await;
@@ -435,6 +443,19 @@ async fn eviction_removes_an_unscheduled_pod() {
     create(&server, PODS, pod("web")).await;
     let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction",
                           "metadata": {"name": "web", "namespace": "default"}});
+    let dry = server
+        .json(
+            "POST",
+            &format!("{PODS}/web/eviction?dryRun=All"),
+            &eviction,
+        )
+        .await;
+    assert_eq!(dry.code, 201, "{}", dry.body);
+    assert_eq!(
+        server.get(&format!("{PODS}/web")).await.code,
+        200,
+        "a dry run evicts nothing"
+    );
     let evicted = server
         .json("POST", &format!("{PODS}/web/eviction"), &eviction)
         .await;

@@ -140,6 +140,9 @@ impl Call<'_> {
     /// The options of a write; `kind` names them in errors (`CreateOptions`, ...).
     fn write_options(&self, kind: &str) -> ApiResult<WriteOptions> {
         let dry_run = dry_run(self.param("dryRun"), kind)?;
+        if let Some(manager) = self.param("fieldManager") {
+            check_field_manager(manager, kind)?;
+        }
         let user_agent = self
             .headers
             .get(header::USER_AGENT)
@@ -176,6 +179,31 @@ fn dry_run(value: Option<&str>, kind: &str) -> ApiResult<bool> {
                 &[cause],
             )))
         }
+    }
+}
+
+/// The most bytes a field manager's name may have, as upstream.
+const FIELD_MANAGER_MAX: usize = 128;
+
+/// Refuses a `fieldManager` that is too long or not printable, as upstream.
+fn check_field_manager(manager: &str, kind: &str) -> ApiResult<()> {
+    let path = keelson_api::FieldPath::new("fieldManager");
+    let mut causes = Vec::new();
+    if manager.len() > FIELD_MANAGER_MAX {
+        causes.push(keelson_api::FieldError::too_long(
+            &path,
+            Some(FIELD_MANAGER_MAX),
+        ));
+    }
+    for (at, c) in manager.char_indices() {
+        if c.is_control() {
+            let detail = format!("invalid character U+{:04X} (at position {at})", c as u32);
+            causes.push(keelson_api::FieldError::invalid(&path, manager, detail));
+        }
+    }
+    match causes.is_empty() {
+        true => Ok(()),
+        false => Err(Failure(ApiError::invalid("meta.k8s.io", kind, "", &causes))),
     }
 }
 

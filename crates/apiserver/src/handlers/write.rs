@@ -46,7 +46,10 @@ impl Call<'_> {
                 let options = self.write_options("CreateOptions")?;
                 Ok(pod_actions::bind(self.state, &update, &options, object).await?)
             }
-            Some("eviction") => Ok(pod_actions::evict(self.state, &update, object).await?),
+            Some("eviction") => {
+                let options = self.write_options("CreateOptions")?;
+                Ok(pod_actions::evict(self.state, &update, object, options.dry_run).await?)
+            }
             _ => Err(Failure(ApiError::method_not_supported(
                 self.target.resource.group,
                 self.target.resource.plural,
@@ -86,6 +89,19 @@ impl Call<'_> {
         let patch = crate::patch::Patch::parse(&media_type, &bytes)?;
         let update = self.item(name)?;
         let options = self.write_options("PatchOptions")?;
+        if self.param("force").is_some() {
+            let path = keelson_api::FieldPath::new("force");
+            let cause = keelson_api::FieldError::forbidden(
+                &path,
+                "may not be specified for non-apply patch",
+            );
+            return Err(Failure(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                &[cause],
+            )));
+        }
         if update.subresource == Some("scale") {
             let scaled = crate::scale::patch(self.state, &update, &options, &patch).await?;
             return Ok(json_response(StatusCode::OK, &scaled));

@@ -121,6 +121,49 @@ pub fn validate_options(
     }
 }
 
+/// Checks the options of a watch as upstream does: `resourceVersionMatch`
+/// only with `sendInitialEvents`, and then only `NotOlderThan`.
+pub fn validate_watch_options(
+    params: &std::collections::HashMap<String, String>,
+) -> Result<(), ApiError> {
+    let get = |key: &str| params.get(key).map(String::as_str).unwrap_or("");
+    let matching = get("resourceVersionMatch");
+    let send_initial = params.contains_key("sendInitialEvents");
+    let path = FieldPath::new("resourceVersionMatch");
+    let mut causes = Vec::new();
+    if send_initial && matching != "NotOlderThan" {
+        causes.push(FieldError::forbidden(
+            &path,
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        ));
+    }
+    if !matching.is_empty() {
+        if !send_initial {
+            causes.push(FieldError::forbidden(
+                &path,
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            ));
+        }
+        if matching != "NotOlderThan" {
+            causes.push(FieldError::not_supported(
+                &path,
+                matching,
+                &["NotOlderThan"],
+            ));
+        }
+        if !get("continue").is_empty() {
+            causes.push(FieldError::forbidden(
+                &path,
+                "resourceVersionMatch is forbidden when continue is provided",
+            ));
+        }
+    }
+    match causes.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &causes)),
+    }
+}
+
 /// The stored entries of one list response.
 struct Page {
     items: Vec<KeyValue>,
