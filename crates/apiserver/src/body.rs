@@ -75,6 +75,109 @@ fn depth(value: &Value) -> usize {
     }
 }
 
+/// The paths of fields a JSON document names more than once in one object
+/// (`spec.replicas`, `spec.containers[0].name`); JSON parsing keeps the last
+/// value silently, upstream's strict decoding reports them.
+pub fn duplicate_fields(bytes: &[u8]) -> Vec<String> {
+    let found = std::cell::RefCell::new(Vec::new());
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let walk = duplicates::Walk {
+        path: String::new(),
+        found: &found,
+    };
+    // A body that does not parse was refused already; nothing to report.
+    let _ = serde::de::DeserializeSeed::deserialize(walk, &mut deserializer);
+    found.into_inner()
+}
+
+mod duplicates {
+    //! A serde visitor that walks a JSON document and records repeated keys.
+
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    pub(super) struct Walk<'a> {
+        pub path: String,
+        pub found: &'a RefCell<Vec<String>>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = match self.path.is_empty() {
+                    true => key.clone(),
+                    false => format!("{}.{key}", self.path),
+                };
+                if !seen.insert(key) {
+                    self.found.borrow_mut().push(path.clone());
+                }
+                map.next_value_seed(Walk {
+                    path,
+                    found: self.found,
+                })?;
+            }
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            while seq
+                .next_element_seed(Walk {
+                    path: format!("{}[{index}]", self.path),
+                    found: self.found,
+                })?
+                .is_some()
+            {
+                index += 1;
+            }
+            Ok(())
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(IgnoredAny).map(drop)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +213,15 @@ mod tests {
             decode(b"kind: Pod", "application/yaml").unwrap()["kind"],
             "Pod"
         );
+    }
+
+    #[test]
+    fn repeated_keys_are_found_by_path() {
+        let body = br#"{"spec":{"replicas":1,"replicas":2,"containers":[{"name":"a","name":"b"}]},"kind":"x"}"#;
+        assert_eq!(
+            duplicate_fields(body),
+            ["spec.replicas", "spec.containers[0].name"]
+        );
+        assert!(duplicate_fields(br#"{"a":{"b":1},"c":{"b":2}}"#).is_empty());
     }
 }

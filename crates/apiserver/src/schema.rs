@@ -151,14 +151,30 @@ impl FieldValidation {
         resource: &ResourceInfo,
         object: &mut Value,
     ) -> Result<Vec<String>, ApiError> {
+        self.check_body(resource, object, &[])
+    }
+
+    /// Like [`check`](Self::check), for a body whose JSON named the fields
+    /// `duplicates` more than once (upstream reports those too).
+    pub fn check_body(
+        self,
+        resource: &ResourceInfo,
+        object: &mut Value,
+        duplicates: &[String],
+    ) -> Result<Vec<String>, ApiError> {
         let Some((schemas, root)) = Schemas::of(resource) else {
             return Ok(Vec::new());
         };
-        let unknown: Vec<String> = schemas
-            .prune(root, object)
-            .into_iter()
-            .map(|path| format!("unknown field \"{path}\""))
+        let mut unknown: Vec<String> = duplicates
+            .iter()
+            .map(|path| format!("duplicate field \"{path}\""))
             .collect();
+        unknown.extend(
+            schemas
+                .prune(root, object)
+                .into_iter()
+                .map(|path| format!("unknown field \"{path}\"")),
+        );
         match self {
             FieldValidation::Strict if !unknown.is_empty() => Err(ApiError::bad_request(format!(
                 "strict decoding error: {}",

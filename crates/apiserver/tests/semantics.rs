@@ -638,6 +638,25 @@ async fn field_validation_strict_warn_and_ignore() {
         .await;
     assert_eq!(ignored.code, 200, "{}", ignored.body);
     assert!(ignored.headers.get("warning").is_none());
+
+    // A field named twice in one object: Strict refuses, naming its path.
+    let twice = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"},"data":{"k":"1","k":"2"}}"#;
+    let strict = server
+        .raw(
+            "POST",
+            &format!("{CONFIG_MAPS}?fieldValidation=Strict"),
+            "application/json",
+            twice.to_vec(),
+        )
+        .await;
+    let status = failure(&strict, 400);
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate field \"data.k\""),
+        "{status}"
+    );
 }
 
 async fn a_selector_watch_sees_objects_enter_and_leave(server: Server) {

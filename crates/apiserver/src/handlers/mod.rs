@@ -133,8 +133,21 @@ impl Call<'_> {
 
     /// The request body, decoded by its content type.
     async fn body(&self, request_body: Body) -> ApiResult<Value> {
+        Ok(self.object_body(request_body).await?.0)
+    }
+
+    /// An object body and, for JSON, the fields it names twice (which
+    /// `fieldValidation` reports).
+    async fn object_body(&self, request_body: Body) -> ApiResult<(Value, Vec<String>)> {
         let bytes = body::read(request_body).await?;
-        Ok(body::decode(&bytes, &body::content_type(self.headers))?)
+        let media_type = body::content_type(self.headers);
+        let object = body::decode(&bytes, &media_type)?;
+        let wanted = self.field_validation()? != FieldValidation::Ignore;
+        let duplicates = match wanted && media_type.contains("json") {
+            true => body::duplicate_fields(&bytes),
+            false => Vec::new(),
+        };
+        Ok((object, duplicates))
     }
 
     /// The options of a write; `kind` names them in errors (`CreateOptions`, ...).

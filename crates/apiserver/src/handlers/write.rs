@@ -13,11 +13,11 @@ use crate::response::{ApiResult, Failure, json_response};
 
 impl Call<'_> {
     pub(super) async fn create(&self, request_body: Body) -> ApiResult<Response> {
-        let mut object = self.body(request_body).await?;
+        let (mut object, duplicates) = self.object_body(request_body).await?;
         let options = self.write_options("CreateOptions")?;
-        let warnings = self
-            .field_validation()?
-            .check(self.target.resource, &mut object)?;
+        let warnings =
+            self.field_validation()?
+                .check_body(self.target.resource, &mut object, &duplicates)?;
         let created = self
             .state
             .objects
@@ -59,16 +59,16 @@ impl Call<'_> {
     }
 
     pub(super) async fn replace(&self, name: &str, request_body: Body) -> ApiResult<Response> {
-        let mut object = self.body(request_body).await?;
+        let (mut object, duplicates) = self.object_body(request_body).await?;
         let update = self.item(name)?;
         let options = self.write_options("UpdateOptions")?;
         if update.subresource == Some("scale") {
             let scaled = crate::scale::update(self.state, &update, &options, object).await?;
             return Ok(json_response(StatusCode::OK, &scaled));
         }
-        let warnings = self
-            .field_validation()?
-            .check(self.target.resource, &mut object)?;
+        let warnings =
+            self.field_validation()?
+                .check_body(self.target.resource, &mut object, &duplicates)?;
         let updated = self
             .state
             .objects
