@@ -11,6 +11,7 @@
 //! Backends: [`embedded`] (redb, the default) and [`etcd`]. [`open`] picks one
 //! from a URL at run time.
 
+pub mod compactor;
 pub mod embedded;
 mod error;
 pub mod etcd;
@@ -143,7 +144,8 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the backend a URL names: `embedded:DIR` (a redb database in DIR) or
-/// `etcd://HOST:PORT[,HOST:PORT...]`.
+/// `etcd://HOST:PORT[,HOST:PORT...]`. For etcd it also starts a
+/// [`compactor`], as the embedded store compacts itself.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(dir) = url.strip_prefix("embedded:") {
         if dir.is_empty() {
@@ -157,8 +159,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     }
     if url.starts_with("etcd://") {
         let endpoints = etcd::parse_endpoints(url)?;
-        let store = etcd::EtcdStore::connect(&endpoints).await?;
-        return Ok(Arc::new(store));
+        let store: Arc<dyn Store> = Arc::new(etcd::EtcdStore::connect(&endpoints).await?);
+        // The embedded store compacts itself; a shared etcd needs its servers to.
+        compactor::spawn(Arc::clone(&store), compactor::DEFAULT_INTERVAL);
+        return Ok(store);
     }
     Err(StoreError::InvalidUrl {
         url: url.to_string(),
