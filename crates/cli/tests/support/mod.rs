@@ -116,7 +116,49 @@ impl Server {
         }
     }
 
-    fn log(&self) -> String {
+    /// Sends SIGTERM and waits (at most 10 s) for the process to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be polled") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keelson up did not stop within 10s of SIGTERM:\n{}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts `keelson up` again on the same data dir and address.
+    pub fn restart(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.root.path().join("keelson.log"))
+            .expect("the log exists");
+        self.child = Command::new(env!("CARGO_BIN_EXE_keelson"))
+            .arg("up")
+            .arg("--data-dir")
+            .arg(self.root.path().join("data"))
+            .arg("--listen")
+            .arg(self.address.to_string())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("a log file handle can be cloned"))
+            .stderr(log)
+            .spawn()
+            .expect("the keelson binary starts");
+        if let Err(log) = self.wait_ready() {
+            panic!("keelson up did not come back: {log}");
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self.root.path().join("keelson.log")).unwrap_or_default()
     }
 
