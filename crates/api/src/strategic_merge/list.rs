@@ -5,10 +5,10 @@
 
 use serde_json::{Map, Value};
 
-use super::merge::merge_map;
-use super::order::{ElementKind, element_kind, normalize_element_order, partition};
+use super::merge::{MergeOptions, merge_map, replacement};
+use super::order::{ElementKind, dedupe_scalars, element_kind, normalize_element_order, partition};
 use super::schema::{ListMeta, Type};
-use super::{Error, PATCH, clean, go_format, no_merge_key};
+use super::{Error, PATCH, go_format, no_merge_key};
 
 /// The list a field holds after the patch: merged if its strategy is
 /// `merge` (or the patch is a `$deleteFromPrimitiveList`), else the
@@ -18,12 +18,20 @@ pub(super) fn merge_list_field(
     patch: Vec<Value>,
     meta: &ListMeta,
     delete_list: bool,
+    options: MergeOptions,
 ) -> Result<Vec<Value>, Error> {
     if meta.merges || delete_list {
-        merge_list(original, patch, meta, delete_list)
+        merge_list(original, patch, meta, delete_list, options)
     } else {
-        Ok(patch.into_iter().filter_map(clean).collect())
+        Ok(replacements(patch, options))
     }
+}
+
+fn replacements(items: Vec<Value>, options: MergeOptions) -> Vec<Value> {
+    items
+        .into_iter()
+        .filter_map(|item| replacement(item, options))
+        .collect()
 }
 
 /// Merges two lists of a field whose strategy is `merge`.
@@ -32,6 +40,7 @@ pub(super) fn merge_list(
     patch: Vec<Value>,
     meta: &ListMeta,
     delete_list: bool,
+    options: MergeOptions,
 ) -> Result<Vec<Value>, Error> {
     if original.is_empty() && patch.is_empty() {
         return Ok(original);
@@ -44,12 +53,9 @@ pub(super) fn merge_list(
                 .filter(|v| !patch.contains(v))
                 .collect());
         }
-        let mut merged: Vec<Value> = Vec::with_capacity(original.len() + patch.len());
-        for item in original.iter().chain(&patch) {
-            if !merged.contains(item) {
-                merged.push(item.clone());
-            }
-        }
+        // The order of the deduplicated items does not matter: the
+        // normalization below puts every item in its place.
+        let merged = dedupe_scalars(original.iter().chain(&patch).cloned().collect());
         let (in_patch, server_only) = partition(merged, &patch, None)?;
         return normalize_element_order(in_patch, server_only, &patch, &original, None);
     }
@@ -59,8 +65,8 @@ pub(super) fn merge_list(
             meta.item.name()
         ))
     })?;
-    let (original, patch) = apply_special_items(original, patch, key)?;
-    let merged = merge_items(original.clone(), &patch, key, &meta.item)?;
+    let (original, patch) = apply_special_items(original, patch, key, options)?;
+    let merged = merge_items(original.clone(), &patch, key, &meta.item, options)?;
     let (in_patch, server_only) = partition(merged, &patch, Some(key))?;
     normalize_element_order(in_patch, server_only, &patch, &original, Some(key))
 }
@@ -73,6 +79,7 @@ fn apply_special_items(
     mut original: Vec<Value>,
     patch: Vec<Value>,
     key: &str,
+    options: MergeOptions,
 ) -> Result<(Vec<Value>, Vec<Value>), Error> {
     let mut plain = Vec::with_capacity(patch.len());
     let mut replace = false;
@@ -102,7 +109,7 @@ fn apply_special_items(
         }
     }
     if replace {
-        return Ok((plain.into_iter().filter_map(clean).collect(), Vec::new()));
+        return Ok((replacements(plain, options), Vec::new()));
     }
     Ok((original, plain))
 }
@@ -114,6 +121,7 @@ fn merge_items(
     patch: &[Value],
     key: &str,
     item_type: &Type,
+    options: MergeOptions,
 ) -> Result<Vec<Value>, Error> {
     for item in patch {
         let value = item.get(key).ok_or_else(|| no_merge_key(item, key))?;
@@ -125,9 +133,9 @@ fn merge_items(
                     Value::Object(map) => map,
                     _ => Map::new(),
                 };
-                original[index] = Value::Object(merge_map(current, patch_map, item_type)?);
+                original[index] = Value::Object(merge_map(current, patch_map, item_type, options)?);
             }
-            None => original.extend(clean(Value::Object(patch_map))),
+            None => original.extend(replacement(Value::Object(patch_map), options)),
         }
     }
     Ok(original)

@@ -9,7 +9,10 @@
 //!
 //! The list semantics come from [`crate::list_types`]; which definition
 //! each field holds comes from k8s-openapi's schemas ([`schema`]). Clients
-//! that compute patches look fields up through [`Shape`].
+//! that compute patches look fields up through [`Shape`], combine two
+//! patches with [`merge_patches`] (the same merge, keeping directives and
+//! `null`s) and order lists with [`normalize_slice_order`] and
+//! [`dedupe_scalars`].
 
 mod list;
 mod merge;
@@ -17,18 +20,20 @@ mod order;
 mod schema;
 mod shape;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use merge::MergeOptions;
+pub use order::{dedupe_scalars, normalize_slice_order};
 pub use shape::{ListShape, Shape};
 
 /// `$patch`, on a map or a list item.
-const PATCH: &str = "$patch";
+pub const PATCH: &str = "$patch";
 /// `$retainKeys`: the keys of a map that survive the patch.
-const RETAIN_KEYS: &str = "$retainKeys";
+pub const RETAIN_KEYS: &str = "$retainKeys";
 /// `$setElementOrder/<list>`: the order of a merged list.
-const SET_ELEMENT_ORDER: &str = "$setElementOrder";
+pub const SET_ELEMENT_ORDER: &str = "$setElementOrder";
 /// `$deleteFromPrimitiveList/<list>`: scalars to remove from a set.
-const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
+pub const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
 
 /// Why a strategic merge patch could not be applied. The variants follow
 /// the status codes upstream answers.
@@ -68,7 +73,19 @@ pub fn apply(definition: &str, original: &Value, patch: &Value) -> Result<Value,
     };
     let original = original.as_object().cloned().unwrap_or_default();
     let root = schema::Type::Struct(definition.to_string());
-    merge::merge_map(original, patch.clone(), &root).map(Value::Object)
+    merge::merge_map(original, patch.clone(), &root, MergeOptions::APPLY).map(Value::Object)
+}
+
+/// Combines two patches of objects of `shape` into one, as kubectl's
+/// three-way patch combines the deletions (`original`) with the delta
+/// (`patch`): upstream's `mergeMap` without `MergeParallelList` and
+/// `IgnoreUnmatchedNulls`, so directives and `null`s are kept, not applied.
+pub fn merge_patches(
+    shape: &Shape,
+    original: Map<String, Value>,
+    patch: Map<String, Value>,
+) -> Result<Map<String, Value>, Error> {
+    merge::merge_map(original, patch, shape.ty(), MergeOptions::COMBINE)
 }
 
 /// Whether `key` is a directive rather than a field.
@@ -79,19 +96,29 @@ fn is_directive_key(key: &str) -> bool {
         || key.starts_with(DELETE_FROM_PRIMITIVE_LIST)
 }
 
-/// A patch value that lands where the original has nothing to merge with:
-/// without its `null`s and directives (upstream's `removeDirectives`);
-/// `None` if the value itself is a `$patch` map.
-fn clean(value: Value) -> Option<Value> {
+/// A patch value that lands where the original has nothing to merge with,
+/// without the maps that carry `$patch` (upstream's `removeDirectives`);
+/// applied, also without its `null`s and directives. `None` if the value
+/// itself is a `$patch` map.
+fn clean(value: Value, options: MergeOptions) -> Option<Value> {
+    let drop = |key: &str, value: &Value| {
+        (options.ignore_unmatched_nulls && value.is_null())
+            || (options.merge_parallel_list && is_directive_key(key))
+    };
     match value {
         Value::Object(map) if map.contains_key(PATCH) => None,
         Value::Object(map) => Some(Value::Object(
             map.into_iter()
-                .filter(|(key, value)| !value.is_null() && !is_directive_key(key))
-                .filter_map(|(key, value)| clean(value).map(|value| (key, value)))
+                .filter(|(key, value)| !drop(key, value))
+                .filter_map(|(key, value)| clean(value, options).map(|value| (key, value)))
                 .collect(),
         )),
-        Value::Array(items) => Some(Value::Array(items.into_iter().filter_map(clean).collect())),
+        Value::Array(items) => Some(Value::Array(
+            items
+                .into_iter()
+                .filter_map(|item| clean(item, options))
+                .collect(),
+        )),
         scalar => Some(scalar),
     }
 }
@@ -144,4 +171,24 @@ fn no_merge_key(item: &Value, key: &str) -> Error {
         "map: {} does not contain declared merge key: {key}",
         go_format(item)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn combined_patches_keep_nulls_and_directives_but_not_patch_maps() {
+        let value = json!({"a": [{"name": "x", "$patch": "delete"}, {"name": "y"}],
+            "b": {"$patch": "replace"}, "c": null, "$retainKeys": ["a"]});
+        assert_eq!(
+            clean(value.clone(), MergeOptions::COMBINE),
+            Some(json!({"a": [{"name": "y"}], "c": null, "$retainKeys": ["a"]}))
+        );
+        assert_eq!(
+            clean(value, MergeOptions::APPLY),
+            Some(json!({"a": [{"name": "y"}]}))
+        );
+    }
 }

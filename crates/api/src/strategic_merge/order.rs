@@ -1,7 +1,12 @@
 //! The order of a merged list (upstream's `normalizeElementOrder`): the
 //! items the patch names follow the patch (or `$setElementOrder`), the
 //! items only the server has keep their relative order, and the two are
-//! interleaved by the server's order where both are known.
+//! interleaved by the server's order where both are known. Clients that
+//! compute patches order their lists with the same functions
+//! ([`normalize_slice_order`], [`dedupe_scalars`]): kubectl's patches are
+//! compared byte for byte, so the order is part of the contract.
+//!
+//! `key` is the merge key for lists of maps, `None` for lists of scalars.
 
 use serde_json::Value;
 
@@ -106,14 +111,15 @@ pub(super) fn normalize_element_order(
     server_order: &[Value],
     key: Option<&str>,
 ) -> Result<Vec<Value>, Error> {
-    let patch_items = sort_by_order(patch_items, patch_order, key)?;
-    let server_only = sort_by_order(server_only, server_order, key)?;
+    let patch_items = normalize_slice_order(patch_items, patch_order, key)?;
+    let server_only = normalize_slice_order(server_only, server_order, key)?;
     Ok(merge_sorted(server_only, patch_items, server_order, key))
 }
 
-/// `items` sorted (stably) by their place in `order`; `$patch: delete`
-/// items last.
-fn sort_by_order(
+/// `items` sorted (stably) by their place in `order` (upstream's
+/// `normalizeSliceOrder`); for maps, every item must have the merge key
+/// and `$patch: delete` items go last.
+pub fn normalize_slice_order(
     items: Vec<Value>,
     order: &[Value],
     key: Option<&str>,
@@ -163,6 +169,27 @@ fn merge_sorted(
         out.extend(if take_left { left.next() } else { right.next() });
     }
     out
+}
+
+/// Drops repeated scalars the way upstream does (`deduplicateScalars`): a
+/// repeat is overwritten by the last item, so the order can change.
+pub fn dedupe_scalars(mut items: Vec<Value>) -> Vec<Value> {
+    let mut last = items.len().saturating_sub(1);
+    let mut i = 0;
+    while i < last {
+        let mut j = i + 1;
+        while j <= last {
+            if items[i] == items[j] {
+                items[j] = items[last].clone();
+                items.truncate(last);
+                last -= 1;
+            } else {
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    items
 }
 
 /// Checks that the items of the patch list come in the order of

@@ -50,6 +50,11 @@ impl Shape {
         }
     }
 
+    /// The type the merge works with.
+    pub(super) fn ty(&self) -> &Type {
+        &self.0
+    }
+
     /// How the list in `field` merges.
     pub fn list(&self, field: &str) -> ListShape {
         let meta = self.0.list_meta(field);

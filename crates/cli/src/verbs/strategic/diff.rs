@@ -2,10 +2,9 @@
 //! `diffLists`): the patch from one object to another, keeping only the
 //! additions and changes (delta) or only the deletions.
 
-use keelson_api::strategic_merge::Shape;
+use keelson_api::strategic_merge::{self, Shape, dedupe_scalars};
 use serde_json::{Map, Value, json};
 
-use super::order::{dedupe_scalars, normalize_slice_order};
 use super::{
     DELETE_FROM_PRIMITIVE_LIST, Error, Kind, PATCH, RETAIN_KEYS, SET_ELEMENT_ORDER, element_kind,
     go_text, kind, merge_key_value,
@@ -365,4 +364,25 @@ fn push_if(list: &mut Vec<Value>, item: Option<&(String, Value)>, keep: bool) {
     if let (true, Some((_, value))) = (keep, item) {
         list.push(value.clone());
     }
+}
+
+/// `items` sorted by their place in `order`, with the server's ordering;
+/// the items are checked first so that a missing merge key is reported as
+/// kubectl reports it.
+fn normalize_slice_order(
+    items: Vec<Value>,
+    order: &[Value],
+    key: Option<&str>,
+) -> Result<Vec<Value>, Error> {
+    if let Some(key) = key {
+        for item in items.iter().chain(order) {
+            if !item.is_object() {
+                return Err(Error::Invalid(format!(
+                    "expected a map, but received {item}"
+                )));
+            }
+            merge_key_value(item, key)?;
+        }
+    }
+    Ok(strategic_merge::normalize_slice_order(items, order, key)?)
 }

@@ -14,23 +14,18 @@
 //!   is never in the patch, so it survives.
 //!
 //! Which lists merge, on which key, comes from [`Shape`] (the same table the
-//! server merges with). The functions are pure: values in, patch out.
+//! server merges with); the two halves combine with the server's own merge
+//! ([`strategic_merge::merge_patches`]) and lists are ordered by its
+//! functions. Only the diff is computed here. The functions are pure:
+//! values in, patch out.
 
-mod combine;
 mod diff;
-mod order;
 
-use keelson_api::strategic_merge::Shape;
+// The directive names, as the server reads them.
+use keelson_api::strategic_merge::{
+    self, DELETE_FROM_PRIMITIVE_LIST, PATCH, RETAIN_KEYS, SET_ELEMENT_ORDER, Shape,
+};
 use serde_json::{Map, Value};
-
-/// `$patch`, on a map or a list item.
-const PATCH: &str = "$patch";
-/// `$retainKeys`: the keys of a map that survive the patch.
-const RETAIN_KEYS: &str = "$retainKeys";
-/// `$setElementOrder/<list>`.
-const SET_ELEMENT_ORDER: &str = "$setElementOrder";
-/// `$deleteFromPrimitiveList/<list>`.
-const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
 
 /// Why no patch could be computed: the file (or the live object) does not
 /// fit the declared list semantics. Nothing was sent; the user fixes the
@@ -44,6 +39,12 @@ pub enum Error {
     /// lists, a malformed directive in the file).
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<strategic_merge::Error> for Error {
+    fn from(err: strategic_merge::Error) -> Self {
+        Error::Invalid(err.to_string())
+    }
 }
 
 /// The strategic merge patch that makes `current` (the live object) what
@@ -62,12 +63,8 @@ pub fn three_way(
     let current = current.as_object().unwrap_or(&empty);
     let delta = diff::diff_maps(current, modified, shape, diff::Options::DELTA)?;
     let deletions = diff::diff_maps(original, modified, shape, diff::Options::DELETIONS)?;
-    combine::merge_map(deletions, delta, shape).map(Value::Object)
-}
-
-/// The list field that a `$prefix/<field>` key names.
-fn directive_field<'k>(key: &'k str, prefix: &str) -> Option<&'k str> {
-    key.strip_prefix(prefix)?.strip_prefix('/')
+    let patch = strategic_merge::merge_patches(shape, deletions, delta)?;
+    Ok(Value::Object(patch))
 }
 
 /// How Go's `%v` prints a merge key or a scalar: the order in which

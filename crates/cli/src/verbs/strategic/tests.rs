@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use super::order::dedupe_scalars;
 use super::*;
+use keelson_api::strategic_merge::dedupe_scalars;
 
 fn deployment() -> Shape {
     Shape::of("io.k8s.api.apps.v1.Deployment").expect("a served kind")
@@ -212,4 +212,9 @@ fn repeated_scalars_are_dropped_as_upstream_drops_them() {
         let items = items.as_array().cloned().unwrap_or_default();
         assert_eq!(Value::Array(dedupe_scalars(items)), expected);
     }
+}
+
+#[test]
+fn kinds_are_go_reflection_kinds() {
+    assert_eq!(kind(&json!(1)), Kind::Int);
 }
