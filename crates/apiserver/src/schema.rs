@@ -33,25 +33,7 @@ impl Schemas {
 
     /// Follows `$ref` (also wrapped in a one-element `allOf`).
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        let mut schema = schema;
-        for _ in 0..8 {
-            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-                let name = reference.trim_start_matches("#/components/schemas/");
-                match self.definitions.get(name) {
-                    Some(next) => schema = next,
-                    None => return schema,
-                }
-            } else if let Some([only]) = schema
-                .get("allOf")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-            {
-                schema = only;
-            } else {
-                break;
-            }
-        }
-        schema
+        resolve(self.definitions, schema)
     }
 
     /// A schema with its references followed.
@@ -120,6 +102,30 @@ impl Schemas {
             _ => {}
         }
     }
+}
+
+/// Follows `$ref`s into `definitions` (also when wrapped in a one-element
+/// `allOf`, as a `$ref` with a description is), a few levels at most.
+pub fn resolve<'a>(definitions: &'a Map<String, Value>, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..8 {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            match definitions.get(name) {
+                Some(next) => schema = next,
+                None => return schema,
+            }
+        } else if let Some([only]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            schema = only;
+        } else {
+            break;
+        }
+    }
+    schema
 }
 
 /// How unknown fields in a request are treated (`fieldValidation`).

@@ -9,9 +9,6 @@ use k8s_openapi::schemars::JsonSchema;
 use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value};
 
-/// Where the `$ref`s of the schemas point.
-const REF_PREFIX: &str = "#/components/schemas/";
-
 /// One kind that can be read from protobuf.
 pub struct Kind {
     /// `apps/v1`; `None` for a kind every group-version serves
@@ -35,24 +32,7 @@ impl Definitions {
 
     /// Follows `$ref`s (also wrapped in a one-element `allOf`).
     pub fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
-        let mut schema = schema;
-        for _ in 0..8 {
-            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-                match self.0.get(reference.trim_start_matches(REF_PREFIX)) {
-                    Some(next) => schema = next,
-                    None => return schema,
-                }
-            } else if let Some([only]) = schema
-                .get("allOf")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-            {
-                schema = only;
-            } else {
-                break;
-            }
-        }
-        schema
+        crate::schema::resolve(&self.0, schema)
     }
 }
 
