@@ -166,9 +166,15 @@ pub fn validate_watch_options(
 
 /// The stored entries of one list response.
 struct Page {
-    items: Vec<KeyValue>,
+    items: Vec<Item>,
     revision: i64,
     continue_token: Option<String>,
+}
+
+/// One selected entry, with the object if selecting it needed decoding.
+struct Item {
+    kv: KeyValue,
+    object: Option<Value>,
 }
 
 impl Page {
@@ -216,15 +222,19 @@ impl Objects {
         options: &ListOptions,
     ) -> Result<Value, ApiError> {
         let page = self.list_page(resource, namespace, options).await?;
+        let metadata = page.metadata();
         let items = page
             .items
-            .iter()
-            .map(|kv| decode(resource, kv))
+            .into_iter()
+            .map(|item| match item.object {
+                Some(object) => Ok(object),
+                None => decode(resource, &item.kv),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(json!({
             "kind": resource.list_kind,
             "apiVersion": resource.api_version(),
-            "metadata": page.metadata(),
+            "metadata": metadata,
             "items": items,
         }))
     }
@@ -247,12 +257,12 @@ impl Objects {
         let size = page
             .items
             .iter()
-            .map(|kv| kv.value.len() + 32)
+            .map(|item| item.kv.value.len() + 32)
             .sum::<usize>();
         let mut body = Vec::with_capacity(head.len() + size + 16);
         body.extend_from_slice(&head[..head.len() - 1]);
         body.extend_from_slice(b",\"items\":[");
-        for (i, kv) in page.items.iter().enumerate() {
+        for (i, Item { kv, .. }) in page.items.iter().enumerate() {
             if i > 0 {
                 body.push(b',');
             }
@@ -303,8 +313,19 @@ impl Objects {
             revision = Some(response.revision);
             let count = response.kvs.len();
             for (i, kv) in response.kvs.iter().enumerate() {
-                if filter.is_everything() || filter.matches(&decode(resource, kv)?) {
-                    items.push(kv.clone());
+                if filter.is_everything() {
+                    items.push(Item {
+                        kv: kv.clone(),
+                        object: None,
+                    });
+                } else {
+                    let object = decode(resource, kv)?;
+                    if filter.matches(&object) {
+                        items.push(Item {
+                            kv: kv.clone(),
+                            object: Some(object),
+                        });
+                    }
                 }
                 if limit.is_some_and(|l| items.len() >= l) {
                     if i + 1 < count || response.more {
