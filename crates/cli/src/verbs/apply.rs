@@ -114,10 +114,13 @@ async fn apply_one(
     manifest: Manifest,
     args: &ApplyArgs,
 ) -> Result<String, Error> {
-    let Manifest { source, mut object } = manifest;
-    let resource = resolve(catalog, &object, &source)?;
-    let name = object_name(resource, &object, &source)?;
-    let namespace = place(session, resource, &mut object)?;
+    let Placed {
+        source,
+        mut object,
+        resource,
+        name,
+        namespace,
+    } = placed(session, catalog, manifest)?;
     merge::annotate_last_applied(&mut object);
     let endpoint = Endpoint::new(&session.client, resource, namespace.as_deref());
     let outcome = match endpoint.get(&name).await {
@@ -142,11 +145,12 @@ async fn apply_one(
         }
         Err(err) => return Err(err),
     };
-    let mut line = format!("{} {}", qualified_name(resource, &object), outcome.word());
-    if args.dry_run() {
-        line.push_str(" (server dry run)");
-    }
-    Ok(line)
+    Ok(outcome_line(
+        resource,
+        &object,
+        outcome.word(),
+        args.dry_run(),
+    ))
 }
 
 /// Patches the live object towards `object` (the file, annotated); sends
@@ -217,10 +221,13 @@ async fn apply_server_side(
     manifest: Manifest,
     args: &ApplyArgs,
 ) -> Result<String, Error> {
-    let Manifest { source, mut object } = manifest;
-    let resource = resolve(catalog, &object, &source)?;
-    let name = object_name(resource, &object, &source)?;
-    let namespace = place(session, resource, &mut object)?;
+    let Placed {
+        source,
+        object,
+        resource,
+        name,
+        namespace,
+    } = placed(session, catalog, manifest)?;
     let params = PatchParams {
         field_manager: Some(args.field_manager()),
         force: args.force_conflicts,
@@ -241,11 +248,49 @@ async fn apply_server_side(
         )
         .await
         .map_err(|err| err.context(format!("error when applying \"{source}\"")))?;
-    let mut line = format!("{} serverside-applied", qualified_name(resource, &applied));
-    if params.dry_run {
+    Ok(outcome_line(
+        resource,
+        &applied,
+        "serverside-applied",
+        params.dry_run,
+    ))
+}
+
+/// A manifest with its served resource, name and namespace worked out.
+struct Placed<'a> {
+    source: String,
+    object: Value,
+    resource: &'a Resource,
+    name: String,
+    namespace: Option<String>,
+}
+
+/// Resolves a manifest's resource and name and sets its namespace.
+fn placed<'a>(
+    session: &Session,
+    catalog: &'a Catalog,
+    manifest: Manifest,
+) -> Result<Placed<'a>, Error> {
+    let Manifest { source, mut object } = manifest;
+    let resource = resolve(catalog, &object, &source)?;
+    let name = object_name(resource, &object, &source)?;
+    let namespace = place(session, resource, &mut object)?;
+    Ok(Placed {
+        source,
+        object,
+        resource,
+        name,
+        namespace,
+    })
+}
+
+/// kubectl's line for one applied object.
+fn outcome_line(resource: &Resource, object: &Value, word: &str, dry_run: bool) -> String {
+    let mut line = format!("{} {word}", qualified_name(resource, object));
+    if dry_run {
         line.push_str(" (server dry run)");
     }
-    Ok(line)
+    line
 }
 
 /// The object's name; an object without one cannot be applied.
