@@ -130,6 +130,35 @@ fn responses(codes: &[(&str, &str)], definition: &str) -> Value {
     Value::Object(out)
 }
 
+/// The parameters of writes that carry an object (POST, PUT).
+fn write_parameters() -> Value {
+    json!([dry_run(), field_manager(), field_validation()])
+}
+
+/// A request body of one schema for any content type.
+fn body_of(definition: &str, required: bool) -> Value {
+    let mut body = json!({ "content": { "*/*": { "schema": reference(definition) } } });
+    if required {
+        body["required"] = json!(true);
+    }
+    body
+}
+
+/// Completes an operation with its parameters, request body and responses.
+fn with_io(
+    mut op: Map<String, Value>,
+    parameters: Value,
+    request_body: Option<Value>,
+    responses: Value,
+) -> Value {
+    op.insert("parameters".into(), parameters);
+    if let Some(body) = request_body {
+        op.insert("requestBody".into(), body);
+    }
+    op.insert("responses".into(), responses);
+    Value::Object(op)
+}
+
 /// What an operation acts on.
 struct Target<'a> {
     resource: &'a ResourceInfo,
@@ -193,58 +222,42 @@ impl Target<'_> {
         );
         path.insert("get".into(), Value::Object(get));
 
-        let mut put = self.operation("replace", "put", namespaced, format!("replace {what}"));
-        put.insert(
-            "parameters".into(),
-            json!([dry_run(), field_manager(), field_validation()]),
-        );
-        put.insert(
-            "requestBody".into(),
-            json!({ "content": { "*/*": { "schema": reference(self.definition) } }, "required": true }),
-        );
-        put.insert(
-            "responses".into(),
+        let put = self.operation("replace", "put", namespaced, format!("replace {what}"));
+        let put = with_io(
+            put,
+            write_parameters(),
+            Some(body_of(self.definition, true)),
             responses(&[("200", "OK"), ("201", "Created")], self.definition),
         );
-        path.insert("put".into(), Value::Object(put));
+        path.insert("put".into(), put);
 
-        let mut patch = self.operation(
+        let patch = self.operation(
             "patch",
             "patch",
             namespaced,
             format!("partially update {what}"),
         );
-        patch.insert(
-            "parameters".into(),
-            json!([dry_run(), field_manager(), field_validation(), force()]),
-        );
         let bodies: Map<String, Value> = PATCH_CONTENT_TYPES
             .iter()
             .map(|t| ((*t).to_string(), json!({ "schema": reference(PATCH) })))
             .collect();
-        patch.insert(
-            "requestBody".into(),
-            json!({ "content": bodies, "required": true }),
-        );
-        patch.insert(
-            "responses".into(),
+        let patch = with_io(
+            patch,
+            json!([dry_run(), field_manager(), field_validation(), force()]),
+            Some(json!({ "content": bodies, "required": true })),
             responses(&[("200", "OK"), ("201", "Created")], self.definition),
         );
-        path.insert("patch".into(), Value::Object(patch));
+        path.insert("patch".into(), patch);
 
         if self.subresource.is_empty() && self.resource.supports("delete") {
-            let mut delete =
-                self.operation("delete", "delete", namespaced, format!("delete {what}"));
-            delete.insert("parameters".into(), json!(delete_parameters()));
-            delete.insert(
-                "requestBody".into(),
-                json!({ "content": { "*/*": { "schema": reference(DELETE_OPTIONS) } } }),
-            );
-            delete.insert(
-                "responses".into(),
+            let delete = self.operation("delete", "delete", namespaced, format!("delete {what}"));
+            let delete = with_io(
+                delete,
+                json!(delete_parameters()),
+                Some(body_of(DELETE_OPTIONS, false)),
                 responses(&[("200", "OK"), ("202", "Accepted")], self.definition),
             );
-            path.insert("delete".into(), Value::Object(delete));
+            path.insert("delete".into(), delete);
         }
         path.insert(
             "parameters".into(),
@@ -390,28 +403,22 @@ fn collection_path(this: &Target<'_>, namespaced: bool) -> Value {
     );
     path.insert("get".into(), Value::Object(list));
 
-    let mut create = this.operation(
+    let create = this.operation(
         "create",
         "post",
         namespaced,
         format!("create a {}", resource.kind),
     );
-    create.insert(
-        "parameters".into(),
-        json!([dry_run(), field_manager(), field_validation()]),
-    );
-    create.insert(
-        "requestBody".into(),
-        json!({ "content": { "*/*": { "schema": reference(resource.definition) } }, "required": true }),
-    );
-    create.insert(
-        "responses".into(),
+    let create = with_io(
+        create,
+        write_parameters(),
+        Some(body_of(resource.definition, true)),
         responses(
             &[("200", "OK"), ("201", "Created"), ("202", "Accepted")],
             resource.definition,
         ),
     );
-    path.insert("post".into(), Value::Object(create));
+    path.insert("post".into(), create);
 
     if resource.supports("deletecollection") {
         let mut delete = this.operation(
@@ -425,13 +432,13 @@ fn collection_path(this: &Target<'_>, namespaced: bool) -> Value {
         }
         let mut parameters = delete_parameters();
         parameters.extend(list_parameters());
-        delete.insert("parameters".into(), json!(parameters));
-        delete.insert(
-            "requestBody".into(),
-            json!({ "content": { "*/*": { "schema": reference(DELETE_OPTIONS) } } }),
+        let delete = with_io(
+            delete,
+            json!(parameters),
+            Some(body_of(DELETE_OPTIONS, false)),
+            responses(&[("200", "OK")], STATUS),
         );
-        delete.insert("responses".into(), responses(&[("200", "OK")], STATUS));
-        path.insert("delete".into(), Value::Object(delete));
+        path.insert("delete".into(), delete);
     }
     let mut parameters = Vec::new();
     if namespaced {
