@@ -100,6 +100,15 @@ async fn generation_follows_spec_changes_only(server: Server) {
 
     let labelled = merge_patch(&server, &path, json!({"metadata": {"labels": {"a": "b"}}})).await;
     assert_eq!(meta(&labelled.body, "generation"), 1, "{}", labelled.body);
+    // Leaving a defaulted field out is no spec change: the server fills it in.
+    let unset = merge_patch(
+        &server,
+        &path,
+        json!({"spec": {"progressDeadlineSeconds": null}}),
+    )
+    .await;
+    assert_eq!(unset.body["spec"]["progressDeadlineSeconds"], 600);
+    assert_eq!(meta(&unset.body, "generation"), 1, "{}", unset.body);
     let scaled = merge_patch(&server, &path, json!({"spec": {"replicas": 3}})).await;
     assert_eq!(meta(&scaled.body, "generation"), 2, "{}", scaled.body);
 

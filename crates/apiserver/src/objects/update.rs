@@ -220,11 +220,13 @@ fn merge_update(
             &[cause],
         ));
     }
+    admit(resource, &mut next, Some(current))?;
+    // Compared after defaulting, so fields a client left for the server to
+    // fill in are no change.
     if has_generation(resource) && spec_part(&next) != spec_part(current) {
         let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
         set_meta(&mut next, "generation", Some(Value::from(generation)));
     }
-    admit(resource, &mut next, Some(current))?;
     Ok(next)
 }
 
