@@ -11,6 +11,10 @@ use std::fmt;
 
 use serde_json::Value;
 
+pub use crate::selectable_fields::{
+    Field, METADATA_ONLY, NAME, NAMESPACE, Reader, SelectableFields, text,
+};
+
 /// Why a field selector was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -186,10 +190,14 @@ impl Selector {
     /// and returns the selector with legacy field names replaced
     /// (`spec.host` becomes `spec.nodeName` for pods).
     pub fn for_kind(&self, group: &str, kind: &str) -> Result<Self, Error> {
-        let kind_fields = crate::field_selector_kinds::fields_of(group, kind);
+        self.for_fields(fields_of(group, kind))
+    }
+
+    /// [`Selector::for_kind`] for a kind's selectable `fields`.
+    pub fn for_fields(&self, fields: &SelectableFields) -> Result<Self, Error> {
         let mut requirements = Vec::with_capacity(self.requirements.len());
         for requirement in &self.requirements {
-            let field = kind_fields.accept(&requirement.field)?;
+            let field = fields.accept(&requirement.field)?;
             requirements.push(Requirement {
                 field: field.to_string(),
                 ..requirement.clone()
@@ -201,8 +209,13 @@ impl Selector {
     /// Whether `object` (a `kind` in `group`, as JSON) satisfies every term.
     /// Fields the kind does not support never match.
     pub fn matches(&self, group: &str, kind: &str, object: &Value) -> bool {
+        self.matches_fields(fields_of(group, kind), object)
+    }
+
+    /// [`Selector::matches`] for a kind's selectable `fields`.
+    pub fn matches_fields(&self, fields: &SelectableFields, object: &Value) -> bool {
         self.requirements.iter().all(|requirement| {
-            match field_value(group, kind, &requirement.field, object) {
+            match value_of(fields, &requirement.field, object) {
                 Some(actual) => match requirement.operator {
                     Operator::Equals => actual == requirement.value,
                     Operator::NotEquals => actual != requirement.value,
@@ -213,12 +226,24 @@ impl Selector {
     }
 }
 
+/// The selectable fields of `kind` in `group`, from its strategy; name and
+/// namespace for kinds the registry does not know.
+fn fields_of(group: &str, kind: &str) -> &'static SelectableFields {
+    crate::registry::all()
+        .iter()
+        .find(|r| r.group == group && r.kind == kind)
+        .map_or(&METADATA_ONLY, |r| r.strategy.selectable_fields())
+}
+
 /// The value a field selector compares for `field` of `object` (a `kind` in
 /// `group`, as JSON), or `None` when the kind does not support the field.
 pub fn field_value(group: &str, kind: &str, field: &str, object: &Value) -> Option<String> {
-    let kind_fields = crate::field_selector_kinds::fields_of(group, kind);
-    let field = kind_fields.accept(field).ok()?;
-    Some(kind_fields.read(field, object))
+    value_of(fields_of(group, kind), field, object)
+}
+
+fn value_of(fields: &SelectableFields, field: &str, object: &Value) -> Option<String> {
+    let field = fields.accept(field).ok()?;
+    Some(fields.read(field, object))
 }
 
 impl fmt::Display for Selector {

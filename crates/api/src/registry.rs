@@ -1,13 +1,17 @@
 //! The resource registry: one static table describing every resource keelson
 //! serves (group, version, kind, plural, singular, short names, categories,
-//! scope, verbs, subresources), the look-ups kubectl-style names need, and
-//! where each object lives in the store.
+//! scope, verbs, subresources and how each is served, and the kind's
+//! [`Strategy`]), the look-ups kubectl-style names need, and where each
+//! object lives in the store.
 //!
 //! The names, verbs and subresources are those a Kubernetes v1.33 API server
 //! advertises in discovery. Store keys are keelson's own layout:
 //! `/registry/<group or "core">/<plural>/<namespace>/<name>`.
 
+use std::fmt;
+
 use crate::resources::RESOURCES;
+use crate::strategy::{Message, Strategy};
 
 /// The verbs of a collection of namespaced objects in discovery.
 pub const ALL_VERBS: &[&str] = &[
@@ -20,6 +24,65 @@ pub const ALL_VERBS: &[&str] = &[
     "update",
     "watch",
 ];
+
+/// What happens to a field a subresource owns when a write through it
+/// leaves the field out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Absent {
+    /// It is stored as `null`.
+    Null,
+    /// It is stored as `[]`.
+    EmptyList,
+}
+
+/// A top-level part of an object that a subresource writes and the main
+/// resource does not (`status`, a namespace's `spec.finalizers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owned {
+    /// Its path from the object's root.
+    pub path: &'static [&'static str],
+    /// What a write that leaves it out stores.
+    pub absent: Absent,
+}
+
+/// How the API server serves a subresource: routing and discovery are both
+/// made from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serve {
+    /// Not served (yet): neither routed nor advertised.
+    Not,
+    /// Reads return the object; writes change only the fields listed
+    /// (`status`, a namespace's `finalize`), which main-resource writes in
+    /// turn leave as they are.
+    Owns(&'static [Owned]),
+    /// The `autoscaling/v1` Scale view of the replicas.
+    Scale,
+    /// `POST` of a Binding: the scheduler's placement of a pod.
+    Binding,
+    /// `POST` of an Eviction: a disruption-checked pod delete.
+    Eviction,
+}
+
+impl Serve {
+    /// The protobuf message of the bodies a client sends to it, when not
+    /// the parent's kind.
+    pub fn body(self) -> Option<Message> {
+        match self {
+            Self::Scale => Some(crate::strategy::SCALE),
+            Self::Binding => Some(crate::strategy::BINDING),
+            Self::Eviction => Some(crate::strategy::EVICTION),
+            Self::Not | Self::Owns(_) => None,
+        }
+    }
+
+    /// The fields written through it, if it owns any.
+    pub fn owned(self) -> &'static [Owned] {
+        match self {
+            Self::Owns(owned) => owned,
+            _ => &[],
+        }
+    }
+}
 
 /// A subresource such as `pods/status` or `deployments/scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +97,21 @@ pub struct Subresource {
     pub kind: &'static str,
     /// The verbs discovery lists for it.
     pub verbs: &'static [&'static str],
+    /// How it is served.
+    pub serve: Serve,
+}
+
+impl Subresource {
+    /// Whether the server serves it (and so discovery lists it).
+    pub fn is_served(&self) -> bool {
+        self.serve != Serve::Not
+    }
 }
 
 /// One resource: everything discovery, kubectl name resolution and the
-/// store need to know about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// store need to know about it, and the strategy that holds its kind's
+/// rules.
+#[derive(Clone, Copy)]
 pub struct ResourceInfo {
     /// The API group, `""` for the core group.
     pub group: &'static str,
@@ -65,7 +138,29 @@ pub struct ResourceInfo {
     /// The OpenAPI definition name of the kind
     /// (`io.k8s.api.apps.v1.Deployment`).
     pub definition: &'static str,
+    /// The rules of the kind.
+    pub strategy: &'static dyn Strategy,
 }
+
+impl fmt::Debug for ResourceInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceInfo")
+            .field("group", &self.group)
+            .field("version", &self.version)
+            .field("kind", &self.kind)
+            .field("plural", &self.plural)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A resource is known by its group, version and plural.
+impl PartialEq for ResourceInfo {
+    fn eq(&self, other: &Self) -> bool {
+        (self.group, self.version, self.plural) == (other.group, other.version, other.plural)
+    }
+}
+
+impl Eq for ResourceInfo {}
 
 impl ResourceInfo {
     /// `v1` for the core group, `apps/v1` otherwise.
@@ -90,6 +185,17 @@ impl ResourceInfo {
     /// The subresource called `name`, if the resource has it.
     pub fn subresource(&self, name: &str) -> Option<&'static Subresource> {
         self.subresources.iter().find(|s| s.name == name)
+    }
+
+    /// The subresources the server serves, in table order.
+    pub fn served_subresources(&self) -> impl Iterator<Item = &'static Subresource> {
+        self.subresources.iter().filter(|s| s.is_served())
+    }
+
+    /// The fields that only subresources write (`status`, ...): a write
+    /// to the main resource leaves them as they are.
+    pub fn subresource_owned(&self) -> impl Iterator<Item = &'static Owned> {
+        self.subresources.iter().flat_map(|s| s.serve.owned())
     }
 
     /// Whether discovery lists `verb` for the resource.

@@ -1,7 +1,9 @@
 //! The table behind [`crate::registry`]: one entry per resource, with the
-//! names, verbs and subresources a Kubernetes v1.33 API server advertises.
+//! names, verbs and subresources a Kubernetes v1.33 API server advertises,
+//! how keelson serves each subresource, and the kind's strategy.
 
-use crate::registry::{ALL_VERBS, ResourceInfo, Subresource};
+use crate::registry::{ALL_VERBS, Absent, Owned, ResourceInfo, Serve, Subresource};
+use crate::strategy;
 
 /// Verbs of namespaces: no `deletecollection`.
 const NAMESPACE_VERBS: &[&str] = &[
@@ -11,11 +13,22 @@ const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
 const PROXY_VERBS: &[&str] = &["create", "delete", "get", "patch", "update"];
 const CONNECT_VERBS: &[&str] = &["create", "get"];
 
+/// A subresource keelson does not serve yet.
 const fn sub(
     name: &'static str,
     group: &'static str,
     kind: &'static str,
     verbs: &'static [&'static str],
+) -> Subresource {
+    served(name, group, kind, verbs, Serve::Not)
+}
+
+const fn served(
+    name: &'static str,
+    group: &'static str,
+    kind: &'static str,
+    verbs: &'static [&'static str],
+    serve: Serve,
 ) -> Subresource {
     let version = "v1";
     Subresource {
@@ -24,14 +37,21 @@ const fn sub(
         version,
         kind,
         verbs,
+        serve,
     }
 }
 
+/// What the status subresource writes.
+const STATUS: &[Owned] = &[Owned {
+    path: &["status"],
+    absent: Absent::Null,
+}];
+
 const fn status(group: &'static str, kind: &'static str) -> Subresource {
-    sub("status", group, kind, STATUS_VERBS)
+    served("status", group, kind, STATUS_VERBS, Serve::Owns(STATUS))
 }
 
-const SCALE: Subresource = sub("scale", "autoscaling", "Scale", STATUS_VERBS);
+const SCALE: Subresource = served("scale", "autoscaling", "Scale", STATUS_VERBS, Serve::Scale);
 
 /// A resource with the common shape: version v1, list kind `<Kind>List`,
 /// all verbs.
@@ -39,7 +59,8 @@ macro_rules! resource {
     (
         $group:literal $kind:literal $plural:literal $singular:literal,
         short $short:expr, categories $categories:expr, namespaced $namespaced:literal,
-        $(verbs $verbs:expr,)? subresources $subresources:expr, definition $definition:literal
+        $(verbs $verbs:expr,)? subresources $subresources:expr, definition $definition:literal,
+        strategy $strategy:expr
     ) => {
         ResourceInfo {
             group: $group,
@@ -54,6 +75,7 @@ macro_rules! resource {
             verbs: resource!(@verbs $($verbs)?),
             subresources: $subresources,
             definition: $definition,
+            strategy: &$strategy,
         }
     };
     (@verbs) => { ALL_VERBS };
@@ -66,43 +88,53 @@ const ALL: &[&str] = &["all"];
 pub(crate) static RESOURCES: &[ResourceInfo] = &[
     resource!("" "ConfigMap" "configmaps" "configmap",
         short &["cm"], categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.core.v1.ConfigMap"),
+        subresources &[], definition "io.k8s.api.core.v1.ConfigMap",
+        strategy strategy::CONFIG_MAP),
     resource!("" "Endpoints" "endpoints" "endpoints",
         short &["ep"], categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.core.v1.Endpoints"),
+        subresources &[], definition "io.k8s.api.core.v1.Endpoints",
+        strategy strategy::ENDPOINTS),
     resource!("" "Event" "events" "event",
         short &["ev"], categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.core.v1.Event"),
+        subresources &[], definition "io.k8s.api.core.v1.Event",
+        strategy strategy::EVENT),
     resource!("" "Namespace" "namespaces" "namespace",
         short &["ns"], categories NONE, namespaced false,
         verbs NAMESPACE_VERBS,
         subresources &[
-            sub("finalize", "", "Namespace", &["update"]),
+            served("finalize", "", "Namespace", &["update"], Serve::Owns(&[Owned {
+                path: &["spec", "finalizers"],
+                absent: Absent::EmptyList,
+            }])),
             status("", "Namespace"),
         ],
-        definition "io.k8s.api.core.v1.Namespace"),
+        definition "io.k8s.api.core.v1.Namespace",
+        strategy strategy::NAMESPACE),
     resource!("" "Node" "nodes" "node",
         short &["no"], categories NONE, namespaced false,
         subresources &[
             sub("proxy", "", "NodeProxyOptions", PROXY_VERBS),
             status("", "Node"),
         ],
-        definition "io.k8s.api.core.v1.Node"),
+        definition "io.k8s.api.core.v1.Node",
+        strategy strategy::NODE),
     resource!("" "PersistentVolumeClaim" "persistentvolumeclaims" "persistentvolumeclaim",
         short &["pvc"], categories NONE, namespaced true,
         subresources &[status("", "PersistentVolumeClaim")],
-        definition "io.k8s.api.core.v1.PersistentVolumeClaim"),
+        definition "io.k8s.api.core.v1.PersistentVolumeClaim",
+        strategy strategy::PERSISTENT_VOLUME_CLAIM),
     resource!("" "PersistentVolume" "persistentvolumes" "persistentvolume",
         short &["pv"], categories NONE, namespaced false,
         subresources &[status("", "PersistentVolume")],
-        definition "io.k8s.api.core.v1.PersistentVolume"),
+        definition "io.k8s.api.core.v1.PersistentVolume",
+        strategy strategy::PERSISTENT_VOLUME),
     resource!("" "Pod" "pods" "pod",
         short &["po"], categories ALL, namespaced true,
         subresources &[
             sub("attach", "", "PodAttachOptions", CONNECT_VERBS),
-            sub("binding", "", "Binding", &["create"]),
+            served("binding", "", "Binding", &["create"], Serve::Binding),
             sub("ephemeralcontainers", "", "Pod", STATUS_VERBS),
-            sub("eviction", "policy", "Eviction", &["create"]),
+            served("eviction", "policy", "Eviction", &["create"], Serve::Eviction),
             sub("exec", "", "PodExecOptions", CONNECT_VERBS),
             sub("log", "", "Pod", &["get"]),
             sub("portforward", "", "PodPortForwardOptions", CONNECT_VERBS),
@@ -110,52 +142,65 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
             sub("resize", "", "Pod", STATUS_VERBS),
             status("", "Pod"),
         ],
-        definition "io.k8s.api.core.v1.Pod"),
+        definition "io.k8s.api.core.v1.Pod",
+        strategy strategy::POD),
     resource!("" "Secret" "secrets" "secret",
         short NONE, categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.core.v1.Secret"),
+        subresources &[], definition "io.k8s.api.core.v1.Secret",
+        strategy strategy::SECRET),
     resource!("" "ServiceAccount" "serviceaccounts" "serviceaccount",
         short &["sa"], categories NONE, namespaced true,
         subresources &[sub("token", "authentication.k8s.io", "TokenRequest", &["create"])],
-        definition "io.k8s.api.core.v1.ServiceAccount"),
+        definition "io.k8s.api.core.v1.ServiceAccount",
+        strategy strategy::SERVICE_ACCOUNT),
     resource!("" "Service" "services" "service",
         short &["svc"], categories ALL, namespaced true,
         subresources &[
             sub("proxy", "", "ServiceProxyOptions", PROXY_VERBS),
             status("", "Service"),
         ],
-        definition "io.k8s.api.core.v1.Service"),
+        definition "io.k8s.api.core.v1.Service",
+        strategy strategy::SERVICE),
     resource!("apps" "ControllerRevision" "controllerrevisions" "controllerrevision",
         short NONE, categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.apps.v1.ControllerRevision"),
+        subresources &[], definition "io.k8s.api.apps.v1.ControllerRevision",
+        strategy strategy::CONTROLLER_REVISION),
     resource!("apps" "DaemonSet" "daemonsets" "daemonset",
         short &["ds"], categories ALL, namespaced true,
         subresources &[status("apps", "DaemonSet")],
-        definition "io.k8s.api.apps.v1.DaemonSet"),
+        definition "io.k8s.api.apps.v1.DaemonSet",
+        strategy strategy::DAEMON_SET),
     resource!("apps" "Deployment" "deployments" "deployment",
         short &["deploy"], categories ALL, namespaced true,
         subresources &[SCALE, status("apps", "Deployment")],
-        definition "io.k8s.api.apps.v1.Deployment"),
+        definition "io.k8s.api.apps.v1.Deployment",
+        strategy strategy::DEPLOYMENT),
     resource!("apps" "ReplicaSet" "replicasets" "replicaset",
         short &["rs"], categories ALL, namespaced true,
         subresources &[SCALE, status("apps", "ReplicaSet")],
-        definition "io.k8s.api.apps.v1.ReplicaSet"),
+        definition "io.k8s.api.apps.v1.ReplicaSet",
+        strategy strategy::REPLICA_SET),
     resource!("apps" "StatefulSet" "statefulsets" "statefulset",
         short &["sts"], categories ALL, namespaced true,
         subresources &[SCALE, status("apps", "StatefulSet")],
-        definition "io.k8s.api.apps.v1.StatefulSet"),
+        definition "io.k8s.api.apps.v1.StatefulSet",
+        strategy strategy::STATEFUL_SET),
     resource!("batch" "CronJob" "cronjobs" "cronjob",
         short &["cj"], categories ALL, namespaced true,
         subresources &[status("batch", "CronJob")],
-        definition "io.k8s.api.batch.v1.CronJob"),
+        definition "io.k8s.api.batch.v1.CronJob",
+        strategy strategy::CRON_JOB),
     resource!("batch" "Job" "jobs" "job",
         short NONE, categories ALL, namespaced true,
         subresources &[status("batch", "Job")],
-        definition "io.k8s.api.batch.v1.Job"),
+        definition "io.k8s.api.batch.v1.Job",
+        strategy strategy::JOB),
     resource!("coordination.k8s.io" "Lease" "leases" "lease",
         short NONE, categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.coordination.v1.Lease"),
+        subresources &[], definition "io.k8s.api.coordination.v1.Lease",
+        strategy strategy::LEASE),
     resource!("discovery.k8s.io" "EndpointSlice" "endpointslices" "endpointslice",
         short NONE, categories NONE, namespaced true,
-        subresources &[], definition "io.k8s.api.discovery.v1.EndpointSlice"),
+        subresources &[], definition "io.k8s.api.discovery.v1.EndpointSlice",
+        strategy strategy::ENDPOINT_SLICE),
 ];

@@ -4,15 +4,13 @@
 //! aggregated `APIGroupDiscoveryList` (`apidiscovery.k8s.io/v2` and
 //! `v2beta1`) with which kubectl discovers everything in two requests.
 //!
-//! The registry lists every subresource upstream has; discovery advertises
-//! only those keelson serves ([`SERVED_SUBRESOURCES`]), so that kubectl
-//! never offers a command that would fail with 404.
+//! The registry lists every subresource upstream has, each with how keelson
+//! serves it; discovery advertises only the served ones (the same table
+//! routes requests), so that kubectl never offers a command that would
+//! fail with 404.
 
 use keelson_api::registry::{self, ResourceInfo, Subresource};
 use serde_json::{Map, Value, json};
-
-/// The subresources keelson serves; discovery lists no other.
-pub const SERVED_SUBRESOURCES: &[&str] = &["status", "scale", "binding", "eviction", "log", "exec"];
 
 /// Content type of an `apidiscovery.k8s.io/v2` answer.
 pub const CONTENT_TYPE_V2: &str =
@@ -94,10 +92,7 @@ pub fn negotiate(accept: &str) -> Option<DiscoveryVersion> {
 
 /// The subresources of `resource` that keelson serves, in registry order.
 pub fn served_subresources(resource: &ResourceInfo) -> impl Iterator<Item = &'static Subresource> {
-    resource
-        .subresources
-        .iter()
-        .filter(|s| SERVED_SUBRESOURCES.contains(&s.name))
+    resource.served_subresources()
 }
 
 /// `GET /api`: the `APIVersions` of the core group, reachable at

@@ -48,26 +48,6 @@ pub fn finalizers(object: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A namespace's `spec.finalizers` (none for other kinds): they hold a
-/// deleted namespace as `metadata.finalizers` hold any object.
-pub fn namespace_finalizers(
-    resource: &keelson_api::registry::ResourceInfo,
-    object: &Value,
-) -> Vec<String> {
-    if resource.kind != "Namespace" {
-        return Vec::new();
-    }
-    object
-        .pointer("/spec/finalizers")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|f| f.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The object's labels as a sorted map.
 pub fn labels(object: &Value) -> std::collections::BTreeMap<String, String> {
     object

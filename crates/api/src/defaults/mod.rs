@@ -10,10 +10,13 @@
 //! Service's `ipFamilyPolicy`). What needs server state (a Job's selector,
 //! which needs the uid; cluster IPs; the service account) is left to the
 //! server: see [`job_selector_defaults`].
+//!
+//! The rules are grouped here by kind family; each kind's
+//! [`crate::strategy`] names the ones that apply to it.
 
-mod core;
-mod pod;
-mod workloads;
+pub(crate) mod core;
+pub(crate) mod pod;
+pub(crate) mod workloads;
 
 use serde_json::Value;
 
@@ -30,22 +33,5 @@ pub fn apply_defaults(resource: &ResourceInfo, object: &mut Value) {
     if !object.is_object() {
         return;
     }
-    match (resource.group, resource.kind) {
-        ("", "Pod") => pod::pod(object),
-        ("", "Service") => core::service(object),
-        ("", "Namespace") => core::namespace(object),
-        ("", "Secret") => core::secret(object),
-        ("", "PersistentVolumeClaim") => core::persistent_volume_claim(object),
-        ("", "PersistentVolume") => core::persistent_volume(object),
-        ("", "Endpoints") => core::endpoints(object),
-        ("", "Node") => core::node(object),
-        ("discovery.k8s.io", "EndpointSlice") => core::endpoint_slice(object),
-        ("apps", "Deployment") => workloads::deployment(object),
-        ("apps", "ReplicaSet") => workloads::replica_set(object),
-        ("apps", "StatefulSet") => workloads::stateful_set(object),
-        ("apps", "DaemonSet") => workloads::daemon_set(object),
-        ("batch", "Job") => workloads::job(object),
-        ("batch", "CronJob") => workloads::cron_job(object),
-        _ => {}
-    }
+    resource.strategy.defaults(object);
 }

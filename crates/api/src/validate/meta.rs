@@ -6,38 +6,17 @@ use serde_json::Value;
 use crate::field_error::FieldError;
 use crate::field_path::FieldPath;
 use crate::json::{bool_of, int_of, list_of, str_of, string_map};
-use crate::registry::ResourceInfo;
+use crate::strategy::NameRule;
 use crate::validation::{is_dns1035_label, is_dns1123_label, is_dns1123_subdomain};
 
 use super::{nonnegative, qualified_name};
 
-/// Which names a kind accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NameRule {
-    /// A DNS-1123 subdomain (most kinds).
-    Subdomain,
-    /// A DNS-1123 label (Namespace, StatefulSet).
-    Label,
-    /// A DNS-1035 label (Service).
-    Dns1035Label,
-}
-
-/// The name rule of a kind, as upstream's `Validate<Kind>Name`.
-pub(crate) fn name_rule(resource: &ResourceInfo) -> NameRule {
-    match (resource.group, resource.kind) {
-        ("", "Namespace") | ("apps", "StatefulSet") => NameRule::Label,
-        ("", "Service") => NameRule::Dns1035Label,
-        _ => NameRule::Subdomain,
-    }
-}
-
-impl NameRule {
-    fn problems(self, name: &str) -> Vec<String> {
-        match self {
-            Self::Subdomain => is_dns1123_subdomain(name),
-            Self::Label => is_dns1123_label(name),
-            Self::Dns1035Label => is_dns1035_label(name),
-        }
+/// The problems of `name` under `rule`.
+fn name_problems(rule: NameRule, name: &str) -> Vec<String> {
+    match rule {
+        NameRule::Subdomain => is_dns1123_subdomain(name),
+        NameRule::Label => is_dns1123_label(name),
+        NameRule::Dns1035Label => is_dns1035_label(name),
     }
 }
 
@@ -58,7 +37,7 @@ pub(crate) fn object_meta(object: &Value, rule: NameRule, update: bool) -> Vec<F
                 "name or generateName is required",
             ));
         } else {
-            for problem in rule.problems(name) {
+            for problem in name_problems(rule, name) {
                 errors.push(FieldError::invalid(&path.child("name"), name, problem));
             }
         }

@@ -3,24 +3,27 @@
 //! object gives the same `422 Invalid` (`Deployment.apps "x" is invalid:
 //! [...]`) a user would get upstream.
 //!
+//! The rules are grouped here by kind family; each kind's
+//! [`crate::strategy`] names the ones that apply to it.
+//!
 //! It runs after defaulting, on the object as JSON. It checks what the
 //! object says about itself: names, labels, selectors, pod specs, ports,
 //! resources, per-kind rules, and on update the fields that may not
 //! change. What needs the server's state (the namespace of the request,
 //! uniqueness, uid and timestamps that may not change) is the server's job.
 
-mod apps;
-mod batch;
+pub(crate) mod apps;
+pub(crate) mod batch;
 mod container;
-mod core;
+pub(crate) mod core;
 mod cron;
-mod meta;
-mod pod;
+pub(crate) mod meta;
+pub(crate) mod pod;
 mod pod_update;
 mod probe;
 mod resources;
 mod selector;
-mod service;
+pub(crate) mod service;
 mod volumes;
 
 use serde_json::Value;
@@ -68,27 +71,9 @@ pub fn field_errors(
     object: &Value,
     old: Option<&Value>,
 ) -> Vec<FieldError> {
-    let mut errors = meta::object_meta(object, meta::name_rule(resource), old.is_some());
-    let kind_errors = match (resource.group, resource.kind) {
-        ("", "Pod") => pod::pod(object, old),
-        ("", "Service") => service::service(object, old),
-        ("", "Namespace") => core::namespace(object),
-        ("", "ConfigMap") => core::config_map(object, old),
-        ("", "Secret") => core::secret(object, old),
-        ("", "PersistentVolumeClaim") => core::persistent_volume_claim(object, old),
-        ("", "PersistentVolume") => core::persistent_volume(object),
-        ("", "Node") => core::node(object),
-        ("apps", "Deployment") => apps::deployment(object, old),
-        ("apps", "ReplicaSet") => apps::replica_set(object, old),
-        ("apps", "StatefulSet") => apps::stateful_set(object, old),
-        ("apps", "DaemonSet") => apps::daemon_set(object, old),
-        ("apps", "ControllerRevision") => core::controller_revision(object, old),
-        ("batch", "Job") => batch::job(object, old),
-        ("batch", "CronJob") => batch::cron_job(object, old),
-        ("coordination.k8s.io", "Lease") => core::lease(object),
-        _ => Vec::new(),
-    };
-    errors.extend(kind_errors);
+    let strategy = resource.strategy;
+    let mut errors = meta::object_meta(object, strategy.name_rule(), old.is_some());
+    errors.extend(strategy.validate(object, old));
     errors
 }
 

@@ -59,7 +59,9 @@ impl Call<'_> {
                 Ok(json_response(StatusCode::ACCEPTED, &object))
             }
             Deleted::Pending(object) => Ok(json_response(StatusCode::OK, &object)),
-            Deleted::Gone(object) if r.kind == "Pod" => Ok(json_response(StatusCode::OK, &object)),
+            Deleted::Gone(object) if r.strategy.returns_deleted_object() => {
+                Ok(json_response(StatusCode::OK, &object))
+            }
             Deleted::Gone(object) => Ok(json_response(StatusCode::OK, &success(r, name, &object))),
         }
     }

@@ -14,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use keelson_api::ApiError;
+use keelson_api::registry::Serve;
 use serde_json::Value;
 
 use crate::objects::{Update, WriteOptions};
@@ -26,9 +27,6 @@ pub use read::{as_table, wants_table};
 
 /// Query parameters, decoded.
 pub type Params = HashMap<String, String>;
-
-/// Subresources served through these handlers.
-const SUBRESOURCES: &[&str] = &["status", "scale", "binding", "eviction", "finalize"];
 
 /// Handles `/api/...` and `/apis/...`.
 pub async fn api(
@@ -74,11 +72,10 @@ pub(crate) struct Call<'a> {
 impl Call<'_> {
     async fn dispatch(&self, method: Method, request_body: Body) -> ApiResult<Response> {
         let r = self.target.resource;
-        if let Some(sub) = &self.target.subresource
-            && !SUBRESOURCES.contains(&sub.as_str())
-        {
-            return Err(Failure(no_such_path()));
-        }
+        let serve = match &self.target.subresource {
+            None => None,
+            Some(_) => Some(self.serve().ok_or_else(|| Failure(no_such_path()))?),
+        };
         let watching = matches!(self.param("watch"), Some("true" | "1"));
         match (&method, self.target.name.as_deref()) {
             (&Method::GET, None) if watching => {
@@ -93,7 +90,9 @@ impl Call<'_> {
             (&Method::GET, None) => self.list().await,
             (&Method::GET, Some(name)) => self.get(name).await,
             (&Method::POST, None) => self.create(request_body).await,
-            (&Method::POST, Some(name)) if r.kind == "Pod" => {
+            (&Method::POST, Some(name))
+                if matches!(serve, Some(Serve::Binding | Serve::Eviction)) =>
+            {
                 self.pod_action(name, request_body).await
             }
             (&Method::PUT, Some(name)) => self.replace(name, request_body).await,
@@ -106,6 +105,23 @@ impl Call<'_> {
                 method.as_str(),
             ))),
         }
+    }
+
+    /// How the addressed subresource is served; `None` for the object
+    /// itself and for subresources the server does not serve.
+    fn serve(&self) -> Option<Serve> {
+        let name = self.target.subresource.as_deref()?;
+        let sub = self.target.resource.subresource(name)?;
+        sub.is_served().then_some(sub.serve)
+    }
+
+    /// Whether the addressed subresource lists `verb` in discovery.
+    fn subresource_supports(&self, verb: &str) -> bool {
+        let name = self.target.subresource.as_deref().unwrap_or_default();
+        self.target
+            .resource
+            .subresource(name)
+            .is_some_and(|sub| sub.verbs.contains(&verb))
     }
 
     fn param(&self, name: &str) -> Option<&str> {

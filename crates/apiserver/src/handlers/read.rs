@@ -136,7 +136,7 @@ impl Call<'_> {
             return Ok(bytes_response(StatusCode::OK, body));
         }
         let object = self.state.objects.get(resource, namespace, name).await?;
-        if subresource == Some("scale") {
+        if self.serve() == Some(keelson_api::registry::Serve::Scale) {
             let scale = crate::scale::to_scale(resource, &object)?;
             return Ok(json_response(StatusCode::OK, &scale));
         }

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
 use keelson_api::ApiError;
+use keelson_api::registry::Serve;
 
 use super::{Call, with_warnings};
 use crate::objects::Update;
@@ -41,12 +42,12 @@ impl Call<'_> {
             subresource: None,
             ..self.item(name)?
         };
-        match self.target.subresource.as_deref() {
-            Some("binding") => {
+        match self.serve() {
+            Some(Serve::Binding) => {
                 let options = self.write_options("CreateOptions")?;
                 Ok(pod_actions::bind(self.state, &update, &options, object).await?)
             }
-            Some("eviction") => {
+            Some(Serve::Eviction) => {
                 let options = self.write_options("CreateOptions")?;
                 Ok(pod_actions::evict(self.state, &update, object, options.dry_run).await?)
             }
@@ -62,7 +63,7 @@ impl Call<'_> {
         let (mut object, duplicates) = self.object_body(request_body).await?;
         let update = self.item(name)?;
         let options = self.write_options("UpdateOptions")?;
-        if update.subresource == Some("scale") {
+        if self.serve() == Some(Serve::Scale) {
             let scaled = crate::scale::update(self.state, &update, &options, object).await?;
             return Ok(json_response(StatusCode::OK, &scaled));
         }
@@ -102,7 +103,7 @@ impl Call<'_> {
                 &[cause],
             )));
         }
-        if update.subresource == Some("scale") {
+        if self.serve() == Some(Serve::Scale) {
             let scaled = crate::scale::patch(self.state, &update, &options, &patch).await?;
             return Ok(json_response(StatusCode::OK, &scaled));
         }
@@ -129,7 +130,14 @@ impl Call<'_> {
         let force = crate::apply::check_options(self.param("fieldManager"), self.param("force"))?;
         let options = self.write_options("PatchOptions")?;
         let validation = self.field_validation()?;
-        if !matches!(self.target.subresource.as_deref(), None | Some("status")) {
+        // Apply writes the object or a subresource that owns its fields
+        // and takes patches (status); not scale, nor a namespace's finalize.
+        let appliable = match self.serve() {
+            None => self.target.subresource.is_none(),
+            Some(Serve::Owns(_)) => self.subresource_supports("patch"),
+            Some(_) => false,
+        };
+        if !appliable {
             return Err(Failure(ApiError::method_not_supported(
                 self.target.resource.group,
                 self.target.resource.plural,

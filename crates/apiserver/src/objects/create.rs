@@ -6,7 +6,7 @@ use keelson_store::StoreError;
 use serde_json::Value;
 
 use super::update::Ownership;
-use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
+use super::{Objects, WriteOptions, admit, encode, has_status};
 use crate::managed_fields;
 use crate::meta::{self, meta_str, set_meta};
 use crate::response::store_error;
@@ -207,44 +207,12 @@ fn prepare_for_create(resource: &ResourceInfo, object: &mut Value) {
     ] {
         set_meta(object, field, None);
     }
-    let generation = has_generation(resource).then(|| Value::from(1));
+    let generation = resource.strategy.has_generation().then(|| Value::from(1));
     set_meta(object, "generation", generation);
     if has_status(resource) {
-        let status = match resource.kind {
-            "Pod" => serde_json::json!({"phase": "Pending", "qosClass": qos_class(object)}),
-            _ => serde_json::json!({}),
-        };
-        object["status"] = status;
+        object["status"] = serde_json::json!({});
     }
-}
-
-/// A pod's quality-of-service class from its containers' resources.
-fn qos_class(pod: &Value) -> &'static str {
-    let containers: Vec<&Value> = ["containers", "initContainers"]
-        .iter()
-        .filter_map(|field| {
-            pod.pointer(&format!("/spec/{field}"))
-                .and_then(Value::as_array)
-        })
-        .flatten()
-        .collect();
-    let mut any = false;
-    let mut guaranteed = true;
-    for container in containers {
-        let requests = container.pointer("/resources/requests");
-        let limits = container.pointer("/resources/limits");
-        for resource in ["cpu", "memory"] {
-            let request = requests.and_then(|r| r.get(resource));
-            let limit = limits.and_then(|l| l.get(resource));
-            any |= request.is_some() || limit.is_some();
-            guaranteed &= limit.is_some() && (request.is_none() || request == limit);
-        }
-    }
-    match (any, guaranteed) {
-        (false, _) => "BestEffort",
-        (true, true) => "Guaranteed",
-        (true, false) => "Burstable",
-    }
+    resource.strategy.prepare_for_create(object);
 }
 
 /// A random suffix for generateName.
@@ -260,19 +228,6 @@ fn random_suffix(len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn qos_classes() {
-        let pod = |resources: Value| json!({"spec": {"containers": [{"name": "a", "resources": resources}]}});
-        assert_eq!(qos_class(&pod(json!({}))), "BestEffort");
-        let full = json!({"cpu": "1", "memory": "1Gi"});
-        assert_eq!(qos_class(&pod(json!({"limits": full}))), "Guaranteed");
-        assert_eq!(
-            qos_class(&pod(json!({"requests": {"cpu": "1"}}))),
-            "Burstable"
-        );
-    }
 
     #[test]
     fn suffixes_use_the_alphabet() {

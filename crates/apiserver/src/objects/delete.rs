@@ -3,12 +3,13 @@
 
 use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::strategy::Propagation;
 use keelson_store::StoreError;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Objects, encode};
-use crate::meta::{finalizers, meta_str, namespace_finalizers, set_meta};
+use crate::meta::{finalizers, meta_str, set_meta};
 use crate::response::store_error;
 
 /// The `DeleteOptions` a client sends (body or query).
@@ -40,9 +41,6 @@ pub enum Deleted {
     /// with a deletionTimestamp.
     Pending(Value),
 }
-
-/// A pod's default grace period.
-const DEFAULT_GRACE_SECONDS: i64 = 30;
 
 impl Objects {
     /// Deletes an object as `options` say.
@@ -96,96 +94,79 @@ impl Objects {
         object: &mut Value,
         options: &DeleteOptions,
     ) -> Result<bool, ApiError> {
+        let strategy = resource.strategy;
         let already = !meta_str(object, "deletionTimestamp").is_empty();
-        let policy = options
-            .propagation_policy
-            .as_deref()
-            .or(match options.orphan_dependents {
-                Some(true) => Some("Orphan"),
-                _ => None,
-            });
-        let finalizer = match policy {
-            None | Some("Background") => None,
-            Some("Orphan") => Some("orphan"),
-            Some("Foreground") => Some("foregroundDeletion"),
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "propagationPolicy {other:?} is not supported: use Background, Foreground or Orphan"
-                )));
-            }
-        };
+        let policy = propagation(options)?.unwrap_or_else(|| strategy.default_propagation());
         let mut list = finalizers(object);
-        if let Some(finalizer) = finalizer
+        if let Some(finalizer) = policy.finalizer()
             && !already
             && !list.iter().any(|f| f == finalizer)
         {
             list.push(finalizer.to_string());
             set_meta(object, "finalizers", Some(Value::from(list.clone())));
         }
-        let graceful = resource.kind == "Pod" && self.pod_grace(object, options) > 0;
+        let grace = strategy.grace_period(object, options.grace_period_seconds);
         // A namespace stays while its `spec.finalizers` (the namespace
         // controller's `kubernetes`) remain, Terminating.
-        let finalizing = !namespace_finalizers(resource, object).is_empty();
-        if list.is_empty() && !graceful && !finalizing {
+        let held = !strategy.deletion_holders(object).is_empty();
+        if list.is_empty() && grace <= 0 && !held {
             return Ok(false);
         }
-        let grace = if graceful {
-            self.pod_grace(object, options)
-        } else {
-            0
-        };
-        // A later delete may shorten a pod's grace period, never lengthen it.
+        let grace = grace.max(0);
+        // A later delete may shorten a grace period, never lengthen it.
         let shorter = already
-            && graceful
+            && grace > 0
             && object["metadata"]["deletionGracePeriodSeconds"]
                 .as_i64()
                 .is_some_and(|current| grace < current);
         if !already || shorter {
-            let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
-            let at = jiff::Timestamp::from_second(at.as_second()).unwrap_or(at);
-            set_meta(
-                object,
-                "deletionTimestamp",
-                Some(Value::from(at.to_string())),
-            );
-            set_meta(
-                object,
-                "deletionGracePeriodSeconds",
-                Some(Value::from(grace)),
-            );
+            mark_deletion_time(object, grace);
         }
         if !already {
             // As upstream: watchers of the generation see the deletion start.
             if let Some(generation) = object["metadata"]["generation"].as_i64().filter(|g| *g > 0) {
                 set_meta(object, "generation", Some(Value::from(generation + 1)));
             }
-            if resource.kind == "Namespace" {
-                object["status"]["phase"] = Value::from("Terminating");
-            }
+            strategy.begin_deletion(object);
         }
         Ok(true)
     }
+}
 
-    /// The grace period a pod gets: none when it never ran on a node or
-    /// has finished.
-    fn pod_grace(&self, pod: &Value, options: &DeleteOptions) -> i64 {
-        let scheduled = pod
-            .pointer("/spec/nodeName")
-            .and_then(Value::as_str)
-            .is_some_and(|n| !n.is_empty());
-        let finished = matches!(
-            pod.pointer("/status/phase").and_then(Value::as_str),
-            Some("Succeeded" | "Failed")
-        );
-        if !scheduled || finished {
-            return 0;
-        }
-        options.grace_period_seconds.unwrap_or_else(|| {
-            pod.pointer("/spec/terminationGracePeriodSeconds")
-                .and_then(Value::as_i64)
-                .unwrap_or(DEFAULT_GRACE_SECONDS)
-        })
+/// The propagation policy a delete names, if any.
+fn propagation(options: &DeleteOptions) -> Result<Option<Propagation>, ApiError> {
+    let policy = options
+        .propagation_policy
+        .as_deref()
+        .or(match options.orphan_dependents {
+            Some(true) => Some("Orphan"),
+            _ => None,
+        });
+    match policy {
+        None => Ok(None),
+        Some("Background") => Ok(Some(Propagation::Background)),
+        Some("Orphan") => Ok(Some(Propagation::Orphan)),
+        Some("Foreground") => Ok(Some(Propagation::Foreground)),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "propagationPolicy {other:?} is not supported: use Background, Foreground or Orphan"
+        ))),
     }
+}
+
+/// Sets the deletion timestamp `grace` seconds from now, and the grace.
+fn mark_deletion_time(object: &mut Value, grace: i64) {
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+    let at = jiff::Timestamp::from_second(at.as_second()).unwrap_or(at);
+    set_meta(
+        object,
+        "deletionTimestamp",
+        Some(Value::from(at.to_string())),
+    );
+    set_meta(
+        object,
+        "deletionGracePeriodSeconds",
+        Some(Value::from(grace)),
+    );
 }
 
 fn check_preconditions(

@@ -30,8 +30,7 @@ pub struct ListOptions {
 pub struct Filter {
     labels: label_selector::Selector,
     fields: field_selector::Selector,
-    group: &'static str,
-    kind: &'static str,
+    selectable: &'static field_selector::SelectableFields,
 }
 
 impl Filter {
@@ -49,15 +48,14 @@ impl Filter {
         };
         let fields = match fields {
             Some(text) => field_selector::Selector::parse(text)
-                .and_then(|s| s.for_kind(resource.group, resource.kind))
+                .and_then(|s| s.for_fields(resource.strategy.selectable_fields()))
                 .map_err(|err| ApiError::bad_request(err.to_string()))?,
             None => field_selector::Selector::everything(),
         };
         Ok(Filter {
             labels,
             fields,
-            group: resource.group,
-            kind: resource.kind,
+            selectable: resource.strategy.selectable_fields(),
         })
     }
 
@@ -69,7 +67,7 @@ impl Filter {
     /// Whether `object` passes both selectors.
     pub fn matches(&self, object: &Value) -> bool {
         (self.labels.is_everything() || self.labels.matches(&meta::labels(object)))
-            && (self.fields.is_everything() || self.fields.matches(self.group, self.kind, object))
+            && (self.fields.is_everything() || self.fields.matches_fields(self.selectable, object))
     }
 }
 

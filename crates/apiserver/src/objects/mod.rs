@@ -1,6 +1,8 @@
 //! The object layer between HTTP and the store: Kubernetes object semantics
 //! (system metadata, generation, status separation, finalizers, graceful
 //! deletion, preconditions, optimistic concurrency) for every resource.
+//! It names no kind: what differs by kind comes from the kind's strategy
+//! and subresources in its registry entry.
 //! Every write goes through [`Objects::create`], [`Objects::update`] or
 //! [`Objects::delete`], so later kinds of writes (patch types, server-side
 //! apply) extend one path.
@@ -44,16 +46,6 @@ impl WriteOptions {
             .unwrap_or("unknown")
     }
 }
-
-/// Kinds whose objects carry `metadata.generation`.
-const GENERATION_KINDS: &[&str] = &[
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-];
 
 /// Kubernetes objects on a store.
 #[derive(Clone)]
@@ -177,11 +169,6 @@ pub fn raw(kv: &KeyValue) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Whether objects of this resource carry a generation.
-fn has_generation(resource: &ResourceInfo) -> bool {
-    GENERATION_KINDS.contains(&resource.kind)
-}
-
 /// Whether the resource keeps `status` apart from the main resource.
 fn has_status(resource: &ResourceInfo) -> bool {
     resource.subresource("status").is_some()
@@ -195,12 +182,11 @@ pub fn parse_resource_version(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::bad_request(format!("invalid resource version \"{text}\"")))
 }
 
-/// Per-kind defaults and validation, run on every create and update.
+/// The kind's defaults and validation, run on every create and update.
 fn admit(resource: &ResourceInfo, object: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
     keelson_api::defaults::apply_defaults(resource, object);
-    if resource.kind == "Job" && old.is_none() {
-        let uid = crate::meta::meta_str(object, "uid").to_string();
-        keelson_api::defaults::job_selector_defaults(object, &uid);
+    if old.is_none() {
+        resource.strategy.complete_create(object);
     }
     keelson_api::validate::validate(resource, object, old)
 }

@@ -1,14 +1,14 @@
 //! Updating objects: optimistic concurrency, status separation, generation,
 //! finalizers, and finishing a deletion when the last finalizer goes.
 
-use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::registry::{self, Absent, Owned, ResourceInfo, Serve};
 use keelson_api::{ApiError, FieldError, FieldPath};
 use keelson_store::StoreError;
 use serde_json::Value;
 
-use super::{Objects, WriteOptions, admit, encode, has_generation, has_status};
+use super::{Objects, WriteOptions, admit, encode};
 use crate::managed_fields;
-use crate::meta::{finalizers, meta_str, namespace_finalizers, set_meta, spec_part};
+use crate::meta::{finalizers, meta_str, set_meta, spec_part};
 use crate::response::store_error;
 
 /// How often an update without a client precondition is retried after
@@ -104,7 +104,7 @@ impl Objects {
             }
             let finished = !meta_str(&next, "deletionTimestamp").is_empty()
                 && finalizers(&next).is_empty()
-                && namespace_finalizers(resource, &next).is_empty();
+                && resource.strategy.deletion_holders(&next).is_empty();
             let result = if finished {
                 self.store
                     .delete(&key, Some(kv.mod_revision))
@@ -149,47 +149,18 @@ fn merge_update(
             "the namespace of the provided object does not match the namespace sent on the request",
         ));
     }
-    let mut next = match subresource {
+    let serve = subresource
+        .and_then(|name| resource.subresource(name))
+        .map(|sub| sub.serve);
+    let mut next = match serve {
         // The scheduler's placement: stored as the binding made it, past
         // the pod-update rules that keep `spec.nodeName` fixed (upstream
         // binds with a storage update, not a pod update).
-        Some("binding") => return Ok(desired),
-        // A namespace's finalize changes nothing but `spec.finalizers`.
-        Some("finalize") => {
-            let mut next = current.clone();
-            next["spec"]["finalizers"] = desired
-                .pointer("/spec/finalizers")
-                .cloned()
-                .unwrap_or_else(|| Value::Array(Vec::new()));
-            next
-        }
-        // A status write changes nothing but status.
-        Some("status") => {
-            let mut next = current.clone();
-            next["status"] = desired.get("status").cloned().unwrap_or(Value::Null);
-            next
-        }
-        _ => {
-            let mut next = desired;
-            if resource.kind == "Namespace" {
-                // Only finalize changes a namespace's finalizers.
-                next["spec"]["finalizers"] = current
-                    .pointer("/spec/finalizers")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-            }
-            if has_status(resource) {
-                match current.get("status") {
-                    Some(status) => next["status"] = status.clone(),
-                    None => {
-                        if let Some(map) = next.as_object_mut() {
-                            map.remove("status");
-                        }
-                    }
-                }
-            }
-            next
-        }
+        Some(Serve::Binding) => return Ok(desired),
+        // A status (or finalize) write changes nothing but what it owns.
+        Some(Serve::Owns(owned)) => write_owned(current, &desired, owned),
+        // A main-resource write changes everything but what they own.
+        _ => keep_owned(resource, current, desired),
     };
     for field in [
         "name",
@@ -223,11 +194,62 @@ fn merge_update(
     admit(resource, &mut next, Some(current))?;
     // Compared after defaulting, so fields a client left for the server to
     // fill in are no change.
-    if has_generation(resource) && spec_part(&next) != spec_part(current) {
+    if resource.strategy.has_generation() && spec_part(&next) != spec_part(current) {
         let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
         set_meta(&mut next, "generation", Some(Value::from(generation)));
     }
     Ok(next)
+}
+
+/// The current object with the fields `owned` taken from `desired`.
+fn write_owned(current: &Value, desired: &Value, owned: &[Owned]) -> Value {
+    let mut next = current.clone();
+    for field in owned {
+        let value = json_at(desired, field.path).cloned();
+        let value = value.unwrap_or_else(|| match field.absent {
+            Absent::Null => Value::Null,
+            Absent::EmptyList => Value::Array(Vec::new()),
+        });
+        set_at(&mut next, field.path, Some(value));
+    }
+    next
+}
+
+/// `desired` with the fields the resource's subresources own kept as they
+/// are in `current`.
+fn keep_owned(resource: &ResourceInfo, current: &Value, desired: Value) -> Value {
+    let mut next = desired;
+    for field in resource.subresource_owned() {
+        set_at(&mut next, field.path, json_at(current, field.path).cloned());
+    }
+    next
+}
+
+fn json_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(object, |value, key| value.get(key))
+}
+
+/// Sets (or with `None` removes) the field at `path`, making the objects
+/// on the way.
+fn set_at(object: &mut Value, path: &[&str], value: Option<Value>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut at = object;
+    for key in parents {
+        let missing = at.get(key).is_none();
+        if (value.is_none() && missing) || !(at.is_object() || at.is_null()) {
+            return;
+        }
+        at = &mut at[*key];
+    }
+    match (value, at) {
+        (Some(value), at @ (Value::Object(_) | Value::Null)) => at[*last] = value,
+        (None, Value::Object(map)) => {
+            map.remove(*last);
+        }
+        _ => {}
+    }
 }
 
 /// True when an update would store the same object again.

@@ -100,12 +100,12 @@ fn decode_object(bytes: &[u8]) -> Result<Value, DecodeError> {
             kind: kind_name.clone(),
         })?;
     let raw = unknown.raw.unwrap_or_default();
-    let text = (kind.decode)(&raw).map_err(|source| DecodeError::Object {
-        kind: kind.kind,
+    let text = (kind.message.decode)(&raw).map_err(|source| DecodeError::Object {
+        kind: kind.message.kind,
         source,
     })?;
     let tree = debug::parse(&text).map_err(|source| DecodeError::Internal {
-        kind: kind.kind,
+        kind: kind.message.kind,
         source,
     })?;
     let schema = table
@@ -114,7 +114,7 @@ fn decode_object(bytes: &[u8]) -> Result<Value, DecodeError> {
         .expect("every kind's schema is generated with the table");
     let mut object =
         json::object(&tree, schema, &table.definitions).map_err(|source| DecodeError::Convert {
-            kind: kind.kind,
+            kind: kind.message.kind,
             source,
         })?;
     if let Value::Object(map) = &mut object {

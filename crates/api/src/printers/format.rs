@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::label_selector::Selector;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Container;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, MicroTime, Time};
-use keelson_api::label_selector::Selector;
 
 /// Upstream's `duration.HumanDuration`: about two significant figures,
 /// `45s`, `119s`, `2m30s`, `15m`, `3h20m`, `20h`, `3d4h`, `40d`, `3y20d`.
@@ -147,7 +147,7 @@ pub fn access_modes(modes: Option<&Vec<String>>) -> String {
 /// A quantity as upstream's `Quantity.String()` prints it: canonical form.
 pub fn quantity(text: Option<&str>) -> String {
     let text = text.unwrap_or("0");
-    keelson_api::Quantity::parse(text).map_or_else(|_| text.to_string(), |q| q.canonical())
+    crate::Quantity::parse(text).map_or_else(|_| text.to_string(), |q| q.canonical())
 }
 
 /// Upstream's `printBoolPtr`: `True`, `False` or `<unset>`.

@@ -19,7 +19,7 @@ const SELECTOR: Column = wide(
 );
 const POD_READY: &str = "Number of the pod with ready state";
 
-pub(super) const DEPLOYMENT: &[Column] = &[
+pub(crate) const DEPLOYMENT: &[Column] = &[
     NAME,
     col("Ready", "string", POD_READY),
     col(
@@ -38,7 +38,7 @@ pub(super) const DEPLOYMENT: &[Column] = &[
     SELECTOR,
 ];
 
-pub(super) const REPLICA_SET: &[Column] = &[
+pub(crate) const REPLICA_SET: &[Column] = &[
     NAME,
     col(
         "Desired",
@@ -61,7 +61,7 @@ pub(super) const REPLICA_SET: &[Column] = &[
     SELECTOR,
 ];
 
-pub(super) const STATEFUL_SET: &[Column] = &[
+pub(crate) const STATEFUL_SET: &[Column] = &[
     NAME,
     col("Ready", "string", POD_READY),
     AGE,
@@ -69,7 +69,7 @@ pub(super) const STATEFUL_SET: &[Column] = &[
     IMAGES,
 ];
 
-pub(super) const DAEMON_SET: &[Column] = &[
+pub(crate) const DAEMON_SET: &[Column] = &[
     NAME,
     col(
         "Desired",
@@ -107,7 +107,7 @@ pub(super) const DAEMON_SET: &[Column] = &[
     SELECTOR,
 ];
 
-pub(super) const CONTROLLER_REVISION: &[Column] = &[
+pub(crate) const CONTROLLER_REVISION: &[Column] = &[
     NAME,
     col("Controller", "string", "Controller of the object"),
     col(
@@ -118,7 +118,7 @@ pub(super) const CONTROLLER_REVISION: &[Column] = &[
     AGE,
 ];
 
-pub(super) const JOB: &[Column] = &[
+pub(crate) const JOB: &[Column] = &[
     NAME,
     col("Status", "string", "Status of the job."),
     col(
@@ -133,7 +133,7 @@ pub(super) const JOB: &[Column] = &[
     SELECTOR,
 ];
 
-pub(super) const CRON_JOB: &[Column] = &[
+pub(crate) const CRON_JOB: &[Column] = &[
     NAME,
     col(
         "Schedule",
@@ -176,7 +176,7 @@ fn template_cells(template: Option<&PodTemplateSpec>) -> [Value; 2] {
     [json!(names), json!(images)]
 }
 
-pub(super) fn deployment(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn deployment(object: &Value, now: Timestamp) -> Option<Row> {
     let deployment: Deployment = typed(object)?;
     let spec = deployment.spec.unwrap_or_default();
     let status = deployment.status.unwrap_or_default();
@@ -197,7 +197,7 @@ pub(super) fn deployment(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn replica_set(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn replica_set(object: &Value, now: Timestamp) -> Option<Row> {
     let replica_set: ReplicaSet = typed(object)?;
     let spec = replica_set.spec.unwrap_or_default();
     let status = replica_set.status.unwrap_or_default();
@@ -214,7 +214,7 @@ pub(super) fn replica_set(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn stateful_set(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn stateful_set(object: &Value, now: Timestamp) -> Option<Row> {
     let stateful_set: StatefulSet = typed(object)?;
     let spec = stateful_set.spec.unwrap_or_default();
     let status = stateful_set.status.unwrap_or_default();
@@ -232,7 +232,7 @@ pub(super) fn stateful_set(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn daemon_set(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn daemon_set(object: &Value, now: Timestamp) -> Option<Row> {
     let daemon_set: DaemonSet = typed(object)?;
     let spec = daemon_set.spec.unwrap_or_default();
     let status = daemon_set.status.unwrap_or_default();
@@ -257,7 +257,7 @@ pub(super) fn daemon_set(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn controller_revision(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn controller_revision(object: &Value, now: Timestamp) -> Option<Row> {
     let revision: ControllerRevision = typed(object)?;
     let controller = revision
         .metadata
@@ -284,7 +284,7 @@ pub(super) fn controller_revision(object: &Value, now: Timestamp) -> Option<Row>
     ]))
 }
 
-pub(super) fn job(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn job(object: &Value, now: Timestamp) -> Option<Row> {
     let job: Job = typed(object)?;
     let spec = job.spec.unwrap_or_default();
     let status = job.status.unwrap_or_default();
@@ -334,7 +334,7 @@ fn job_condition(conditions: &[JobCondition], type_: &str) -> bool {
         .is_some_and(|c| c.status == "True")
 }
 
-pub(super) fn cron_job(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn cron_job(object: &Value, now: Timestamp) -> Option<Row> {
     let cron_job: CronJob = typed(object)?;
     let spec = cron_job.spec.unwrap_or_default();
     let status = cron_job.status.unwrap_or_default();

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::format::{age, micro_age};
 use super::{AGE, Column, NAME, Row, col, typed, wide};
 
-pub(super) const NODE: &[Column] = &[
+pub(crate) const NODE: &[Column] = &[
     NAME,
     col("Status", "string", "The status of the node"),
     col("Roles", "string", "The roles of the node"),
@@ -44,19 +44,19 @@ pub(super) const NODE: &[Column] = &[
     ),
 ];
 
-pub(super) const NAMESPACE: &[Column] = &[
+pub(crate) const NAMESPACE: &[Column] = &[
     NAME,
     col("Status", "string", "The status of the namespace"),
     AGE,
 ];
 
-pub(super) const CONFIG_MAP: &[Column] = &[
+pub(crate) const CONFIG_MAP: &[Column] = &[
     NAME,
     col("Data", "string", "Data contains the configuration data."),
     AGE,
 ];
 
-pub(super) const SECRET: &[Column] = &[
+pub(crate) const SECRET: &[Column] = &[
     NAME,
     col(
         "Type",
@@ -67,7 +67,7 @@ pub(super) const SECRET: &[Column] = &[
     AGE,
 ];
 
-pub(super) const SERVICE_ACCOUNT: &[Column] = &[
+pub(crate) const SERVICE_ACCOUNT: &[Column] = &[
     NAME,
     col(
         "Secrets",
@@ -77,7 +77,7 @@ pub(super) const SERVICE_ACCOUNT: &[Column] = &[
     AGE,
 ];
 
-pub(super) const EVENT: &[Column] = &[
+pub(crate) const EVENT: &[Column] = &[
     col(
         "Last Seen",
         "string",
@@ -125,7 +125,7 @@ pub(super) const EVENT: &[Column] = &[
     },
 ];
 
-pub(super) const LEASE: &[Column] = &[
+pub(crate) const LEASE: &[Column] = &[
     NAME,
     col(
         "Holder",
@@ -135,7 +135,7 @@ pub(super) const LEASE: &[Column] = &[
     AGE,
 ];
 
-pub(super) fn node(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn node(object: &Value, now: Timestamp) -> Option<Row> {
     let node: Node = typed(object)?;
     let status = node.status.unwrap_or_default();
     let ready = status
@@ -196,7 +196,7 @@ pub(super) fn node(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn namespace(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn namespace(object: &Value, now: Timestamp) -> Option<Row> {
     let namespace: Namespace = typed(object)?;
     let phase = namespace.status.and_then(|s| s.phase).unwrap_or_default();
     Some(Row::new(vec![
@@ -206,7 +206,7 @@ pub(super) fn namespace(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn config_map(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn config_map(object: &Value, now: Timestamp) -> Option<Row> {
     let config_map: ConfigMap = typed(object)?;
     let count =
         config_map.data.map_or(0, |d| d.len()) + config_map.binary_data.map_or(0, |d| d.len());
@@ -217,7 +217,7 @@ pub(super) fn config_map(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn secret(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn secret(object: &Value, now: Timestamp) -> Option<Row> {
     let secret: Secret = typed(object)?;
     Some(Row::new(vec![
         json!(secret.metadata.name.unwrap_or_default()),
@@ -227,7 +227,7 @@ pub(super) fn secret(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn service_account(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn service_account(object: &Value, now: Timestamp) -> Option<Row> {
     let account: ServiceAccount = typed(object)?;
     Some(Row::new(vec![
         json!(account.metadata.name.unwrap_or_default()),
@@ -236,7 +236,7 @@ pub(super) fn service_account(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn event(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn event(object: &Value, now: Timestamp) -> Option<Row> {
     let event: Event = typed(object)?;
     let first_seen = match &event.first_timestamp {
         Some(first) => age(Some(first), now),
@@ -288,7 +288,7 @@ fn first_non_empty(first: Option<String>, second: Option<String>) -> String {
         .unwrap_or_default()
 }
 
-pub(super) fn lease(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn lease(object: &Value, now: Timestamp) -> Option<Row> {
     let lease: Lease = typed(object)?;
     let holder = lease
         .spec

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::format::{self, age, list_with_more};
 use super::{AGE, Column, NAME, Row, col, typed, wide};
 
-pub(super) const SERVICE: &[Column] = &[
+pub(crate) const SERVICE: &[Column] = &[
     NAME,
     col(
         "Type",
@@ -38,7 +38,7 @@ pub(super) const SERVICE: &[Column] = &[
     ),
 ];
 
-pub(super) const ENDPOINTS: &[Column] = &[
+pub(crate) const ENDPOINTS: &[Column] = &[
     NAME,
     col(
         "Endpoints",
@@ -48,7 +48,7 @@ pub(super) const ENDPOINTS: &[Column] = &[
     AGE,
 ];
 
-pub(super) const ENDPOINT_SLICE: &[Column] = &[
+pub(crate) const ENDPOINT_SLICE: &[Column] = &[
     NAME,
     col(
         "AddressType",
@@ -71,7 +71,7 @@ pub(super) const ENDPOINT_SLICE: &[Column] = &[
 /// How many addresses the endpoints columns list before `+ N more...`.
 const SHOWN: usize = 3;
 
-pub(super) fn service(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn service(object: &Value, now: Timestamp) -> Option<Row> {
     let service: Service = typed(object)?;
     let spec = service.spec.unwrap_or_default();
     let status = service.status.unwrap_or_default();
@@ -139,7 +139,7 @@ fn external_ip(type_: &str, spec: &ServiceSpec, status: &ServiceStatus) -> Strin
     }
 }
 
-pub(super) fn endpoints(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn endpoints(object: &Value, now: Timestamp) -> Option<Row> {
     let endpoints: Endpoints = typed(object)?;
     let subsets = endpoints.subsets.unwrap_or_default();
     let text = if subsets.is_empty() {
@@ -191,7 +191,7 @@ fn host_port(ip: &str, port: i32) -> String {
     }
 }
 
-pub(super) fn endpoint_slice(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn endpoint_slice(object: &Value, now: Timestamp) -> Option<Row> {
     let slice: EndpointSlice = typed(object)?;
     let ports: Vec<String> = slice
         .ports

@@ -11,7 +11,7 @@ use super::{AGE, Column, NAME, Row, col, wide};
 /// The annotation that named the storage class before the field existed.
 const STORAGE_CLASS_ANNOTATION: &str = "volume.beta.kubernetes.io/storage-class";
 
-pub(super) const PERSISTENT_VOLUME: &[Column] = &[
+pub(crate) const PERSISTENT_VOLUME: &[Column] = &[
     NAME,
     col(
         "Capacity",
@@ -57,7 +57,7 @@ pub(super) const PERSISTENT_VOLUME: &[Column] = &[
     ),
 ];
 
-pub(super) const PERSISTENT_VOLUME_CLAIM: &[Column] = &[
+pub(crate) const PERSISTENT_VOLUME_CLAIM: &[Column] = &[
     NAME,
     col(
         "Status",
@@ -117,7 +117,7 @@ fn unset(value: Option<String>) -> String {
     value.unwrap_or_else(|| "<unset>".to_string())
 }
 
-pub(super) fn persistent_volume(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn persistent_volume(object: &Value, now: Timestamp) -> Option<Row> {
     let volume: PersistentVolume = super::typed(object)?;
     let spec = volume.spec.unwrap_or_default();
     let status = volume.status.unwrap_or_default();
@@ -159,7 +159,7 @@ pub(super) fn persistent_volume(object: &Value, now: Timestamp) -> Option<Row> {
     ]))
 }
 
-pub(super) fn persistent_volume_claim(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn persistent_volume_claim(object: &Value, now: Timestamp) -> Option<Row> {
     let claim: PersistentVolumeClaim = super::typed(object)?;
     let spec = claim.spec.unwrap_or_default();
     let status = claim.status.unwrap_or_default();

@@ -1,6 +1,6 @@
-//! Which fields each kind lets clients select on, how each is read from the
+//! The fields a kind lets clients select on: how each is read from the
 //! object, and the message a Kubernetes v1.33 API server gives for any other
-//! field (it differs by kind).
+//! field (it differs by kind). Each kind's strategy names its set.
 
 use serde_json::Value;
 
@@ -8,7 +8,7 @@ use crate::field_selector::Error;
 
 /// How a selectable field is read from the object's JSON.
 #[derive(Debug, Clone, Copy)]
-enum Reader {
+pub enum Reader {
     /// A string at this path; missing reads as `""`.
     Text(&'static [&'static str]),
     /// A boolean at this path; missing reads as `false`.
@@ -21,21 +21,27 @@ enum Reader {
     PodIp,
 }
 
+/// One selectable field.
 #[derive(Debug, Clone, Copy)]
-struct Field {
-    name: &'static str,
-    reader: Reader,
+pub struct Field {
+    /// Its name in a selector (`spec.nodeName`).
+    pub name: &'static str,
+    /// How its value is read.
+    pub reader: Reader,
 }
 
-const fn text(name: &'static str, path: &'static [&'static str]) -> Field {
+/// A string field at `path`.
+pub const fn text(name: &'static str, path: &'static [&'static str]) -> Field {
     Field {
         name,
         reader: Reader::Text(path),
     }
 }
 
-const NAME: Field = text("metadata.name", &["metadata", "name"]);
-const NAMESPACE: Field = text("metadata.namespace", &["metadata", "namespace"]);
+/// `metadata.name`.
+pub const NAME: Field = text("metadata.name", &["metadata", "name"]);
+/// `metadata.namespace`.
+pub const NAMESPACE: Field = text("metadata.namespace", &["metadata", "namespace"]);
 
 /// How a kind words its refusal of an unsupported field.
 #[derive(Debug, Clone, Copy)]
@@ -44,128 +50,51 @@ enum Refusal {
     OnlyMetadata,
     /// The core kinds with their own list.
     Core,
-    /// batch/v1 Job.
-    Job,
+    /// A typed kind's own wording (`batchv1.Job`).
+    Typed(&'static str),
 }
 
 /// The selectable fields of one kind.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct KindFields {
+pub struct SelectableFields {
     fields: &'static [Field],
     /// Old field names accepted as another name.
     aliases: &'static [(&'static str, &'static str)],
     refusal: Refusal,
 }
 
-const POD: &[Field] = &[
-    NAME,
-    NAMESPACE,
-    text("spec.nodeName", &["spec", "nodeName"]),
-    text("spec.restartPolicy", &["spec", "restartPolicy"]),
-    text("spec.schedulerName", &["spec", "schedulerName"]),
-    text("spec.serviceAccountName", &["spec", "serviceAccountName"]),
-    Field {
-        name: "spec.hostNetwork",
-        reader: Reader::Bool(&["spec", "hostNetwork"]),
-    },
-    text("status.phase", &["status", "phase"]),
-    Field {
-        name: "status.podIP",
-        reader: Reader::PodIp,
-    },
-    text("status.nominatedNodeName", &["status", "nominatedNodeName"]),
-];
+/// The fields of kinds without a list of their own: name and namespace.
+pub const METADATA_ONLY: SelectableFields = SelectableFields {
+    fields: &[NAME, NAMESPACE],
+    aliases: &[],
+    refusal: Refusal::OnlyMetadata,
+};
 
-const EVENT: &[Field] = &[
-    NAME,
-    NAMESPACE,
-    text("involvedObject.kind", &["involvedObject", "kind"]),
-    text("involvedObject.namespace", &["involvedObject", "namespace"]),
-    text("involvedObject.name", &["involvedObject", "name"]),
-    text("involvedObject.uid", &["involvedObject", "uid"]),
-    text(
-        "involvedObject.apiVersion",
-        &["involvedObject", "apiVersion"],
-    ),
-    text(
-        "involvedObject.resourceVersion",
-        &["involvedObject", "resourceVersion"],
-    ),
-    text("involvedObject.fieldPath", &["involvedObject", "fieldPath"]),
-    text("reason", &["reason"]),
-    text("reportingComponent", &["reportingComponent"]),
-    Field {
-        name: "source",
-        reader: Reader::EventSource,
-    },
-    text("type", &["type"]),
-];
-
-const NODE: &[Field] = &[
-    NAME,
-    Field {
-        name: "spec.unschedulable",
-        reader: Reader::Bool(&["spec", "unschedulable"]),
-    },
-];
-
-const NAMESPACE_KIND: &[Field] = &[NAME, text("status.phase", &["status", "phase"])];
-
-const SECRET: &[Field] = &[NAME, NAMESPACE, text("type", &["type"])];
-
-const SERVICE: &[Field] = &[
-    NAME,
-    NAMESPACE,
-    text("spec.clusterIP", &["spec", "clusterIP"]),
-    text("spec.type", &["spec", "type"]),
-];
-
-const JOB: &[Field] = &[
-    NAME,
-    NAMESPACE,
-    Field {
-        name: "status.successful",
-        reader: Reader::Count(&["status", "succeeded"]),
-    },
-];
-
-const METADATA_ONLY: &[Field] = &[NAME, NAMESPACE];
-
-const fn core(fields: &'static [Field]) -> KindFields {
-    KindFields {
-        fields,
-        aliases: &[],
-        refusal: Refusal::Core,
-    }
-}
-
-/// The selectable fields of `kind` in `group` (`""` for the core group).
-pub(crate) fn fields_of(group: &str, kind: &str) -> KindFields {
-    match (group, kind) {
-        ("", "Pod") => KindFields {
-            fields: POD,
-            aliases: &[("spec.host", "spec.nodeName")],
+impl SelectableFields {
+    /// The fields of a core kind (`field label not supported: ...` for
+    /// any other).
+    pub const fn core(fields: &'static [Field]) -> Self {
+        Self {
+            fields,
+            aliases: &[],
             refusal: Refusal::Core,
-        },
-        ("", "Event") => core(EVENT),
-        ("", "Node") => core(NODE),
-        ("", "Namespace") => core(NAMESPACE_KIND),
-        ("", "Secret") => core(SECRET),
-        ("", "Service") => core(SERVICE),
-        ("batch", "Job") => KindFields {
-            fields: JOB,
-            aliases: &[],
-            refusal: Refusal::Job,
-        },
-        _ => KindFields {
-            fields: METADATA_ONLY,
-            aliases: &[],
-            refusal: Refusal::OnlyMetadata,
-        },
+        }
     }
-}
 
-impl KindFields {
+    /// `self`, also accepting each `(old, new)` name pair's old name.
+    pub const fn with_aliases(self, aliases: &'static [(&'static str, &'static str)]) -> Self {
+        Self { aliases, ..self }
+    }
+
+    /// `self`, refusing other fields as upstream's `kind` of `package` does
+    /// (`field label "x" not supported for batchv1.Job`).
+    pub const fn refused_as(self, package_kind: &'static str) -> Self {
+        Self {
+            refusal: Refusal::Typed(package_kind),
+            ..self
+        }
+    }
+
     /// The canonical name of `field` when the kind supports it, else the
     /// kind's refusal.
     pub(crate) fn accept(&self, field: &str) -> Result<&'static str, Error> {
@@ -181,7 +110,7 @@ impl KindFields {
                 "{quoted} is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
             ),
             Refusal::Core => format!("field label not supported: {field}"),
-            Refusal::Job => format!("field label {quoted} not supported for batchv1.Job"),
+            Refusal::Typed(kind) => format!("field label {quoted} not supported for {kind}"),
         }))
     }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::format::{age, since};
 use super::{AGE, Column, NAME, Row, col, typed, wide};
 
-pub(super) const COLUMNS: &[Column] = &[
+pub(crate) const COLUMNS: &[Column] = &[
     NAME,
     col(
         "Ready",
@@ -60,7 +60,7 @@ struct Summary {
     last_restart: Option<Timestamp>,
 }
 
-pub(super) fn row(object: &Value, now: Timestamp) -> Option<Row> {
+pub(crate) fn row(object: &Value, now: Timestamp) -> Option<Row> {
     let pod: Pod = typed(object)?;
     let spec = pod.spec.unwrap_or_default();
     let status = pod.status.unwrap_or_default();

@@ -1,0 +1,238 @@
+//! One strategy per kind: the rules of a kind's lifecycle that the generic
+//! object layer asks for, as upstream's registry splits its generic `Store`
+//! from each kind's `RESTCreateStrategy`, `RESTUpdateStrategy`,
+//! `RESTDeleteStrategy`, `ResetFieldsStrategy` and table convertor.
+//!
+//! The registry entry of every kind ([`crate::registry::ResourceInfo`])
+//! names its strategy; defaulting, validation, the generation rule, delete
+//! behaviour, table printing, selectable fields and the protobuf message
+//! are all found from it, so the object layer never compares kind names.
+//! The fields a status (or finalize) write owns, and so the fields a
+//! main-resource write keeps, come from the kind's subresources in the same
+//! registry entry.
+//!
+//! The strategies live here, in the object model, rather than in the API
+//! server: the registry entry that names them is here, and every client of
+//! this crate (the CLI, controllers' tests, the server) shares the same
+//! defaulting, validation and selectable fields. What they decide is pure
+//! (no I/O, no clock); the server carries it out. The rules themselves stay
+//! in [`crate::defaults`], [`crate::validate`] and [`crate::printers`],
+//! grouped by kind family, and each strategy module wires one family.
+
+mod apps;
+mod batch;
+mod core;
+mod namespace;
+mod network;
+mod pod;
+mod protobuf;
+mod storage;
+
+use serde_json::Value;
+
+use crate::field_error::FieldError;
+use crate::field_selector::SelectableFields;
+use crate::printers::Printer;
+
+pub(crate) use self::apps::{
+    CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICA_SET, STATEFUL_SET,
+};
+pub(crate) use self::batch::{CRON_JOB, JOB};
+pub(crate) use self::core::{CONFIG_MAP, EVENT, LEASE, NODE, SECRET, SERVICE_ACCOUNT};
+pub(crate) use self::namespace::NAMESPACE;
+pub(crate) use self::network::{ENDPOINT_SLICE, ENDPOINTS, SERVICE};
+pub(crate) use self::pod::POD;
+pub use self::protobuf::{BINDING, DELETE_OPTIONS, EVICTION, Message, SCALE};
+pub(crate) use self::storage::{PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM};
+
+/// Which names a kind accepts (upstream's `Validate<Kind>Name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameRule {
+    /// A DNS-1123 subdomain (most kinds).
+    Subdomain,
+    /// A DNS-1123 label (Namespace, StatefulSet).
+    Label,
+    /// A DNS-1035 label (Service).
+    Dns1035Label,
+}
+
+/// What a delete that names no propagation policy does with dependents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Delete the owner now; the garbage collector deletes dependents.
+    Background,
+    /// Keep dependents (the `orphan` finalizer).
+    Orphan,
+    /// Delete dependents first (the `foregroundDeletion` finalizer).
+    Foreground,
+}
+
+impl Propagation {
+    /// The finalizer that carries the policy, if it needs one.
+    pub fn finalizer(self) -> Option<&'static str> {
+        match self {
+            Self::Background => None,
+            Self::Orphan => Some("orphan"),
+            Self::Foreground => Some("foregroundDeletion"),
+        }
+    }
+}
+
+/// The rules of one kind. Every method but [`Strategy::protobuf`] has the
+/// behaviour of a kind without rules of its own.
+pub trait Strategy: Send + Sync {
+    /// The protobuf message a body of this kind is read with.
+    fn protobuf(&self) -> Message;
+
+    /// Which names the kind accepts.
+    fn name_rule(&self) -> NameRule {
+        NameRule::Subdomain
+    }
+
+    /// Whether objects carry `metadata.generation`, bumped on every change
+    /// outside `metadata` and `status`.
+    fn has_generation(&self) -> bool {
+        false
+    }
+
+    /// Upstream's `PrepareForCreate`: what a new object starts with, after
+    /// the server has set its system metadata (and an empty `status` where
+    /// the kind has a status subresource), before defaulting.
+    fn prepare_for_create(&self, _object: &mut Value) {}
+
+    /// The declarative defaults, on every create and update. Fields already
+    /// set are kept; applying them twice gives the same object.
+    fn defaults(&self, _object: &mut Value) {}
+
+    /// What a new object derives from its own metadata once defaulted (a
+    /// Job's selector and labels from its uid).
+    fn complete_create(&self, _object: &mut Value) {}
+
+    /// The kind's own field errors (metadata is checked for every kind), on
+    /// create when `old` is `None` and on update otherwise.
+    fn validate(&self, _object: &Value, _old: Option<&Value>) -> Vec<FieldError> {
+        Vec::new()
+    }
+
+    /// Finalizers outside `metadata.finalizers` that hold a deleted object
+    /// (a namespace's `spec.finalizers`).
+    fn deletion_holders(&self, _object: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Seconds a deleted object stays before it goes (a pod's grace period,
+    /// `requested` or its own); 0 deletes at once.
+    fn grace_period(&self, _object: &Value, _requested: Option<i64>) -> i64 {
+        0
+    }
+
+    /// What changes on an object when its deletion starts (a namespace
+    /// turns `Terminating`).
+    fn begin_deletion(&self, _object: &mut Value) {}
+
+    /// What a delete that names no propagation policy does.
+    fn default_propagation(&self) -> Propagation {
+        Propagation::Background
+    }
+
+    /// Whether a delete that removes the object at once answers with the
+    /// object (as pods do) rather than a `Status`.
+    fn returns_deleted_object(&self) -> bool {
+        false
+    }
+
+    /// The printer of the kind's table; `None` for upstream's default
+    /// table (name and creation time).
+    fn printer(&self) -> Option<&'static Printer> {
+        None
+    }
+
+    /// The fields clients may select on.
+    fn selectable_fields(&self) -> &'static SelectableFields {
+        &crate::field_selector::METADATA_ONLY
+    }
+}
+
+/// A strategy made of the rules it names, for kinds whose rules are only
+/// defaults, validation, a generation, a name rule, a printer and
+/// selectable fields (kinds with lifecycle rules implement [`Strategy`]
+/// by hand):
+///
+/// ```text
+/// kind_strategy! {
+///     /// apps/v1 Deployment.
+///     DeploymentStrategy, DEPLOYMENT, api::apps::v1::Deployment {
+///         generation: true,
+///         defaults: crate::defaults::workloads::deployment,
+///         validate: crate::validate::apps::deployment,
+///         printer: (printers::workloads::DEPLOYMENT, printers::workloads::deployment),
+///     }
+/// }
+/// ```
+macro_rules! kind_strategy {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $static:ident, $($path:ident)::+ {
+            $(generation: $generation:literal,)?
+            $(name_rule: $rule:expr,)?
+            $(defaults: $defaults:expr,)?
+            $(complete_create: $complete:expr,)?
+            $(validate: $validate:expr,)?
+            $(printer: ($columns:expr, $row:expr),)?
+            $(fields: $fields:expr,)?
+        }
+    ) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+        pub(crate) static $static: $name = $name;
+
+        impl $crate::strategy::Strategy for $name {
+            fn protobuf(&self) -> $crate::strategy::Message {
+                $crate::strategy::protobuf::message!($($path)::+)
+            }
+            $(
+                fn has_generation(&self) -> bool {
+                    $generation
+                }
+            )?
+            $(
+                fn name_rule(&self) -> $crate::strategy::NameRule {
+                    $rule
+                }
+            )?
+            $(
+                fn defaults(&self, object: &mut serde_json::Value) {
+                    ($defaults)(object)
+                }
+            )?
+            $(
+                fn complete_create(&self, object: &mut serde_json::Value) {
+                    ($complete)(object)
+                }
+            )?
+            $(
+                fn validate(
+                    &self,
+                    object: &serde_json::Value,
+                    old: Option<&serde_json::Value>,
+                ) -> Vec<$crate::field_error::FieldError> {
+                    ($validate)(object, old)
+                }
+            )?
+            $(
+                fn printer(&self) -> Option<&'static $crate::printers::Printer> {
+                    const PRINTER: $crate::printers::Printer =
+                        $crate::printers::Printer::new($columns, $row);
+                    Some(&PRINTER)
+                }
+            )?
+            $(
+                fn selectable_fields(&self) -> &'static $crate::field_selector::SelectableFields {
+                    const FIELDS: $crate::field_selector::SelectableFields = $fields;
+                    &FIELDS
+                }
+            )?
+        }
+    };
+}
+pub(crate) use kind_strategy;
