@@ -3,26 +3,32 @@
 //!
 //! [`router`] builds the HTTP service on a store; [`serve`] runs it on a
 //! listener until shutdown.
+//!
+//! The crate is layered, and imports only point down:
+//! - `http`: paths, bodies, responses, negotiation, and the handlers;
+//! - `registry`: what subresources do beyond storing fields (scale,
+//!   binding, eviction) and admission, the checks every write passes;
+//! - `watch`: the watch cache, one store watch per resource, fanned out;
+//! - [`objects`]: the generic object layer over the store, with every
+//!   kind's rules found from its strategy in `keelson_api::strategy`;
+//! - `fields`: managedFields, the server-side apply engine and patches;
+//! - `codec`: JSON, YAML and protobuf documents into JSON values;
+//! - `schema` and `documents` ([`discovery`], [`openapi`], [`table`]):
+//!   what the registry and the OpenAPI schemas say, and `meta`, helpers
+//!   for metadata.
 
-mod apply;
-mod body;
-pub mod discovery;
-mod discovery_routes;
-mod handlers;
-mod managed_fields;
+// The layers, top to bottom; a module imports only from those below it.
+mod codec;
+mod documents;
+mod fields;
+mod http;
 mod meta;
 pub mod objects;
-pub mod openapi;
-mod patch;
-mod path;
-mod pod_actions;
-mod protobuf;
-mod response;
-mod scale;
+mod registry;
 mod schema;
-pub mod table;
 mod watch;
-mod watch_cache;
+
+pub use documents::{discovery, openapi, table};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +36,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
+use http::{discovery_routes, handlers};
 use keelson_store::Store;
 
 /// The Kubernetes version keelson's API implements (kubectl picks its
@@ -41,7 +48,7 @@ pub const KUBERNETES_VERSION: &str = "v1.33.0";
 pub struct AppState {
     pub objects: objects::Objects,
     /// One watch cache per resource, for watches and `resourceVersion=0` lists.
-    pub caches: watch_cache::Caches,
+    pub caches: watch::Caches,
     /// Turns true when the server stops: open watches end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -51,7 +58,7 @@ pub struct AppState {
 pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool>) -> Router {
     let state = AppState {
         objects: objects::Objects::new(Arc::clone(&store)),
-        caches: watch_cache::Caches::new(store),
+        caches: watch::Caches::new(store),
         stopping,
     };
     Router::new()

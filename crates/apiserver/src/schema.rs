@@ -26,7 +26,7 @@ pub struct Schemas {
 impl Schemas {
     /// The schemas of `resource`'s group-version and its kind's root schema.
     pub fn of(resource: &ResourceInfo) -> Option<(Self, &'static Value)> {
-        let definitions = crate::openapi::schemas(resource.group, resource.version)?;
+        let definitions = crate::documents::openapi::schemas(resource.group, resource.version)?;
         let root = definitions.get(resource.definition)?;
         Some((Schemas { definitions }, root))
     }

@@ -5,11 +5,11 @@ use keelson_api::{ApiError, FieldError, FieldPath};
 use keelson_store::StoreError;
 use serde_json::Value;
 
+use super::store_error;
 use super::update::Ownership;
 use super::{Objects, WriteOptions, admit, encode, has_status};
-use crate::managed_fields;
+use crate::fields::managed;
 use crate::meta::{self, meta_str, set_meta};
-use crate::response::store_error;
 
 /// Characters of generated name suffixes (no vowels, no look-alikes), as upstream.
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -72,13 +72,13 @@ impl Objects {
             let name = meta_str(&object, "name").to_string();
             admit(resource, &mut object, None)?;
             if ownership == Ownership::Recorded {
-                let given = managed_fields::given_by_client(&object);
+                let given = managed::given_by_client(&object);
                 set_meta(&mut object, "managedFields", given);
-                let writer = managed_fields::Writer {
+                let writer = managed::Writer {
                     manager: options.manager(),
                     subresource: None,
                 };
-                managed_fields::record_update(resource, &writer, None, &mut object);
+                managed::record_update(resource, &writer, None, &mut object);
             }
             let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
             if options.dry_run {

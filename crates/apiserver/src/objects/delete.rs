@@ -8,9 +8,9 @@ use keelson_store::StoreError;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::store_error;
 use super::{Objects, encode};
 use crate::meta::{finalizers, meta_str, set_meta};
-use crate::response::store_error;
 
 /// The `DeleteOptions` a client sends (body or query).
 #[derive(Debug, Clone, Default, Deserialize)]

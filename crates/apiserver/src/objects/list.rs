@@ -306,7 +306,7 @@ impl Objects {
                     StoreError::Compacted { .. } if options.continue_token.is_some() => {
                         ApiError::expired(EXPIRED)
                     }
-                    err => crate::response::store_error(err, resource.group, resource.plural, ""),
+                    err => super::store_error(err, resource.group, resource.plural, ""),
                 })?;
             revision = Some(response.revision);
             let count = response.kvs.len();

@@ -7,6 +7,7 @@
 //! [`Objects::delete`], so later kinds of writes (patch types, server-side
 //! apply) extend one path.
 
+pub(crate) mod apply;
 pub(crate) mod create;
 mod delete;
 pub(crate) mod list;
@@ -17,11 +18,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
-use keelson_store::{KeyValue, Store};
+use keelson_store::{KeyValue, Store, StoreError};
 use serde_json::Value;
 
 use crate::meta;
-use crate::response::store_error;
 
 pub use delete::{DeleteOptions, Deleted};
 pub use list::ListOptions;
@@ -172,6 +172,27 @@ pub fn raw(kv: &KeyValue) -> Option<Vec<u8>> {
 /// Whether the resource keeps `status` apart from the main resource.
 fn has_status(resource: &ResourceInfo) -> bool {
     resource.subresource("status").is_some()
+}
+
+/// Maps a store failure about one object to the API error a client sees.
+pub fn store_error(err: StoreError, group: &str, resource: &str, name: &str) -> ApiError {
+    match err {
+        StoreError::NotFound { .. } => ApiError::not_found(group, resource, name),
+        StoreError::AlreadyExists { .. } => ApiError::already_exists(group, resource, name),
+        StoreError::Conflict { .. } => ApiError::conflict(group, resource, name),
+        StoreError::Compacted { .. } => ApiError::gone(format!(
+            "The resourceVersion for the provided list is too old: {err}"
+        )),
+        StoreError::FutureRevision { requested, current } => ApiError::timeout(
+            &format!("Too large resource version: {requested}, current: {current}"),
+            1,
+        ),
+        StoreError::ValueTooLarge { .. } => {
+            ApiError::too_large("the object is larger than the 1.5 MiB limit")
+        }
+        StoreError::Unavailable(message) => ApiError::service_unavailable(message),
+        other => ApiError::internal(other),
+    }
 }
 
 /// Parses a resourceVersion given by a client.

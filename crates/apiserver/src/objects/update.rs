@@ -6,10 +6,10 @@ use keelson_api::{ApiError, FieldError, FieldPath};
 use keelson_store::StoreError;
 use serde_json::Value;
 
+use super::store_error;
 use super::{Objects, WriteOptions, admit, encode};
-use crate::managed_fields;
+use crate::fields::managed;
 use crate::meta::{finalizers, meta_str, set_meta, spec_part};
-use crate::response::store_error;
 
 /// How often an update without a client precondition is retried after
 /// losing a race.
@@ -75,7 +75,7 @@ impl Objects {
             if precondition.is_some_and(|rv| rv != kv.mod_revision) {
                 return Err(ApiError::conflict(resource.group, resource.plural, name));
             }
-            let given = managed_fields::given_by_client(&desired);
+            let given = managed::given_by_client(&desired);
             let mut next = merge_update(resource, subresource, &current, desired, name)?;
             match ownership {
                 Ownership::Given => set_meta(&mut next, "managedFields", given),
@@ -89,11 +89,11 @@ impl Objects {
                     {
                         set_meta(&mut next, "managedFields", Some(given));
                     }
-                    let writer = managed_fields::Writer {
+                    let writer = managed::Writer {
                         manager: options.manager(),
                         subresource,
                     };
-                    managed_fields::record_update(resource, &writer, Some(&current), &mut next);
+                    managed::record_update(resource, &writer, Some(&current), &mut next);
                 }
             }
             if unchanged(&current, &next) {

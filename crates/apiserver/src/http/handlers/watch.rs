@@ -22,12 +22,12 @@ use keelson_store::{StoreError, WatchStream};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use super::{Params, as_table, wants_table};
 use crate::AppState;
-use crate::handlers::{Params, as_table, wants_table};
+use crate::http::path::Target;
+use crate::http::response::{ApiResult, Failure};
 use crate::objects::{self, list::Filter};
-use crate::path::Target;
-use crate::response::{ApiResult, Failure};
-use crate::watch_cache::{Batch, CachedEvent, EventBatch, Seen, event_line};
+use crate::watch::{Batch, CachedEvent, EventBatch, Seen, event_line};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(15);
@@ -391,6 +391,6 @@ fn too_old(err: StoreError, from: i64) -> ApiError {
         StoreError::Compacted { compacted, .. } => {
             ApiError::gone(format!("too old resource version: {from} ({compacted})"))
         }
-        other => crate::response::store_error(other, "", "", ""),
+        other => crate::http::response::store_error(other, "", "", ""),
     }
 }

@@ -5,14 +5,13 @@ use keelson_api::ApiError;
 use keelson_api::registry::ResourceInfo;
 use serde_json::{Value, json};
 
-use crate::AppState;
-use crate::objects::{Update, WriteOptions};
-use crate::patch::Patch;
+use crate::fields::patch::Patch;
+use crate::objects::{Objects, Update, WriteOptions};
 
 /// The Scale view of a scalable object.
 pub fn to_scale(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
     if resource.subresource("scale").is_none() {
-        return Err(crate::response::no_such_path());
+        return Err(super::no_such_path());
     }
     let metadata = &object["metadata"];
     let selector = object
@@ -86,15 +85,14 @@ fn set_replicas(
 
 /// PUT of a Scale.
 pub async fn update(
-    state: &AppState,
+    objects: &Objects,
     target: &Update<'_>,
     options: &WriteOptions,
     scale: Value,
 ) -> Result<Value, ApiError> {
     // The object is written as a main-resource update; managedFields
     // record it under the `scale` subresource, as upstream.
-    let updated = state
-        .objects
+    let updated = objects
         .update(target, options, |current| {
             set_replicas(target.resource, current, &scale)
         })
@@ -104,13 +102,12 @@ pub async fn update(
 
 /// PATCH of a Scale: the patch applies to the Scale view.
 pub async fn patch(
-    state: &AppState,
+    objects: &Objects,
     target: &Update<'_>,
     options: &WriteOptions,
     patch: &Patch,
 ) -> Result<Value, ApiError> {
-    let updated = state
-        .objects
+    let updated = objects
         .update(target, options, |current| {
             let mut scale = patch.apply(&to_scale(target.resource, current)?)?;
             // The view's resourceVersion is the current one, not a precondition.

@@ -21,21 +21,21 @@ impl Patch {
     pub fn parse(media_type: &str, bytes: &[u8]) -> Result<Self, ApiError> {
         match media_type {
             "application/json-patch+json" => {
-                let value = crate::body::decode(bytes, "application/json")?;
+                let value = crate::codec::decode(bytes, "application/json")?;
                 let patch = serde_json::from_value(value).map_err(|err| {
                     ApiError::bad_request(format!("the JSON patch is malformed: {err}"))
                 })?;
                 Ok(Patch::Json(patch))
             }
             "application/merge-patch+json" => {
-                let value = crate::body::decode(bytes, "application/json")?;
+                let value = crate::codec::decode(bytes, "application/json")?;
                 if !value.is_object() {
                     return Err(ApiError::bad_request("a merge patch must be a JSON object"));
                 }
                 Ok(Patch::Merge(value))
             }
             "application/strategic-merge-patch+json" => {
-                let value = crate::body::decode(bytes, "application/json")?;
+                let value = crate::codec::decode(bytes, "application/json")?;
                 if !value.is_object() {
                     return Err(ApiError::bad_request(
                         "a strategic merge patch must be a JSON object",

@@ -1,39 +1,20 @@
-//! Request bodies: size limit, content types (JSON, YAML and protobuf), decoding
-//! with clear errors.
+//! Decoding documents (JSON, YAML and protobuf) into JSON values, with a
+//! depth limit and clear errors, and finding the fields a JSON body names
+//! twice. No HTTP here: the HTTP layer reads bodies and picks the media
+//! type; patches and apply configurations are decoded here too.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, header};
+pub mod protobuf;
+
 use keelson_api::ApiError;
 use serde_json::Value;
-
-/// The largest request body accepted, as upstream (3 MiB).
-pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// Deepest nesting accepted in a body.
 const MAX_DEPTH: usize = 100;
 
-/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`] with 413.
-pub async fn read(body: Body) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::too_large("the request body is larger than the 3 MiB limit"))
-}
-
-/// The media type of the request, without parameters.
-pub fn content_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("application/json")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 /// Decodes a JSON, YAML or protobuf document into a JSON value.
 pub fn decode(bytes: &[u8], media_type: &str) -> Result<Value, ApiError> {
-    if media_type == crate::protobuf::MEDIA_TYPE {
-        return within_depth(crate::protobuf::decode(bytes)?);
+    if media_type == protobuf::MEDIA_TYPE {
+        return within_depth(protobuf::decode(bytes)?);
     }
     if !(media_type.contains("json") || media_type.contains("yaml")) {
         return Err(ApiError::unsupported_media_type(format!(

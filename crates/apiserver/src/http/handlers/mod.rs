@@ -1,10 +1,11 @@
 //! The resource endpoints: one handler takes every request under `/api` and
 //! `/apis`, finds what the path addresses, and calls the object layer.
-//! [`read`] answers gets, lists and tables; [`write`] creates, replaces,
-//! patches and applies; [`delete`] deletes.
+//! [`read`] answers gets, lists and tables; [`watch`] streams watches;
+//! [`write`] creates, replaces, patches and applies; [`delete`] deletes.
 
 mod delete;
 mod read;
+mod watch;
 mod write;
 
 use std::collections::HashMap;
@@ -17,11 +18,13 @@ use keelson_api::ApiError;
 use keelson_api::registry::Serve;
 use serde_json::Value;
 
+use crate::AppState;
+use crate::codec;
+use crate::http::path::{self, ApiPath, Target};
+use crate::http::response::{ApiResult, Failure, no_such_path};
+use crate::http::{body, discovery_routes};
 use crate::objects::{Update, WriteOptions};
-use crate::path::{self, ApiPath, Target};
-use crate::response::{ApiResult, Failure, no_such_path};
 use crate::schema::FieldValidation;
-use crate::{AppState, body, discovery_routes, watch};
 
 pub use read::{as_table, wants_table};
 
@@ -157,10 +160,10 @@ impl Call<'_> {
     async fn object_body(&self, request_body: Body) -> ApiResult<(Value, Vec<String>)> {
         let bytes = body::read(request_body).await?;
         let media_type = body::content_type(self.headers);
-        let object = body::decode(&bytes, &media_type)?;
+        let object = codec::decode(&bytes, &media_type)?;
         let wanted = self.field_validation()? != FieldValidation::Ignore;
         let duplicates = match wanted && media_type.contains("json") {
-            true => body::duplicate_fields(&bytes),
+            true => codec::duplicate_fields(&bytes),
             false => Vec::new(),
         };
         Ok((object, duplicates))

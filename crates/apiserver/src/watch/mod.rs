@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::objects::decode;
-use crate::response::store_error;
+use crate::objects::store_error;
 
 /// Events published to watchers together.
 pub type Batch = Arc<EventBatch>;

@@ -8,9 +8,16 @@ use keelson_api::ApiError;
 use keelson_api::registry::Serve;
 
 use super::{Call, with_warnings};
+use crate::http::response::{ApiResult, Failure, json_response};
 use crate::objects::Update;
-use crate::pod_actions;
-use crate::response::{ApiResult, Failure, json_response};
+use crate::registry::pod_actions;
+
+/// A success `Status`, answered with its own code.
+fn status_response(status: &serde_json::Value) -> Response {
+    let code = status["code"].as_u64().and_then(|c| u16::try_from(c).ok());
+    let code = code.and_then(|c| StatusCode::from_u16(c).ok());
+    json_response(code.unwrap_or(StatusCode::OK), status)
+}
 
 impl Call<'_> {
     pub(super) async fn create(&self, request_body: Body) -> ApiResult<Response> {
@@ -45,11 +52,15 @@ impl Call<'_> {
         match self.serve() {
             Some(Serve::Binding) => {
                 let options = self.write_options("CreateOptions")?;
-                Ok(pod_actions::bind(self.state, &update, &options, object).await?)
+                let status =
+                    pod_actions::bind(&self.state.objects, &update, &options, object).await?;
+                Ok(status_response(&status))
             }
             Some(Serve::Eviction) => {
                 let options = self.write_options("CreateOptions")?;
-                Ok(pod_actions::evict(self.state, &update, object, options.dry_run).await?)
+                let objects = &self.state.objects;
+                let status = pod_actions::evict(objects, &update, object, options.dry_run).await?;
+                Ok(status_response(&status))
             }
             _ => Err(Failure(ApiError::method_not_supported(
                 self.target.resource.group,
@@ -64,7 +75,9 @@ impl Call<'_> {
         let update = self.item(name)?;
         let options = self.write_options("UpdateOptions")?;
         if self.serve() == Some(Serve::Scale) {
-            let scaled = crate::scale::update(self.state, &update, &options, object).await?;
+            let scaled =
+                crate::registry::scale::update(&self.state.objects, &update, &options, object)
+                    .await?;
             return Ok(json_response(StatusCode::OK, &scaled));
         }
         let warnings =
@@ -82,12 +95,12 @@ impl Call<'_> {
     }
 
     pub(super) async fn patch(&self, name: &str, request_body: Body) -> ApiResult<Response> {
-        let bytes = crate::body::read(request_body).await?;
-        let media_type = crate::body::content_type(self.headers);
-        if media_type == crate::apply::MEDIA_TYPE {
+        let bytes = crate::http::body::read(request_body).await?;
+        let media_type = crate::http::body::content_type(self.headers);
+        if media_type == crate::fields::apply::MEDIA_TYPE {
             return self.apply(name, &bytes).await;
         }
-        let patch = crate::patch::Patch::parse(&media_type, &bytes)?;
+        let patch = crate::fields::patch::Patch::parse(&media_type, &bytes)?;
         let update = self.item(name)?;
         let options = self.write_options("PatchOptions")?;
         if self.param("force").is_some() {
@@ -104,7 +117,9 @@ impl Call<'_> {
             )));
         }
         if self.serve() == Some(Serve::Scale) {
-            let scaled = crate::scale::patch(self.state, &update, &options, &patch).await?;
+            let scaled =
+                crate::registry::scale::patch(&self.state.objects, &update, &options, &patch)
+                    .await?;
             return Ok(json_response(StatusCode::OK, &scaled));
         }
         let validation = self.field_validation()?;
@@ -127,7 +142,8 @@ impl Call<'_> {
     /// Server-side apply: `PATCH` with `application/apply-patch+yaml`, on
     /// the object or its status; creates the object when absent (201).
     async fn apply(&self, name: &str, bytes: &[u8]) -> ApiResult<Response> {
-        let force = crate::apply::check_options(self.param("fieldManager"), self.param("force"))?;
+        let force =
+            crate::fields::apply::check_options(self.param("fieldManager"), self.param("force"))?;
         let options = self.write_options("PatchOptions")?;
         let validation = self.field_validation()?;
         // Apply writes the object or a subresource that owns its fields
@@ -144,15 +160,15 @@ impl Call<'_> {
                 "apply",
             )));
         }
-        let config = crate::apply::decode(bytes)?;
+        let config = crate::fields::apply::decode(bytes)?;
         let update = self.item(name)?;
-        let request = crate::apply::Request {
+        let request = crate::objects::apply::Request {
             target: &update,
             options: &options,
             force,
             validation,
         };
-        let outcome = crate::apply::apply(&self.state.objects, &request, config).await?;
+        let outcome = self.state.objects.apply(&request, config).await?;
         let code = if outcome.created {
             StatusCode::CREATED
         } else {

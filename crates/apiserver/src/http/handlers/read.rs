@@ -8,10 +8,10 @@ use keelson_api::registry::ResourceInfo;
 use serde_json::{Value, json};
 
 use super::{Call, Params};
+use crate::documents::table;
+use crate::http::response::{ApiResult, Failure, bytes_response, json_response};
 use crate::objects::ListOptions;
 use crate::objects::list::{Filter, validate_options};
-use crate::response::{ApiResult, Failure, bytes_response, json_response};
-use crate::table;
 
 /// Whether the client asked for a `meta.k8s.io` Table.
 pub fn wants_table(headers: &HeaderMap) -> bool {
@@ -137,7 +137,7 @@ impl Call<'_> {
         }
         let object = self.state.objects.get(resource, namespace, name).await?;
         if self.serve() == Some(keelson_api::registry::Serve::Scale) {
-            let scale = crate::scale::to_scale(resource, &object)?;
+            let scale = crate::registry::scale::to_scale(resource, &object)?;
             return Ok(json_response(StatusCode::OK, &scale));
         }
         if table && subresource.is_none() {

@@ -2,18 +2,18 @@
 //! write. Field sets use the `FieldsV1` form (`f:name` for a field, `k:{..}`
 //! for a list item by its list-map keys, `v:..` for a set member, `.` for
 //! the item itself), computed along the kind's OpenAPI schema so that lists
-//! are keyed as the schema says (see [`crate::apply::typed`]).
+//! are keyed as the schema says (see [`crate::fields::apply::typed`]).
 //!
 //! An Update by a manager takes the fields it added or changed (and keeps
 //! the ones it had); those fields, and any it removed, leave every other
 //! manager's set. Server-side apply keeps its own entries
-//! ([`crate::apply`]); both share the entry format and order here.
+//! ([`crate::fields::apply`]); both share the entry format and order here.
 
 use keelson_api::registry::ResourceInfo;
 use serde_json::{Value, json};
 
-use crate::apply::fieldset::FieldSet;
-use crate::apply::typed;
+use crate::fields::apply::fieldset::FieldSet;
+use crate::fields::apply::typed;
 use crate::meta::set_meta;
 use crate::schema::Schemas;
 

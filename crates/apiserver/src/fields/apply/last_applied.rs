@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::fieldset::FieldSet;
 use super::typed;
-use crate::managed_fields::owned_part;
+use crate::fields::managed::owned_part;
 use crate::schema::Schemas;
 
 /// kubectl's client-side apply annotation.

@@ -2,30 +2,25 @@
 //! scheduler's placement, once) and `eviction` (a delete; disruption budgets
 //! come later).
 
-use axum::http::StatusCode;
-use axum::response::Response;
 use keelson_api::{ApiError, FieldError, FieldPath};
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::meta::meta_str;
-use crate::objects::{DeleteOptions, Update, WriteOptions};
-use crate::response::json_response;
+use crate::objects::{DeleteOptions, Objects, Update, WriteOptions};
 
-fn success(code: StatusCode) -> Response {
-    json_response(
-        code,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code.as_u16()}),
-    )
+/// The `Status` of an action that succeeded; its `code` is the HTTP
+/// status to answer with.
+fn success(code: u16) -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code})
 }
 
 /// `POST pods/NAME/binding`: sets `spec.nodeName` if the pod has none.
 pub async fn bind(
-    state: &AppState,
+    objects: &Objects,
     target: &Update<'_>,
     options: &WriteOptions,
     binding: Value,
-) -> Result<Response, ApiError> {
+) -> Result<Value, ApiError> {
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)
@@ -39,8 +34,7 @@ pub async fn bind(
         subresource: Some("binding"),
         ..*target
     };
-    state
-        .objects
+    objects
         .update(&binding, options, |pod| {
             if !meta_str(pod, "deletionTimestamp").is_empty() {
                 return Err(ApiError::conflict_because(
@@ -74,7 +68,7 @@ pub async fn bind(
             }
         })
         .await?;
-    Ok(success(StatusCode::CREATED))
+    Ok(success(201))
 }
 
 /// Marks a bound pod `PodScheduled=True`, as the binding does upstream.
@@ -101,11 +95,11 @@ fn set_scheduled(pod: &mut Value) {
 /// `POST pods/NAME/eviction`: deletes the pod with the eviction's options;
 /// `dry_run` is the request's `dryRun` (the body's options may ask too).
 pub async fn evict(
-    state: &AppState,
+    objects: &Objects,
     target: &Update<'_>,
     eviction: Value,
     dry_run: bool,
-) -> Result<Response, ApiError> {
+) -> Result<Value, ApiError> {
     let mut options: DeleteOptions = match eviction.get("deleteOptions") {
         Some(options) if !options.is_null() => serde_json::from_value(options.clone())
             .map_err(|err| ApiError::bad_request(format!("invalid deleteOptions: {err}")))?,
@@ -114,9 +108,8 @@ pub async fn evict(
     if dry_run {
         options.dry_run.push("All".into());
     }
-    state
-        .objects
+    objects
         .delete(target.resource, target.namespace, target.name, &options)
         .await?;
-    Ok(success(StatusCode::CREATED))
+    Ok(success(201))
 }

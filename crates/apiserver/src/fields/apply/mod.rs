@@ -2,10 +2,10 @@
 //! applied configuration is merged into the live object along the kind's
 //! schema ([`typed`]), ownership moves between managers as
 //! structured-merge-diff moves it ([`ownership`]), kubectl's upgrade from
-//! client-side apply is honoured ([`last_applied`]), and the result goes
-//! through the one write path ([`Objects::update_owned`] or, when the
-//! object is absent, [`Objects::create_owned`]), so defaults, validation,
-//! generation, namespaces and dry runs work as for every other write.
+//! client-side apply is honoured ([`last_applied`]). The object layer
+//! stores the result through its one write path (`Objects::apply`), so
+//! defaults, validation, generation, namespaces and dry runs work as for
+//! every other write.
 
 pub mod fieldset;
 pub mod last_applied;
@@ -14,39 +14,16 @@ pub mod typed;
 
 use keelson_api::error::{StatusCause, cause_type};
 use keelson_api::registry::ResourceInfo;
-use keelson_api::{ApiError, FieldError, FieldPath, StatusReason};
+use keelson_api::{ApiError, FieldError, FieldPath};
 use serde_json::Value;
 
-use crate::managed_fields::{self, SYSTEM_METADATA, owned_part};
-use crate::meta::{meta_str, set_meta};
-use crate::objects::{Objects, Ownership, Update, WriteOptions};
-use crate::schema::{FieldValidation, Schemas};
+use crate::fields::managed::{self, SYSTEM_METADATA, owned_part};
+use crate::meta::set_meta;
+use crate::schema::Schemas;
 use ownership::{Applier, Conflict};
 
 /// The media type of apply patches.
 pub const MEDIA_TYPE: &str = "application/apply-patch+yaml";
-
-/// How often an apply that lost a create race is retried as an update.
-const ATTEMPTS: usize = 3;
-
-/// One apply request.
-pub struct Request<'a> {
-    pub target: &'a Update<'a>,
-    /// `dryRun`, and the `fieldManager` (required, see [`check_options`]).
-    pub options: &'a WriteOptions,
-    /// `force=true`: take fields other managers own.
-    pub force: bool,
-    pub validation: FieldValidation,
-}
-
-/// What an apply did.
-pub struct Outcome {
-    /// Whether the object was created (201) rather than updated (200).
-    pub created: bool,
-    pub object: Value,
-    /// `fieldValidation` warnings.
-    pub warnings: Vec<String>,
-}
 
 /// Checks the query of an apply as upstream's `ValidatePatchOptions`
 /// does: `fieldManager` is required (422), `force` a boolean (400).
@@ -76,8 +53,8 @@ pub fn check_options(field_manager: Option<&str>, force: Option<&str>) -> Result
 
 /// Decodes an apply body: YAML, or JSON (which kubectl sends).
 pub fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
-    let config = crate::body::decode(bytes, "application/json")
-        .or_else(|_| crate::body::decode(bytes, "application/yaml"))?;
+    let config = crate::codec::decode(bytes, "application/json")
+        .or_else(|_| crate::codec::decode(bytes, "application/yaml"))?;
     if !config.is_object() {
         return Err(ApiError::bad_request(
             "an apply patch must be an object (a YAML or JSON document)",
@@ -86,109 +63,9 @@ pub fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
     Ok(config)
 }
 
-/// Applies `config` as `request` says: creates the object when absent.
-pub async fn apply(
-    objects: &Objects,
-    request: &Request<'_>,
-    mut config: Value,
-) -> Result<Outcome, ApiError> {
-    let target = request.target;
-    let resource = target.resource;
-    check_config(target, &mut config)?;
-    let warnings = request.validation.check(resource, &mut config)?;
-    let who = Applier {
-        manager: request.options.manager(),
-        subresource: target.subresource,
-        api_version: &resource.api_version(),
-        force: request.force,
-        now: &crate::meta::now_timestamp(),
-    };
-    for _ in 0..ATTEMPTS {
-        let updated = objects
-            .update_owned(target, request.options, Ownership::Given, |current| {
-                applied_object(resource, Some(current), &config, &who)
-            })
-            .await;
-        match updated {
-            Ok(object) => {
-                return Ok(Outcome {
-                    created: false,
-                    object,
-                    warnings,
-                });
-            }
-            Err(err) if err.reason == StatusReason::NotFound && target.subresource.is_none() => {}
-            Err(err) => return Err(err),
-        }
-        let object = applied_object(resource, None, &config, &who)?;
-        let namespace = resource.namespaced.then_some(target.namespace);
-        match objects
-            .create_owned(
-                resource,
-                namespace,
-                object,
-                request.options,
-                Ownership::Given,
-            )
-            .await
-        {
-            Ok(object) => {
-                return Ok(Outcome {
-                    created: true,
-                    object,
-                    warnings,
-                });
-            }
-            // Another client created it meanwhile: apply to theirs.
-            Err(err) if err.reason == StatusReason::AlreadyExists => continue,
-            Err(err) => return Err(err),
-        }
-    }
-    Err(ApiError::conflict(
-        resource.group,
-        resource.plural,
-        target.name,
-    ))
-}
-
-/// Refuses configurations upstream refuses, and names the object as the
-/// URL does when the configuration leaves its name out.
-fn check_config(target: &Update<'_>, config: &mut Value) -> Result<(), ApiError> {
-    for field in ["kind", "apiVersion"] {
-        if config
-            .get(field)
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
-            let name = if field == "kind" {
-                "Kind"
-            } else {
-                "APIVersion"
-            };
-            return Err(ApiError::bad_request(format!(
-                "Object '{name}' is missing in '{config}'"
-            )));
-        }
-    }
-    crate::objects::create::check_type(target.resource, config)?;
-    if config.pointer("/metadata/managedFields").is_some() {
-        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
-    }
-    let name = meta_str(config, "name");
-    if name.is_empty() {
-        set_meta(config, "name", Some(Value::from(target.name)));
-    } else if name != target.name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({name}) does not match the name on the URL ({})",
-            target.name
-        )));
-    }
-    Ok(())
-}
-
 /// The object to store: `config` applied to `current` (`None`: absent),
 /// with its managedFields.
-fn applied_object(
+pub(crate) fn applied_object(
     resource: &ResourceInfo,
     current: Option<&Value>,
     config: &Value,
@@ -226,11 +103,7 @@ fn applied_object(
         annotations[last_applied::ANNOTATION] = Value::from(last_applied::updated(config));
     }
     let entries = applied.entries.iter().map(|e| e.to_json()).collect();
-    set_meta(
-        &mut object,
-        "managedFields",
-        managed_fields::encode(entries),
-    );
+    set_meta(&mut object, "managedFields", managed::encode(entries));
     let precondition = config.pointer("/metadata/resourceVersion").cloned();
     set_meta(&mut object, "resourceVersion", precondition);
     Ok(object)

@@ -1,14 +1,14 @@
 //! The endpoints around the resources: version, health, discovery and
-//! OpenAPI, each answering from the documents [`crate::discovery`] and
-//! [`crate::openapi`] build.
+//! OpenAPI, each answering from the documents [`crate::documents::discovery`] and
+//! [`crate::documents::openapi`] build.
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::discovery::{self, Aggregated};
-use crate::response::{ApiResult, Failure, json_response, no_such_path};
+use crate::documents::discovery::{self, Aggregated};
+use crate::http::response::{ApiResult, Failure, json_response, no_such_path};
 
 /// `GET /version`.
 pub async fn version() -> Response {
@@ -88,15 +88,15 @@ pub fn group_version(group: &str, version: &str) -> ApiResult<Response> {
 
 /// `GET /openapi/v3`.
 pub async fn openapi_index() -> Response {
-    json_response(StatusCode::OK, &crate::openapi::v3_index())
+    json_response(StatusCode::OK, &crate::documents::openapi::v3_index())
 }
 
 /// `GET /openapi/v3/api/v1`, `/openapi/v3/apis/G/V`.
 pub async fn openapi_document(Path(path): Path<String>) -> Response {
     let parts: Vec<&str> = path.split('/').collect();
     let document = match parts.as_slice() {
-        ["api", version] => crate::openapi::v3_document("", version),
-        ["apis", group, version] => crate::openapi::v3_document(group, version),
+        ["api", version] => crate::documents::openapi::v3_document("", version),
+        ["apis", group, version] => crate::documents::openapi::v3_document(group, version),
         _ => None,
     };
     match document {

@@ -8,17 +8,18 @@ use keelson_api::registry::ResourceInfo;
 use serde_json::{Value, json};
 
 use super::{Call, dry_run};
+use crate::http::response::{ApiResult, Failure, json_response};
 use crate::objects::{DeleteOptions, Deleted, ListOptions};
-use crate::response::{ApiResult, Failure, json_response};
 
 impl Call<'_> {
     /// DeleteOptions from the body, or else from the query.
     async fn delete_options(&self, request_body: Body) -> ApiResult<DeleteOptions> {
-        let bytes = crate::body::read(request_body).await?;
+        let bytes = crate::http::body::read(request_body).await?;
         let mut options: DeleteOptions = if bytes.iter().all(u8::is_ascii_whitespace) {
             DeleteOptions::default()
         } else {
-            let value = crate::body::decode(&bytes, &crate::body::content_type(self.headers))?;
+            let value =
+                crate::codec::decode(&bytes, &crate::http::body::content_type(self.headers))?;
             serde_json::from_value(value).map_err(|err| {
                 Failure(ApiError::bad_request(format!(
                     "invalid DeleteOptions: {err}"

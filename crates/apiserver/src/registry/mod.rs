@@ -1,0 +1,19 @@
+//! The registry layer, between HTTP and the generic object layer: what the
+//! registry's subresource table says a subresource does beyond storing
+//! fields ([`scale`], the pod actions [`pod_actions`]). The kinds' own
+//! rules live in their strategies (`keelson_api::strategy`); the admission
+//! chain that every write passes will sit here too.
+
+pub mod pod_actions;
+pub mod scale;
+
+use keelson_api::ApiError;
+
+/// The 404 for a path that addresses nothing.
+pub fn no_such_path() -> ApiError {
+    ApiError {
+        reason: keelson_api::StatusReason::NotFound,
+        message: "the server could not find the requested resource".into(),
+        details: None,
+    }
+}
