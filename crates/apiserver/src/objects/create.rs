@@ -53,16 +53,7 @@ impl Objects {
         let generate = meta_str(&object, "name").is_empty();
         let generate_name = meta_str(&object, "generateName").to_string();
         if generate && generate_name.is_empty() {
-            let cause = FieldError::required(
-                &FieldPath::new("metadata").child("name"),
-                "name or generateName is required",
-            );
-            return Err(ApiError::invalid(
-                resource.group,
-                resource.kind,
-                "",
-                &[cause],
-            ));
+            return Err(name_required(resource));
         }
         for attempt in 0.. {
             if generate {
@@ -72,13 +63,7 @@ impl Objects {
             let name = meta_str(&object, "name").to_string();
             admit(resource, &mut object, None)?;
             if ownership == Ownership::Recorded {
-                let given = managed::given_by_client(&object);
-                set_meta(&mut object, "managedFields", given);
-                let writer = managed::Writer {
-                    manager: options.manager(),
-                    subresource: None,
-                };
-                managed::record_update(resource, &writer, None, &mut object);
+                record_create(resource, options, &mut object);
             }
             let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
             if options.dry_run {
@@ -127,6 +112,26 @@ impl Objects {
         }
         Ok(())
     }
+}
+
+/// The 422 of an object with neither a name nor a generateName.
+fn name_required(resource: &ResourceInfo) -> ApiError {
+    let cause = FieldError::required(
+        &FieldPath::new("metadata").child("name"),
+        "name or generateName is required",
+    );
+    ApiError::invalid(resource.group, resource.kind, "", &[cause])
+}
+
+/// Records a create in managedFields, keeping the entries the client gave.
+fn record_create(resource: &ResourceInfo, options: &WriteOptions, object: &mut Value) {
+    let given = managed::given_by_client(object);
+    set_meta(object, "managedFields", given);
+    let writer = managed::Writer {
+        manager: options.manager(),
+        subresource: None,
+    };
+    managed::record_update(resource, &writer, None, object);
 }
 
 /// Checks `kind` and `apiVersion` against the resource, filling them if absent.

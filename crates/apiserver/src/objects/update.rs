@@ -77,45 +77,20 @@ impl Objects {
             }
             let given = managed::given_by_client(&desired);
             let mut next = merge_update(resource, subresource, &current, desired, name)?;
-            match ownership {
-                Ownership::Given => set_meta(&mut next, "managedFields", given),
-                Ownership::Recorded => {
-                    // As upstream, a client may rewrite managedFields
-                    // (kubectl does when it moves client-side apply's
-                    // fields to server-side apply), except through a
-                    // subresource.
-                    if subresource.is_none()
-                        && let Some(given) = given
-                    {
-                        set_meta(&mut next, "managedFields", Some(given));
-                    }
-                    let writer = managed::Writer {
-                        manager: options.manager(),
-                        subresource,
-                    };
-                    managed::record_update(resource, &writer, Some(&current), &mut next);
-                }
-            }
+            let writer = managed::Writer {
+                manager: options.manager(),
+                subresource,
+            };
+            keep_managed_fields(resource, ownership, &writer, given, &current, &mut next);
             if unchanged(&current, &next) {
                 return Ok(current);
             }
             if options.dry_run {
                 return Ok(next);
             }
-            let finished = !meta_str(&next, "deletionTimestamp").is_empty()
-                && finalizers(&next).is_empty()
-                && resource.strategy.deletion_holders(&next).is_empty();
-            let result = if finished {
-                self.store
-                    .delete(&key, Some(kv.mod_revision))
-                    .await
-                    .map(|_| None)
-            } else {
-                self.store
-                    .update(&key, encode(&next), kv.mod_revision)
-                    .await
-                    .map(Some)
-            };
+            let result = self
+                .store_update(resource, &key, kv.mod_revision, &next)
+                .await;
             match result {
                 Ok(Some(kv)) => return super::decode(resource, &kv),
                 Ok(None) => return Ok(next),
@@ -125,6 +100,55 @@ impl Objects {
             }
         }
         Err(ApiError::conflict(resource.group, resource.plural, name))
+    }
+
+    /// Stores `next` over the revision it was made from; deletes it
+    /// instead when it was being deleted and nothing holds it any more
+    /// (`None` then).
+    async fn store_update(
+        &self,
+        resource: &ResourceInfo,
+        key: &str,
+        revision: i64,
+        next: &Value,
+    ) -> Result<Option<keelson_store::KeyValue>, StoreError> {
+        let finished = !meta_str(next, "deletionTimestamp").is_empty()
+            && finalizers(next).is_empty()
+            && resource.strategy.deletion_holders(next).is_empty();
+        if finished {
+            self.store.delete(key, Some(revision)).await.map(|_| None)
+        } else {
+            self.store
+                .update(key, encode(next), revision)
+                .await
+                .map(Some)
+        }
+    }
+}
+
+/// The managedFields of `next`: as the change gave them, or with this
+/// write recorded as an Update by its manager.
+fn keep_managed_fields(
+    resource: &ResourceInfo,
+    ownership: Ownership,
+    writer: &managed::Writer<'_>,
+    given: Option<Value>,
+    current: &Value,
+    next: &mut Value,
+) {
+    match ownership {
+        Ownership::Given => set_meta(next, "managedFields", given),
+        Ownership::Recorded => {
+            // As upstream, a client may rewrite managedFields (kubectl
+            // does when it moves client-side apply's fields to server-side
+            // apply), except through a subresource.
+            if writer.subresource.is_none()
+                && let Some(given) = given
+            {
+                set_meta(next, "managedFields", Some(given));
+            }
+            managed::record_update(resource, writer, Some(current), next);
+        }
     }
 }
 
@@ -137,18 +161,7 @@ fn merge_update(
     desired: Value,
     name: &str,
 ) -> Result<Value, ApiError> {
-    let given = meta_str(&desired, "name");
-    if !given.is_empty() && given != name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({given}) does not match the name on the URL ({name})"
-        )));
-    }
-    let given = meta_str(&desired, "namespace");
-    if resource.namespaced && !given.is_empty() && given != meta_str(current, "namespace") {
-        return Err(ApiError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        ));
-    }
+    check_identity(resource, current, &desired, name)?;
     let serve = subresource
         .and_then(|name| resource.subresource(name))
         .map(|sub| sub.serve);
@@ -174,11 +187,49 @@ fn merge_update(
     ] {
         set_meta(&mut next, field, current["metadata"].get(field).cloned());
     }
+    check_no_new_finalizers(resource, current, &next, name)?;
+    admit(resource, &mut next, Some(current))?;
+    // Compared after defaulting, so fields a client left for the server to
+    // fill in are no change.
+    if resource.strategy.has_generation() && spec_part(&next) != spec_part(current) {
+        let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+        set_meta(&mut next, "generation", Some(Value::from(generation)));
+    }
+    Ok(next)
+}
+
+/// Refuses an object whose name or namespace is not the addressed one's.
+fn check_identity(
+    resource: &ResourceInfo,
+    current: &Value,
+    desired: &Value,
+    name: &str,
+) -> Result<(), ApiError> {
+    let given = meta_str(desired, "name");
+    if !given.is_empty() && given != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({given}) does not match the name on the URL ({name})"
+        )));
+    }
+    let given = meta_str(desired, "namespace");
+    if resource.namespaced && !given.is_empty() && given != meta_str(current, "namespace") {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses finalizers added to an object that is being deleted.
+fn check_no_new_finalizers(
+    resource: &ResourceInfo,
+    current: &Value,
+    next: &Value,
+    name: &str,
+) -> Result<(), ApiError> {
     let old_finalizers = finalizers(current);
     if !meta_str(current, "deletionTimestamp").is_empty()
-        && finalizers(&next)
-            .iter()
-            .any(|f| !old_finalizers.contains(f))
+        && finalizers(next).iter().any(|f| !old_finalizers.contains(f))
     {
         let cause = FieldError::forbidden(
             &FieldPath::new("metadata").child("finalizers"),
@@ -191,14 +242,7 @@ fn merge_update(
             &[cause],
         ));
     }
-    admit(resource, &mut next, Some(current))?;
-    // Compared after defaulting, so fields a client left for the server to
-    // fill in are no change.
-    if resource.strategy.has_generation() && spec_part(&next) != spec_part(current) {
-        let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
-        set_meta(&mut next, "generation", Some(Value::from(generation)));
-    }
-    Ok(next)
+    Ok(())
 }
 
 /// The current object with the fields `owned` taken from `desired`.
