@@ -7,8 +7,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use keelson_harness::etcd::EtcdProcess;
 use keelson_store::Store;
-use keelson_store::etcd_server::EtcdProcess;
 use kube::Client;
 use kube::client::Body;
 use serde_json::Value;
