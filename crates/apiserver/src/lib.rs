@@ -24,6 +24,9 @@ pub mod table;
 mod watch;
 mod watch_cache;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::future::Future;
 use std::sync::Arc;
 
