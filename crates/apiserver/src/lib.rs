@@ -30,6 +30,9 @@ mod watch;
 
 pub use documents::{discovery, openapi, table};
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::future::Future;
 use std::sync::Arc;
 

@@ -10,8 +10,6 @@
 //! creates, gets and lists run against the raw store, so the table shows the
 //! API's overhead as a ratio.
 
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +19,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use keelson_store::etcd_server::EtcdProcess;
+use keelson_harness::etcd::EtcdProcess;
+use keelson_harness::keelson::KeelsonProcess;
 use keelson_store::{RangeRequest, Store};
 use serde_json::json;
 
@@ -54,18 +53,6 @@ pub struct ApiBenchArgs {
 }
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
-/// A `keelson up` child process.
-struct Server {
-    child: tokio::process::Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
 
 pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
@@ -128,13 +115,14 @@ async fn measure(
 
     let data_dir = scratch.join(format!("up-{}", store_url.replace(['/', ':'], "_")));
     let server = start_server(&data_dir, store_url).await?;
-    create_namespace(client, &server.base, "bench").await?;
-    create_namespace(client, &server.base, "watch").await?;
+    let base = server.url();
+    create_namespace(client, &base, "bench").await?;
+    create_namespace(client, &base, "watch").await?;
 
-    let creates = api_creates(client, &server.base, args).await?;
-    let gets = api_gets(client, &server.base, args).await?;
-    let lists = api_lists(client, &server.base, args.objects).await?;
-    let fan_out = watch_fan_out(client, &server.base, args).await?;
+    let creates = api_creates(client, &base, args).await?;
+    let gets = api_gets(client, &base, args).await?;
+    let lists = api_lists(client, &base, args.objects).await?;
+    let fan_out = watch_fan_out(client, &base, args).await?;
     Ok(vec![
         Row {
             api: creates,
@@ -165,40 +153,16 @@ fn config_map(name: &str, sent: u64) -> serde_json::Value {
     })
 }
 
-async fn start_server(data_dir: &std::path::Path, store: &str) -> anyhow::Result<Server> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let listen: SocketAddr = ([127, 0, 0, 1], port).into();
-    let child = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["up", "--data-dir"])
-        .arg(data_dir)
-        .args(["--listen", &listen.to_string(), "--store", store])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
+/// `keelson up` (this binary) as a child process on `store`, its log beside
+/// its data dir.
+async fn start_server(data_dir: &std::path::Path, store: &str) -> anyhow::Result<KeelsonProcess> {
+    let server = KeelsonProcess::builder(std::env::current_exe()?, "up")
+        .data_dir(data_dir)
+        .args(["--store", store])
+        .start()
+        .await
         .context("cannot start keelson up")?;
-    let server = Server {
-        child,
-        base: format!("http://{listen}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ready = http::Uri::try_from(format!("{}/readyz", server.base))?;
-    loop {
-        let probe = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .build_http::<Full<Bytes>>()
-            .get(ready.clone())
-            .await;
-        if probe.is_ok_and(|r| r.status().is_success()) {
-            return Ok(server);
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "keelson up did not become ready in 30s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    Ok(server)
 }
 
 async fn request(

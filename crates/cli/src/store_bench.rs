@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use futures::StreamExt;
-use keelson_store::etcd_server::EtcdProcess;
+use keelson_harness::etcd::EtcdProcess;
 use keelson_store::{RangeRequest, Store};
 
 /// Options of `keelson store bench`.

@@ -74,6 +74,12 @@ pub fn prefix_end(prefix: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    // The etcd that the tests and benchmarks start must take the largest
+    // object: its request limit leaves room for a key, a value and framing.
+    const _: () = assert!(
+        MAX_KEY_BYTES + MAX_VALUE_BYTES + 64 * 1024 <= keelson_harness::etcd::MAX_REQUEST_BYTES
+    );
+
     #[test]
     fn keys_are_checked() {
         assert!(validate_key("/registry/core/pods/ns/a").is_ok());

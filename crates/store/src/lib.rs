@@ -15,7 +15,6 @@ pub mod compactor;
 pub mod embedded;
 mod error;
 pub mod etcd;
-pub mod etcd_server;
 mod key;
 
 use std::sync::Arc;

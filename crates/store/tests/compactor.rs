@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use keelson_harness::etcd::EtcdProcess;
 use keelson_store::etcd::EtcdStore;
-use keelson_store::etcd_server::EtcdProcess;
 use keelson_store::{RangeRequest, Store, StoreError, compactor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

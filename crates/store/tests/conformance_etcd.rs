@@ -6,8 +6,8 @@ mod conformance;
 use std::sync::Arc;
 
 use conformance::Fixture;
+use keelson_harness::etcd::EtcdProcess;
 use keelson_store::etcd::EtcdStore;
-use keelson_store::etcd_server::EtcdProcess;
 
 async fn etcd() -> Fixture {
     let process = EtcdProcess::start()

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail, ensure};
 use bytes::Bytes;
 use futures::StreamExt;
+use keelson_harness::etcd::EtcdProcess;
 use keelson_store::etcd::EtcdStore;
-use keelson_store::etcd_server::EtcdProcess;
 use keelson_store::{
     Event, EventKind, MAX_VALUE_BYTES, RangeRequest, Revision, Store, StoreError, WatchStream,
 };
