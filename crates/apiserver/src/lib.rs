@@ -17,16 +17,25 @@
 //!   what the registry and the OpenAPI schemas say, and `meta`, helpers
 //!   for metadata.
 
-// The layers, top to bottom; a module imports only from those below it.
-mod codec;
-mod documents;
-mod fields;
+// The layers, top to bottom (see above); a module imports only from
+// those below it.
 mod http;
-mod meta;
-pub mod objects;
+
 mod registry;
-mod schema;
+
 mod watch;
+
+pub mod objects;
+
+mod fields;
+
+mod codec;
+
+mod schema;
+
+mod documents;
+
+mod meta;
 
 pub use documents::{discovery, openapi, table};
 
