@@ -37,15 +37,9 @@ impl Strategy for NamespaceStrategy {
     }
 
     fn deletion_holders(&self, object: &Value) -> Vec<String> {
-        object
-            .pointer("/spec/finalizers")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|f| f.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let spec = object.get("spec").unwrap_or(&Value::Null);
+        let names = crate::json::list_of(spec, "finalizers").iter();
+        names.filter_map(Value::as_str).map(String::from).collect()
     }
 
     fn begin_deletion(&self, object: &mut Value) {
