@@ -69,7 +69,8 @@ pub struct AppState {
 /// `stopping` turns true.
 pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool>) -> Router {
     let state = AppState {
-        objects: objects::Objects::new(Arc::clone(&store)),
+        objects: objects::Objects::new(Arc::clone(&store))
+            .with_admission(registry::admission::chain()),
         caches: watch::Caches::new(store),
         stopping,
     };
@@ -96,7 +97,7 @@ pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool
 
 /// Creates the namespaces every cluster starts with, if missing.
 pub async fn bootstrap(store: Arc<dyn Store>) -> Result<(), keelson_api::ApiError> {
-    let objects = objects::Objects::new(store);
+    let objects = objects::Objects::new(store).with_admission(registry::admission::chain());
     let namespaces =
         keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {

@@ -5,6 +5,7 @@ use keelson_api::{ApiError, FieldError, FieldPath};
 use keelson_store::StoreError;
 use serde_json::Value;
 
+use super::admission::{Attributes, Operation};
 use super::store_error;
 use super::update::Ownership;
 use super::{Objects, WriteOptions, admit, encode, has_status};
@@ -45,10 +46,14 @@ impl Objects {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
-        if let Some(namespace) = &namespace {
-            let name = meta_str(&object, "name");
-            self.check_namespace_open(resource, namespace, name).await?;
-        }
+        let write = Attributes {
+            operation: Operation::Create,
+            resource,
+            namespace: namespace.as_deref(),
+            name: meta_str(&object, "name"),
+            object: &object,
+        };
+        self.admit_write(&write).await?;
         prepare_for_create(resource, &mut object);
         let generate = meta_str(&object, "name").is_empty();
         let generate_name = meta_str(&object, "generateName").to_string();
@@ -85,32 +90,6 @@ impl Objects {
             }
         }
         unreachable!("the loop returns")
-    }
-
-    /// Refuses creates in a namespace that is missing or being deleted;
-    /// `name` is the object's, as upstream names it in the refusal.
-    async fn check_namespace_open(
-        &self,
-        resource: &ResourceInfo,
-        namespace: &str,
-        name: &str,
-    ) -> Result<(), ApiError> {
-        let namespaces =
-            registry::by_resource("", "namespaces").expect("namespaces are registered");
-        let found = self.get(namespaces, "", namespace).await?;
-        let terminating = !meta_str(&found, "deletionTimestamp").is_empty()
-            || found.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
-        if terminating {
-            return Err(ApiError::forbidden(
-                resource.group,
-                resource.plural,
-                name,
-                &format!(
-                    "unable to create new content in namespace {namespace} because it is being terminated"
-                ),
-            ));
-        }
-        Ok(())
     }
 }
 

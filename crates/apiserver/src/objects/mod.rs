@@ -7,6 +7,7 @@
 //! [`Objects::delete`], so later kinds of writes (patch types, server-side
 //! apply) extend one path.
 
+pub mod admission;
 pub(crate) mod apply;
 pub(crate) mod create;
 mod delete;
@@ -51,11 +52,25 @@ impl WriteOptions {
 #[derive(Clone)]
 pub struct Objects {
     store: Arc<dyn Store>,
+    /// The admission steps every write passes, in order.
+    admission: Arc<[Arc<dyn admission::Admission>]>,
 }
 
 impl Objects {
+    /// Objects on `store`, with no admission steps.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Objects { store }
+        Objects {
+            store,
+            admission: Arc::new([]),
+        }
+    }
+
+    /// The same objects, every write passing `steps` in order.
+    pub fn with_admission(self, steps: Vec<Arc<dyn admission::Admission>>) -> Self {
+        Objects {
+            admission: steps.into(),
+            ..self
+        }
     }
 
     /// The store underneath (for watches).

@@ -6,6 +6,7 @@ use keelson_api::{ApiError, FieldError, FieldPath};
 use keelson_store::StoreError;
 use serde_json::Value;
 
+use super::admission::{Attributes, Operation};
 use super::store_error;
 use super::{Objects, WriteOptions, admit, encode};
 use crate::fields::managed;
@@ -82,6 +83,14 @@ impl Objects {
                 subresource,
             };
             keep_managed_fields(resource, ownership, &writer, given, &current, &mut next);
+            let write = Attributes {
+                operation: Operation::Update,
+                resource,
+                namespace: resource.namespaced.then_some(namespace),
+                name,
+                object: &next,
+            };
+            self.admit_write(&write).await?;
             if unchanged(&current, &next) {
                 return Ok(current);
             }

@@ -1,9 +1,10 @@
 //! The registry layer, between HTTP and the generic object layer: what the
 //! registry's subresource table says a subresource does beyond storing
-//! fields ([`scale`], the pod actions [`pod_actions`]). The kinds' own
-//! rules live in their strategies (`keelson_api::strategy`); the admission
-//! chain that every write passes will sit here too.
+//! fields ([`scale`], the pod actions [`pod_actions`]), and the admission
+//! steps every write passes ([`admission`]). The kinds' own rules live in
+//! their strategies (`keelson_api::strategy`).
 
+pub mod admission;
 pub mod pod_actions;
 pub mod scale;
 

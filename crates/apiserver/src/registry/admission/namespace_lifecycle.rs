@@ -1,0 +1,45 @@
+//! NamespaceLifecycle: no new content in a namespace that is missing or
+//! being deleted, as upstream's plugin of that name.
+
+use async_trait::async_trait;
+use keelson_api::ApiError;
+use keelson_api::registry;
+use serde_json::Value;
+
+use crate::meta::meta_str;
+use crate::objects::Objects;
+use crate::objects::admission::{Admission, Attributes, Operation};
+
+/// Refuses creates in a namespace that does not exist (404) or is
+/// terminating (403).
+pub struct NamespaceLifecycle;
+
+#[async_trait]
+impl Admission for NamespaceLifecycle {
+    fn name(&self) -> &'static str {
+        "NamespaceLifecycle"
+    }
+
+    async fn validate(&self, objects: &Objects, write: &Attributes<'_>) -> Result<(), ApiError> {
+        let (Operation::Create, Some(namespace)) = (write.operation, write.namespace) else {
+            return Ok(());
+        };
+        let namespaces =
+            registry::by_resource("", "namespaces").expect("namespaces are registered");
+        let found = objects.get(namespaces, "", namespace).await?;
+        let terminating = !meta_str(&found, "deletionTimestamp").is_empty()
+            || found.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
+        if !terminating {
+            return Ok(());
+        }
+        let resource = write.resource;
+        Err(ApiError::forbidden(
+            resource.group,
+            resource.plural,
+            write.name,
+            &format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
+        ))
+    }
+}
