@@ -272,6 +272,14 @@ fn item_parameters(namespaced: bool, resource: &ResourceInfo) -> Vec<Value> {
         "name",
         &format!("name of the {}", resource.kind),
     )];
+    parameters.extend(path_parameters(namespaced));
+    parameters
+}
+
+/// The parameters every path of a collection shares: its namespace (if
+/// namespaced) and `pretty`.
+fn path_parameters(namespaced: bool) -> Vec<Value> {
+    let mut parameters = Vec::new();
     if namespaced {
         parameters.push(path_parameter(
             "namespace",
@@ -440,18 +448,6 @@ fn collection_path(this: &Target<'_>, namespaced: bool) -> Value {
         );
         path.insert("delete".into(), delete);
     }
-    let mut parameters = Vec::new();
-    if namespaced {
-        parameters.push(path_parameter(
-            "namespace",
-            "object name and auth scope, such as for teams and projects",
-        ));
-    }
-    parameters.push(query(
-        "pretty",
-        "string",
-        "If 'true', then the output is pretty printed.",
-    ));
-    path.insert("parameters".into(), json!(parameters));
+    path.insert("parameters".into(), json!(path_parameters(namespaced)));
     Value::Object(path)
 }
