@@ -14,6 +14,7 @@ fn each_resource_reads_protobuf_bodies_of_its_own_kind() {
             "{}: {message:?}",
             resource.group_resource()
         );
+        assert_eq!((message.definition)(), resource.definition);
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Message {
     /// Adds the OpenAPI schema of the kind (and of what it refers to) to a
     /// generator and returns its definition name.
     pub schema: fn(&mut SchemaGenerator) -> String,
+    /// The definition name of its schema (`io.k8s.api.core.v1.Pod`).
+    pub definition: fn() -> String,
 }
 
 impl Message {
@@ -47,6 +49,7 @@ impl Message {
             kind,
             decode: debug_text::<P>,
             schema: schema_of::<O>,
+            definition: name_of::<O>,
         }
     }
 
@@ -82,6 +85,10 @@ fn debug_text<P: prost::Message + Default + Debug>(
 
 fn schema_of<O: JsonSchema>(generator: &mut SchemaGenerator) -> String {
     generator.subschema_for::<O>();
+    O::schema_name().into_owned()
+}
+
+fn name_of<O: JsonSchema>() -> String {
     O::schema_name().into_owned()
 }
 
