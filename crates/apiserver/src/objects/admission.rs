@@ -1,9 +1,10 @@
-//! The seam through which admission sees every write before it is stored,
-//! as upstream's admission chain runs inside the registry's create and
-//! update. The object layer calls the steps it was given, in order; the
-//! steps themselves (NamespaceLifecycle, ...) live in the registry layer
-//! above, and may read other objects through the [`Objects`] they are
-//! handed.
+//! What every create and update passes before it is stored, in upstream's
+//! order: the kind's defaults, the mutating admission steps, the kind's
+//! strategy (what a new object derives from itself, validation), then the
+//! validating admission steps. The steps (NamespaceLifecycle, Priority,
+//! ...) live in the registry layer above, behind [`Admission`], and may
+//! read other objects through the [`Objects`] they are handed; the object
+//! layer calls the ones it was given, in order.
 
 use async_trait::async_trait;
 use keelson_api::ApiError;
@@ -30,27 +31,82 @@ pub struct Attributes<'a> {
     pub namespace: Option<&'a str>,
     /// The object's name (empty while a generated name is still to come).
     pub name: &'a str,
-    /// The object as it will be stored.
-    pub object: &'a Value,
+    /// The subresource written through (`status`), if any.
+    pub subresource: Option<&'a str>,
+    /// The stored object an update changes.
+    pub old: Option<&'a Value>,
 }
 
-/// One admission step: it may refuse a write.
+/// One admission step. Either phase may refuse the write with the error
+/// the client sees; a step implements the phases it takes part in.
 #[async_trait]
 pub trait Admission: Send + Sync {
     /// The step's name, as upstream names its plugin (`NamespaceLifecycle`).
     fn name(&self) -> &'static str;
 
-    /// `Err` refuses the write with the error the client sees.
-    async fn validate(&self, objects: &Objects, write: &Attributes<'_>) -> Result<(), ApiError>;
+    /// The mutating phase: may change `object`.
+    async fn admit(
+        &self,
+        _objects: &Objects,
+        _write: &Attributes<'_>,
+        _object: &mut Value,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// The validating phase, on the object as it will be stored.
+    async fn validate(
+        &self,
+        _objects: &Objects,
+        _write: &Attributes<'_>,
+        _object: &Value,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
 impl Objects {
-    /// Passes `write` through every admission step, stopping at the first
-    /// refusal.
-    pub(crate) async fn admit_write(&self, write: &Attributes<'_>) -> Result<(), ApiError> {
+    /// The mutating phase of every step, in order.
+    pub(crate) async fn mutate(
+        &self,
+        write: &Attributes<'_>,
+        object: &mut Value,
+    ) -> Result<(), ApiError> {
         for step in self.admission.iter() {
-            step.validate(self, write).await?;
+            step.admit(self, write, object).await?;
         }
         Ok(())
+    }
+
+    /// What follows the mutating phase: the kind's defaults (again, for
+    /// what the steps and the server added), what a new object derives
+    /// from itself, the kind's validation, and the validating phase.
+    pub(crate) async fn check(
+        &self,
+        write: &Attributes<'_>,
+        object: &mut Value,
+    ) -> Result<(), ApiError> {
+        let resource = write.resource;
+        keelson_api::defaults::apply_defaults(resource, object);
+        if write.operation == Operation::Create {
+            resource.strategy.complete_create(object);
+        }
+        keelson_api::validate::validate(resource, object, write.old)?;
+        for step in self.admission.iter() {
+            step.validate(self, write, object).await?;
+        }
+        Ok(())
+    }
+
+    /// Both phases of an update: defaults, mutating steps, then
+    /// [`Objects::check`].
+    pub(crate) async fn admit(
+        &self,
+        write: &Attributes<'_>,
+        object: &mut Value,
+    ) -> Result<(), ApiError> {
+        keelson_api::defaults::apply_defaults(write.resource, object);
+        self.mutate(write, object).await?;
+        self.check(write, object).await
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::admission::{Attributes, Operation};
 use super::store_error;
 use super::update::Ownership;
-use super::{Objects, WriteOptions, admit, encode, has_status};
+use super::{Objects, WriteOptions, encode, has_status};
 use crate::fields::managed;
 use crate::meta::{self, meta_str, set_meta};
 
@@ -46,14 +46,18 @@ impl Objects {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
+        // Mutating admission sees the object as decoded, with its defaults.
+        keelson_api::defaults::apply_defaults(resource, &mut object);
+        let given_name = meta_str(&object, "name").to_string();
         let write = Attributes {
             operation: Operation::Create,
             resource,
             namespace: namespace.as_deref(),
-            name: meta_str(&object, "name"),
-            object: &object,
+            name: &given_name,
+            subresource: None,
+            old: None,
         };
-        self.admit_write(&write).await?;
+        self.mutate(&write, &mut object).await?;
         prepare_for_create(resource, &mut object);
         let generate = meta_str(&object, "name").is_empty();
         let generate_name = meta_str(&object, "generateName").to_string();
@@ -66,7 +70,11 @@ impl Objects {
                 set_meta(&mut object, "name", Some(Value::from(name)));
             }
             let name = meta_str(&object, "name").to_string();
-            admit(resource, &mut object, None)?;
+            let write = Attributes {
+                name: &name,
+                ..write
+            };
+            self.check(&write, &mut object).await?;
             if ownership == Ownership::Recorded {
                 record_create(resource, options, &mut object);
             }

@@ -218,15 +218,6 @@ pub fn parse_resource_version(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::bad_request(format!("invalid resource version \"{text}\"")))
 }
 
-/// The kind's defaults and validation, run on every create and update.
-fn admit(resource: &ResourceInfo, object: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
-    keelson_api::defaults::apply_defaults(resource, object);
-    if old.is_none() {
-        resource.strategy.complete_create(object);
-    }
-    keelson_api::validate::validate(resource, object, old)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

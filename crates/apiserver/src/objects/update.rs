@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::admission::{Attributes, Operation};
 use super::store_error;
-use super::{Objects, WriteOptions, admit, encode};
+use super::{Objects, WriteOptions, encode};
 use crate::fields::managed;
 use crate::meta::{finalizers, meta_str, set_meta, spec_part};
 
@@ -77,20 +77,30 @@ impl Objects {
                 return Err(ApiError::conflict(resource.group, resource.plural, name));
             }
             let given = managed::given_by_client(&desired);
-            let mut next = merge_update(resource, subresource, &current, desired, name)?;
+            let serve = subresource
+                .and_then(|name| resource.subresource(name))
+                .map(|sub| sub.serve);
+            let mut next = merge_update(resource, serve, &current, desired, name)?;
+            // The scheduler's placement is stored as the binding made it,
+            // past the pod-update rules (upstream binds with a storage
+            // update, not a pod update).
+            if serve != Some(Serve::Binding) {
+                let write = Attributes {
+                    operation: Operation::Update,
+                    resource,
+                    namespace: resource.namespaced.then_some(namespace),
+                    name,
+                    subresource,
+                    old: Some(&current),
+                };
+                self.admit(&write, &mut next).await?;
+                next_generation(resource, &current, &mut next);
+            }
             let writer = managed::Writer {
                 manager: options.manager(),
                 subresource,
             };
             keep_managed_fields(resource, ownership, &writer, given, &current, &mut next);
-            let write = Attributes {
-                operation: Operation::Update,
-                resource,
-                namespace: resource.namespaced.then_some(namespace),
-                name,
-                object: &next,
-            };
-            self.admit_write(&write).await?;
             if unchanged(&current, &next) {
                 return Ok(current);
             }
@@ -165,19 +175,14 @@ fn keep_managed_fields(
 /// not change taken from the current one.
 fn merge_update(
     resource: &ResourceInfo,
-    subresource: Option<&str>,
+    serve: Option<Serve>,
     current: &Value,
     desired: Value,
     name: &str,
 ) -> Result<Value, ApiError> {
     check_identity(resource, current, &desired, name)?;
-    let serve = subresource
-        .and_then(|name| resource.subresource(name))
-        .map(|sub| sub.serve);
     let mut next = match serve {
-        // The scheduler's placement: stored as the binding made it, past
-        // the pod-update rules that keep `spec.nodeName` fixed (upstream
-        // binds with a storage update, not a pod update).
+        // The scheduler's placement: the binding made the whole object.
         Some(Serve::Binding) => return Ok(desired),
         // A status (or finalize) write changes nothing but what it owns.
         Some(Serve::Owns(owned)) => write_owned(current, &desired, owned),
@@ -197,14 +202,17 @@ fn merge_update(
         set_meta(&mut next, field, current["metadata"].get(field).cloned());
     }
     check_no_new_finalizers(resource, current, &next, name)?;
-    admit(resource, &mut next, Some(current))?;
-    // Compared after defaulting, so fields a client left for the server to
-    // fill in are no change.
-    if resource.strategy.has_generation() && spec_part(&next) != spec_part(current) {
-        let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
-        set_meta(&mut next, "generation", Some(Value::from(generation)));
-    }
     Ok(next)
+}
+
+/// A new generation when the change reaches beyond metadata and status.
+/// Compared after defaulting, so fields a client left for the server to
+/// fill in are no change.
+fn next_generation(resource: &ResourceInfo, current: &Value, next: &mut Value) {
+    if resource.strategy.has_generation() && spec_part(next) != spec_part(current) {
+        let generation = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+        set_meta(next, "generation", Some(Value::from(generation)));
+    }
 }
 
 /// Refuses an object whose name or namespace is not the addressed one's.

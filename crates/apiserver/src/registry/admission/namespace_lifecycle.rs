@@ -20,7 +20,12 @@ impl Admission for NamespaceLifecycle {
         "NamespaceLifecycle"
     }
 
-    async fn validate(&self, objects: &Objects, write: &Attributes<'_>) -> Result<(), ApiError> {
+    async fn admit(
+        &self,
+        objects: &Objects,
+        write: &Attributes<'_>,
+        _object: &mut Value,
+    ) -> Result<(), ApiError> {
         let (Operation::Create, Some(namespace)) = (write.operation, write.namespace) else {
             return Ok(());
         };
