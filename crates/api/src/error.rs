@@ -450,6 +450,92 @@ impl ApiError {
         serde_json::to_value(self.to_status())
             .expect("a Status built from strings and numbers always serializes")
     }
+
+    /// The `Status` as upstream writes it on the wire: its fields in the
+    /// order of Go's struct (`kind`, `apiVersion`, `metadata`, `status`,
+    /// `message`, `reason`, `details`, `code`) and a closing newline, since
+    /// clients compare error bodies as strings.
+    pub fn to_wire(&self) -> Vec<u8> {
+        let details = self.details.as_deref().map(|d| WireDetails {
+            name: &d.name,
+            group: &d.group,
+            kind: &d.kind,
+            causes: d
+                .causes
+                .iter()
+                .map(|c| WireCause {
+                    reason: &c.reason,
+                    message: &c.message,
+                    field: &c.field,
+                })
+                .collect(),
+            retry_after_seconds: d.retry_after_seconds,
+        });
+        let status = WireStatus {
+            kind: "Status",
+            api_version: "v1",
+            metadata: Empty {},
+            status: "Failure",
+            message: &self.message,
+            reason: self.reason.as_str(),
+            details,
+            code: self.code(),
+        };
+        let mut bytes = serde_json::to_vec(&status)
+            .expect("a Status built from strings and numbers always serializes");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// `Status` in Go's field order (see [`ApiError::to_wire`]).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireStatus<'a> {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Empty,
+    status: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<WireDetails<'a>>,
+    code: u16,
+}
+
+#[derive(serde::Serialize)]
+struct Empty {}
+
+/// `StatusDetails` in Go's field order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDetails<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    group: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    causes: Vec<WireCause<'a>>,
+    #[serde(skip_serializing_if = "is_zero")]
+    retry_after_seconds: i32,
+}
+
+/// `StatusCause` in Go's field order.
+#[derive(serde::Serialize)]
+struct WireCause<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    field: &'a str,
+}
+
+fn is_zero(value: &i32) -> bool {
+    *value == 0
 }
 
 fn non_empty(s: &str) -> Option<String> {

@@ -145,6 +145,28 @@ impl Server {
             .header(http::header::CONTENT_TYPE, content_type)
             .body(Body::from(body.into()))
             .expect("a request");
+        self.send(request).await
+    }
+
+    /// A JSON request that accepts only `accept` in return.
+    pub async fn raw_accept(
+        &self,
+        method: &str,
+        path: &str,
+        accept: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Answer {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, accept)
+            .body(Body::from(body.into()))
+            .expect("a request");
+        self.send(request).await
+    }
+
+    async fn send(&self, request: http::Request<Body>) -> Answer {
         let response = self.client.send(request).await.expect("an answer");
         let code = response.status().as_u16();
         let headers = response.headers().clone();

@@ -20,7 +20,7 @@ impl From<ApiError> for Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.0.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        json_response(code, &self.0.to_json())
+        bytes_response(code, self.0.to_wire())
     }
 }
 

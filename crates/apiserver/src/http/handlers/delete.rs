@@ -57,11 +57,11 @@ impl Call<'_> {
             // Upstream answers 202 only when the client asked for cascading
             // deletion the old way; held and graceful deletes are 200.
             Deleted::Pending(object) if options.orphan_dependents == Some(false) => {
-                Ok(json_response(StatusCode::ACCEPTED, &object))
+                self.object_response(StatusCode::ACCEPTED, &object)
             }
-            Deleted::Pending(object) => Ok(json_response(StatusCode::OK, &object)),
+            Deleted::Pending(object) => self.object_response(StatusCode::OK, &object),
             Deleted::Gone(object) if r.strategy.returns_deleted_object() => {
-                Ok(json_response(StatusCode::OK, &object))
+                self.object_response(StatusCode::OK, &object)
             }
             Deleted::Gone(object) => Ok(json_response(StatusCode::OK, &success(r, name, &object))),
         }

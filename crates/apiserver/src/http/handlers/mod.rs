@@ -20,13 +20,15 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::codec;
+use crate::http::negotiation::{self, Form};
 use crate::http::path::{self, ApiPath, Target};
+use crate::http::response::json_response;
 use crate::http::response::{ApiResult, Failure, no_such_path};
 use crate::http::{body, discovery_routes};
 use crate::objects::{Update, WriteOptions};
 use crate::schema::FieldValidation;
 
-pub use read::{as_table, wants_table};
+pub use read::as_table;
 
 /// Query parameters, decoded.
 pub type Params = HashMap<String, String>;
@@ -79,6 +81,8 @@ impl Call<'_> {
             None => None,
             Some(_) => Some(self.serve().ok_or_else(|| Failure(no_such_path()))?),
         };
+        // An answer the client cannot take is refused before anything is done.
+        negotiation::form(self.headers)?;
         let watching = matches!(self.param("watch"), Some("true" | "1"));
         match (&method, self.target.name.as_deref()) {
             (&Method::GET, None) if watching => {
@@ -125,6 +129,25 @@ impl Call<'_> {
             .resource
             .subresource(name)
             .is_some_and(|sub| sub.verbs.contains(&verb))
+    }
+
+    /// An answer with one object of the addressed resource, in the form
+    /// the client asked for.
+    fn object_response(&self, code: axum::http::StatusCode, object: &Value) -> ApiResult<Response> {
+        let form = negotiation::form(self.headers)?;
+        let body = match form {
+            Form::Object => return Ok(json_response(code, object)),
+            Form::Metadata => negotiation::metadata_of(object),
+            Form::Table => {
+                let one = std::slice::from_ref(object);
+                let mut table = as_table(self.target.resource, one, self.params)?;
+                let version = object["metadata"]["resourceVersion"].clone();
+                table["metadata"] = serde_json::json!({"resourceVersion": version});
+                table
+            }
+            Form::MetadataList => return Err(Failure(negotiation::wrong_shape(form))),
+        };
+        Ok(json_response(code, &body))
     }
 
     fn param(&self, name: &str) -> Option<&str> {

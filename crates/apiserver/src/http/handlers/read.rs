@@ -1,7 +1,7 @@
 //! Reads: get, list (from the store, or the watch cache at
 //! `resourceVersion=0`), and the tables kubectl asks for.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use keelson_api::ApiError;
 use keelson_api::registry::ResourceInfo;
@@ -9,18 +9,10 @@ use serde_json::{Value, json};
 
 use super::{Call, Params};
 use crate::documents::table;
+use crate::http::negotiation::{self, Form};
 use crate::http::response::{ApiResult, Failure, bytes_response, json_response};
 use crate::objects::ListOptions;
 use crate::objects::list::{Filter, validate_options};
-
-/// Whether the client asked for a `meta.k8s.io` Table.
-pub fn wants_table(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|accept| accept.split(',').next())
-        .is_some_and(|first| first.contains("as=Table"))
-}
 
 /// The table of `objects` as the request's `includeObject` asks.
 pub fn as_table(resource: &ResourceInfo, objects: &[Value], params: &Params) -> ApiResult<Value> {
@@ -73,8 +65,12 @@ impl Call<'_> {
         let from_cache = options.resource_version.as_deref() == Some("0")
             && options.continue_token.is_none()
             && options.resource_version_match.as_deref() != Some("Exact");
-        let table = wants_table(self.headers);
-        if !from_cache && !table {
+        let form = negotiation::form(self.headers)?;
+        if form == Form::Metadata {
+            return Err(Failure(negotiation::wrong_shape(form)));
+        }
+        let table = form == Form::Table;
+        if !from_cache && form == Form::Object {
             let body = self
                 .state
                 .objects
@@ -90,6 +86,10 @@ impl Call<'_> {
                 .list(resource, namespace, &options)
                 .await?
         };
+        if form == Form::MetadataList {
+            let partial = negotiation::metadata_list_of(&list);
+            return Ok(json_response(StatusCode::OK, &partial));
+        }
         if !table {
             return Ok(json_response(StatusCode::OK, &list));
         }
@@ -125,9 +125,9 @@ impl Call<'_> {
 
     pub(super) async fn get(&self, name: &str) -> ApiResult<Response> {
         let (resource, namespace) = (self.target.resource, self.namespace()?);
-        let table = wants_table(self.headers);
+        let form = negotiation::form(self.headers)?;
         let subresource = self.target.subresource.as_deref();
-        if subresource.is_none() && !table {
+        if subresource.is_none() && form == Form::Object {
             let body = self
                 .state
                 .objects
@@ -140,11 +140,6 @@ impl Call<'_> {
             let scale = crate::registry::scale::to_scale(resource, &object)?;
             return Ok(json_response(StatusCode::OK, &scale));
         }
-        if table && subresource.is_none() {
-            let mut table = as_table(resource, std::slice::from_ref(&object), self.params)?;
-            table["metadata"] = json!({"resourceVersion": object["metadata"]["resourceVersion"]});
-            return Ok(json_response(StatusCode::OK, &table));
-        }
-        Ok(json_response(StatusCode::OK, &object))
+        self.object_response(StatusCode::OK, &object)
     }
 }

@@ -22,8 +22,9 @@ use keelson_store::{StoreError, WatchStream};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::{Params, as_table, wants_table};
+use super::{Params, as_table};
 use crate::AppState;
+use crate::http::negotiation::{self, Form};
 use crate::http::path::Target;
 use crate::http::response::{ApiResult, Failure};
 use crate::objects::{self, list::Filter};
@@ -47,7 +48,8 @@ struct WatchRequest {
     initial_events_end: bool,
     bookmarks: bool,
     timeout: Duration,
-    table: bool,
+    /// The form of each event's object.
+    form: Form,
     params: Params,
 }
 
@@ -116,7 +118,12 @@ fn parse(target: &Target, params: &Params, headers: &HeaderMap) -> ApiResult<Wat
             .get("allowWatchBookmarks")
             .is_some_and(|v| v == "true"),
         timeout,
-        table: wants_table(headers),
+        form: match negotiation::form(headers)? {
+            Form::MetadataList => {
+                return Err(Failure(negotiation::wrong_shape(Form::MetadataList)));
+            }
+            form => form,
+        },
         params: params.clone(),
     })
 }
@@ -157,10 +164,7 @@ async fn stream(
         None => {
             let (objects, revision, live) = cache.snapshot(&prefix).ok_or_else(restarting)?;
             for object in objects.iter().filter(|o| request.filter.matches(o)) {
-                let line = match request.table {
-                    true => table_line(request, "ADDED", object),
-                    false => event_line("ADDED", object),
-                };
+                let line = formed_line(request, "ADDED", object);
                 if tx.send(line).await.is_err() {
                     return Ok(());
                 }
@@ -310,7 +314,7 @@ impl Source {
 
 /// Whether this watcher gets exactly a batch's shared plain lines.
 fn shares_plain_lines(request: &WatchRequest, prefix: &str, batch: &EventBatch, last: i64) -> bool {
-    !request.table
+    request.form == Form::Object
         && request.filter.is_everything()
         && batch.first().is_some_and(|event| event.revision > last)
         && batch.iter().all(|event| event.key.starts_with(prefix))
@@ -356,10 +360,19 @@ async fn deliver(
 /// The line this watcher gets for a change, if any.
 fn render(request: &WatchRequest, event: &CachedEvent) -> Option<Bytes> {
     let seen = classify(request, event)?;
-    Some(match request.table {
-        true => table_line(request, seen.event_type(), &event.object(seen)),
-        false => event.line(seen),
+    Some(match request.form {
+        Form::Object => event.line(seen),
+        _ => formed_line(request, seen.event_type(), &event.object(seen)),
     })
+}
+
+/// A watch event with its object in the form the client asked for.
+fn formed_line(request: &WatchRequest, event_type: &str, object: &Value) -> Bytes {
+    match request.form {
+        Form::Table => table_line(request, event_type, object),
+        Form::Metadata => event_line(event_type, &negotiation::metadata_of(object)),
+        Form::Object | Form::MetadataList => event_line(event_type, object),
+    }
 }
 
 /// A watch event whose object is a one-row Table.

@@ -37,7 +37,7 @@ impl Call<'_> {
             )
             .await?;
         Ok(with_warnings(
-            json_response(StatusCode::CREATED, &created),
+            self.object_response(StatusCode::CREATED, &created)?,
             &warnings,
         ))
     }
@@ -89,7 +89,7 @@ impl Call<'_> {
             .update(&update, &options, |_| Ok(object.clone()))
             .await?;
         Ok(with_warnings(
-            json_response(StatusCode::OK, &updated),
+            self.object_response(StatusCode::OK, &updated)?,
             &warnings,
         ))
     }
@@ -134,7 +134,7 @@ impl Call<'_> {
             })
             .await?;
         Ok(with_warnings(
-            json_response(StatusCode::OK, &updated),
+            self.object_response(StatusCode::OK, &updated)?,
             &warnings,
         ))
     }
@@ -175,7 +175,7 @@ impl Call<'_> {
             StatusCode::OK
         };
         Ok(with_warnings(
-            json_response(code, &outcome.object),
+            self.object_response(code, &outcome.object)?,
             &outcome.warnings,
         ))
     }
