@@ -28,6 +28,7 @@ pub mod strategic_merge;
 pub mod strategy;
 pub mod validate;
 pub mod validation;
+pub mod zero_values;
 
 pub use error::{ApiError, StatusReason};
 pub use field_error::{FieldError, FieldErrorKind};

@@ -6,7 +6,8 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, Patch, Status};
 use k8s_openapi::schemars::JsonSchema;
-use k8s_openapi::schemars::generate::SchemaGenerator;
+use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
+use serde_json::{Map, Value};
 
 use crate::registry;
 use crate::strategy::{DELETE_OPTIONS, Message, SCALE};
@@ -60,4 +61,28 @@ pub fn add_all(generator: &mut SchemaGenerator) {
     for (_, add) in MACHINERY {
         add(generator);
     }
+}
+
+/// The OpenAPI 3 schemas of every served type and of what they contain,
+/// by definition name.
+pub(crate) fn definitions() -> Map<String, Value> {
+    let mut generator = SchemaSettings::openapi3()
+        .with(|settings| settings.meta_schema = None)
+        .into_generator();
+    add_all(&mut generator);
+    generator.take_definitions(true)
+}
+
+/// The definition a schema points at, directly or through a single
+/// `allOf`/`anyOf`/`oneOf` branch.
+pub(crate) fn reference(schema: &Value) -> Option<String> {
+    let schema = schema.as_object()?;
+    if let Some(Value::String(target)) = schema.get("$ref") {
+        return target.rsplit('/').next().map(str::to_string);
+    }
+    ["allOf", "anyOf", "oneOf"]
+        .iter()
+        .filter_map(|key| schema.get(*key)?.as_array())
+        .flatten()
+        .find_map(reference)
 }

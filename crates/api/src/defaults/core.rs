@@ -18,6 +18,10 @@ const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS: i64 = 10800;
 /// the allocator would pick (single-stack; dual-stack required for a
 /// headless service without selector).
 pub(crate) fn service(object: &mut Value) {
+    // A struct Go writes even when empty.
+    if let Some(status) = object.get_mut("status").filter(|s| s.is_object()) {
+        default_absent(status, "loadBalancer", json!({}));
+    }
     let Some(spec) = object_entry(object, "spec") else {
         return;
     };

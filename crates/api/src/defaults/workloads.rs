@@ -42,6 +42,10 @@ pub(crate) fn replica_set(object: &mut Value) {
 /// StatefulSet: ordered pod management, a rolling update from partition 0,
 /// claims retained, one replica, ten revisions kept.
 pub(crate) fn stateful_set(object: &mut Value) {
+    // Optional, yet Go writes it even when 0.
+    if let Some(status) = object.get_mut("status").filter(|s| s.is_object()) {
+        default_absent(status, "availableReplicas", json!(0));
+    }
     if let Some(spec) = object_entry(object, "spec") {
         default_zero(spec, "podManagementPolicy", json!("OrderedReady"));
         if let Some(strategy) = object_entry(spec, "updateStrategy") {

@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use k8s_openapi::schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::list_types;
+use crate::schemas::reference;
 
 /// The type of a value, as far as merging cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,12 +101,7 @@ type Table = HashMap<String, HashMap<String, Type>>;
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut generator = SchemaSettings::openapi3()
-            .with(|settings| settings.meta_schema = None)
-            .into_generator();
-        crate::schemas::add_all(&mut generator);
-        generator
-            .take_definitions(true)
+        crate::schemas::definitions()
             .iter()
             .filter_map(|(name, schema)| {
                 let properties = schema.get("properties")?.as_object()?;
@@ -133,20 +128,6 @@ fn type_of(schema: &Value) -> Type {
         },
         _ => Type::Free,
     }
-}
-
-/// The definition a schema points at, directly or through a single
-/// `allOf`/`anyOf`/`oneOf` branch.
-fn reference(schema: &Value) -> Option<String> {
-    let schema = schema.as_object()?;
-    if let Some(Value::String(target)) = schema.get("$ref") {
-        return target.rsplit('/').next().map(str::to_string);
-    }
-    ["allOf", "anyOf", "oneOf"]
-        .iter()
-        .filter_map(|key| schema.get(*key)?.as_array())
-        .flatten()
-        .find_map(reference)
 }
 
 #[cfg(test)]

@@ -80,7 +80,8 @@ impl Objects {
 
     /// What follows the mutating phase: the kind's defaults (again, for
     /// what the steps and the server added), what a new object derives
-    /// from itself, the kind's validation, and the validating phase.
+    /// from itself, the kind's validation, the validating phase, and the
+    /// zero values Go would write.
     pub(crate) async fn check(
         &self,
         write: &Attributes<'_>,
@@ -95,6 +96,7 @@ impl Objects {
         for step in self.admission.iter() {
             step.validate(self, write, object).await?;
         }
+        keelson_api::zero_values::fill(resource, object);
         Ok(())
     }
 
