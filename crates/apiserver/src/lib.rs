@@ -38,6 +38,7 @@ mod documents;
 mod meta;
 
 pub use documents::{discovery, openapi, table};
+pub use registry::allocation::Ranges;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -65,12 +66,38 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
+/// How an API server is set up.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Where Services get cluster IPs and node ports.
+    pub ranges: Ranges,
+}
+
+/// The object layer of a server: every kind's strategy, the admission
+/// chain and the storage hooks.
+fn objects_of(store: Arc<dyn Store>, config: &Config) -> objects::Objects {
+    let mut objects = objects::Objects::new(store).with_admission(registry::admission::chain());
+    if keelson_api::registry::by_resource("networking.k8s.io", "ipaddresses").is_some() {
+        let addresses = registry::allocation::ServiceAddresses::new(&config.ranges);
+        objects = objects.with_hooks(vec![Arc::new(addresses)]);
+    }
+    objects
+}
+
 /// The API server's HTTP service on `store`; its watches end when
 /// `stopping` turns true.
 pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool>) -> Router {
+    router_with(store, &Config::default(), stopping)
+}
+
+/// [`router`], set up as `config` says.
+pub fn router_with(
+    store: Arc<dyn Store>,
+    config: &Config,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> Router {
     let state = AppState {
-        objects: objects::Objects::new(Arc::clone(&store))
-            .with_admission(registry::admission::chain()),
+        objects: objects_of(Arc::clone(&store), config),
         caches: watch::Caches::new(store),
         stopping,
     };
@@ -97,7 +124,15 @@ pub fn router(store: Arc<dyn Store>, stopping: tokio::sync::watch::Receiver<bool
 
 /// Creates the namespaces every cluster starts with, if missing.
 pub async fn bootstrap(store: Arc<dyn Store>) -> Result<(), keelson_api::ApiError> {
-    let objects = objects::Objects::new(store).with_admission(registry::admission::chain());
+    bootstrap_with(store, &Config::default()).await
+}
+
+/// [`bootstrap`], set up as `config` says.
+pub async fn bootstrap_with(
+    store: Arc<dyn Store>,
+    config: &Config,
+) -> Result<(), keelson_api::ApiError> {
+    let objects = objects_of(store, config);
     let namespaces =
         keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -125,13 +160,57 @@ pub async fn serve(
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, store, Config::default(), shutdown).await
+}
+
+/// [`serve`], set up as `config` says; keeps the `kubernetes` Service
+/// pointing at this server meanwhile.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let address = listener.local_addr()?;
+    let keeper = tokio::spawn(keep_kubernetes_service(
+        objects_of(Arc::clone(&store), &config),
+        config.clone(),
+        address,
+        stopping.clone(),
+    ));
     let shutdown = async move {
         shutdown.await;
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    axum::serve(listener, router(store, stopping))
+    let served = axum::serve(listener, router_with(store, &config, stopping))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    keeper.abort();
+    served
+}
+
+/// Reconciles the `kubernetes` Service every interval until `stopping`.
+async fn keep_kubernetes_service(
+    objects: objects::Objects,
+    config: Config,
+    address: std::net::SocketAddr,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    if keelson_api::registry::by_resource("networking.k8s.io", "ipaddresses").is_none() {
+        return;
+    }
+    let first = registry::allocation::ClusterIps::new(config.ranges.cluster_ips).first();
+    loop {
+        if let Err(err) =
+            registry::kubernetes_service::reconcile(&objects, &first.to_string(), address).await
+        {
+            tracing::warn!(error = %err, "failed to keep the kubernetes Service");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(registry::kubernetes_service::INTERVAL) => {}
+            _ = stopping.changed() => return,
+        }
+    }
 }

@@ -18,6 +18,27 @@ pub struct UpArgs {
     /// The store: `embedded` (in the data dir) or `etcd://HOST:PORT[,HOST:PORT]`.
     #[arg(long, default_value = "embedded")]
     store: String,
+    /// The range Services' cluster IPs come from (an IPv4 CIDR).
+    #[arg(long, default_value = "10.96.0.0/12")]
+    service_cluster_ip_range: ipnet::Ipv4Net,
+    /// The range Services' node ports come from (`FIRST-LAST`).
+    #[arg(long, default_value = "30000-32767", value_parser = port_range)]
+    service_node_port_range: std::ops::RangeInclusive<u16>,
+}
+
+/// Parses `FIRST-LAST` (a single port is a range of one).
+fn port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let (first, last) = text.split_once('-').unwrap_or((text, text));
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("{text:?} is not a port range such as 30000-32767"))
+    };
+    let (first, last) = (port(first)?, port(last)?);
+    if first > last {
+        return Err(format!("{text:?} ends before it starts"));
+    }
+    Ok(first..=last)
 }
 
 /// The per-user default data directory.
@@ -46,13 +67,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
-    keelson_apiserver::bootstrap(store.clone())
+    let config = keelson_apiserver::Config {
+        ranges: keelson_apiserver::Ranges {
+            cluster_ips: args.service_cluster_ip_range,
+            node_ports: args.service_node_port_range,
+        },
+    };
+    keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
         .map_err(|err| anyhow::anyhow!("cannot create the initial namespaces: {err}"))?;
     let kubeconfig = write_kubeconfig(&data_dir, address)?;
     eprintln!("keelson is serving the Kubernetes API on http://{address}");
     eprintln!("kubeconfig: {}", kubeconfig.display());
-    keelson_apiserver::serve(listener, store, shutdown_signal()).await?;
+    keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())
 }

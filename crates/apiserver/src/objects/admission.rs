@@ -35,6 +35,8 @@ pub struct Attributes<'a> {
     pub subresource: Option<&'a str>,
     /// The stored object an update changes.
     pub old: Option<&'a Value>,
+    /// `dryRun=All`: nothing is kept.
+    pub dry_run: bool,
 }
 
 /// One admission step. Either phase may refuse the write with the error

@@ -56,6 +56,7 @@ impl Objects {
             name: &given_name,
             subresource: None,
             old: None,
+            dry_run: options.dry_run,
         };
         self.mutate(&write, &mut object).await?;
         prepare_for_create(resource, &mut object);
@@ -79,10 +80,15 @@ impl Objects {
                 record_create(resource, options, &mut object);
             }
             let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
+            self.before_store(&write, &mut object).await?;
             if options.dry_run {
                 return Ok(object);
             }
-            match self.store.create(&key, encode(&object)).await {
+            let stored = self.store.create(&key, encode(&object)).await;
+            if stored.is_err() {
+                self.not_stored(&write, &object).await;
+            }
+            match stored {
                 Ok(kv) => return super::decode(resource, &kv),
                 Err(StoreError::AlreadyExists { .. })
                     if generate && attempt < GENERATE_ATTEMPTS => {}

@@ -79,7 +79,10 @@ impl Objects {
             };
             match result {
                 Ok(Some(kv)) => return Ok(Deleted::Pending(super::decode(resource, &kv)?)),
-                Ok(None) => return Ok(Deleted::Gone(object)),
+                Ok(None) => {
+                    self.deleted(resource, &object).await;
+                    return Ok(Deleted::Gone(object));
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(err) => return Err(store_error(err, resource.group, resource.plural, name)),
             }

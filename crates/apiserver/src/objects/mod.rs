@@ -11,6 +11,7 @@ pub mod admission;
 pub(crate) mod apply;
 pub(crate) mod create;
 mod delete;
+pub mod hooks;
 pub(crate) mod list;
 mod update;
 
@@ -54,6 +55,8 @@ pub struct Objects {
     store: Arc<dyn Store>,
     /// The admission steps every write passes, in order.
     admission: Arc<[Arc<dyn admission::Admission>]>,
+    /// What kinds take from shared pools around store writes.
+    hooks: Arc<[Arc<dyn hooks::StoreHook>]>,
 }
 
 impl Objects {
@@ -62,6 +65,15 @@ impl Objects {
         Objects {
             store,
             admission: Arc::new([]),
+            hooks: Arc::new([]),
+        }
+    }
+
+    /// The same objects, every store write going through `hooks`.
+    pub fn with_hooks(self, hooks: Vec<Arc<dyn hooks::StoreHook>>) -> Self {
+        Objects {
+            hooks: hooks.into(),
+            ..self
         }
     }
 

@@ -81,18 +81,20 @@ impl Objects {
                 .and_then(|name| resource.subresource(name))
                 .map(|sub| sub.serve);
             let mut next = merge_update(resource, serve, &current, desired, name)?;
+            let write = Attributes {
+                operation: Operation::Update,
+                resource,
+                namespace: resource.namespaced.then_some(namespace),
+                name,
+                subresource,
+                old: Some(&current),
+                dry_run: options.dry_run,
+            };
             // The scheduler's placement is stored as the binding made it,
             // past the pod-update rules (upstream binds with a storage
             // update, not a pod update).
             if serve != Some(Serve::Binding) {
-                let write = Attributes {
-                    operation: Operation::Update,
-                    resource,
-                    namespace: resource.namespaced.then_some(namespace),
-                    name,
-                    subresource,
-                    old: Some(&current),
-                };
+                self.prepare_update(&write, &mut next).await;
                 self.admit(&write, &mut next).await?;
                 next_generation(resource, &current, &mut next);
             }
@@ -104,15 +106,25 @@ impl Objects {
             if unchanged(&current, &next) {
                 return Ok(current);
             }
+            self.before_store(&write, &mut next).await?;
             if options.dry_run {
                 return Ok(next);
             }
             let result = self
                 .store_update(resource, &key, kv.mod_revision, &next)
                 .await;
+            if result.is_err() {
+                self.not_stored(&write, &next).await;
+            }
             match result {
-                Ok(Some(kv)) => return super::decode(resource, &kv),
-                Ok(None) => return Ok(next),
+                Ok(Some(kv)) => {
+                    self.stored(&write, &next).await;
+                    return super::decode(resource, &kv);
+                }
+                Ok(None) => {
+                    self.deleted(resource, &next).await;
+                    return Ok(next);
+                }
                 Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
                 Err(StoreError::NotFound { .. }) if precondition.is_none() => continue,
                 Err(err) => return Err(store_error(err, resource.group, resource.plural, name)),

@@ -5,6 +5,8 @@
 //! their strategies (`keelson_api::strategy`).
 
 pub mod admission;
+pub mod allocation;
+pub mod kubernetes_service;
 pub mod pod_actions;
 pub mod scale;
 

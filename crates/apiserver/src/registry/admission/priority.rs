@@ -231,6 +231,7 @@ mod tests {
             name: "p",
             subresource: None,
             old: None,
+            dry_run: false,
         }
     }
 
