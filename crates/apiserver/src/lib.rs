@@ -71,12 +71,27 @@ pub struct AppState {
 pub struct Config {
     /// Where Services get cluster IPs and node ports.
     pub ranges: Ranges,
+    /// Admission steps left out of the chain, by upstream's plugin names
+    /// (`--disable-admission-plugins`).
+    pub disabled_admission: Vec<String>,
+}
+
+/// The names of the admission steps, in the chain's order.
+pub fn admission_plugins() -> Vec<&'static str> {
+    registry::admission::chain()
+        .iter()
+        .map(|step| step.name())
+        .collect()
 }
 
 /// The object layer of a server: every kind's strategy, the admission
 /// chain and the storage hooks.
 fn objects_of(store: Arc<dyn Store>, config: &Config) -> objects::Objects {
-    let mut objects = objects::Objects::new(store).with_admission(registry::admission::chain());
+    let steps = registry::admission::chain()
+        .into_iter()
+        .filter(|step| !config.disabled_admission.iter().any(|d| d == step.name()))
+        .collect();
+    let mut objects = objects::Objects::new(store).with_admission(steps);
     if keelson_api::registry::by_resource("networking.k8s.io", "ipaddresses").is_some() {
         let addresses = registry::allocation::ServiceAddresses::new(&config.ranges);
         objects = objects.with_hooks(vec![Arc::new(addresses)]);

@@ -48,6 +48,11 @@ pub enum Backend {
 /// Starts a bootstrapped server on `backend`, serving on a task of the
 /// current tokio runtime.
 pub async fn server(backend: Backend) -> Server {
+    server_with(backend, crate::Config::default()).await
+}
+
+/// [`server`], set up as `config` says (small address ranges, ...).
+pub async fn server_with(backend: Backend, config: crate::Config) -> Server {
     let dir = tempfile::tempdir().expect("a temporary directory can be created");
     let (url, etcd) = match backend {
         Backend::Embedded => (format!("embedded:{}", dir.path().display()), None),
@@ -61,7 +66,7 @@ pub async fn server(backend: Backend) -> Server {
     let store = keelson_store::open(&url)
         .await
         .unwrap_or_else(|err| panic!("cannot open the store {url}: {err}"));
-    crate::bootstrap(store.clone())
+    crate::bootstrap_with(store.clone(), &config)
         .await
         .unwrap_or_else(|err| panic!("cannot bootstrap the server: {err}"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -70,9 +75,10 @@ pub async fn server(backend: Backend) -> Server {
     let address = listener
         .local_addr()
         .expect("a bound socket has an address");
-    tokio::spawn(crate::serve(
+    tokio::spawn(crate::serve_with(
         listener,
         Arc::clone(&store),
+        config,
         std::future::pending(),
     ));
     let uri = format!("http://{address}")

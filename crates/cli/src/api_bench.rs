@@ -119,14 +119,31 @@ async fn measure(
     create_namespace(client, &base, "bench").await?;
     create_namespace(client, &base, "watch").await?;
 
-    let creates = api_creates(client, &base, args).await?;
+    let creates = api_creates(client, &base, args, &CONFIG_MAPS, args.objects).await?;
     let gets = api_gets(client, &base, args).await?;
     let lists = api_lists(client, &base, args.objects).await?;
     let fan_out = watch_fan_out(client, &base, args).await?;
+    let kinds = args.objects / 2;
+    let services = api_creates(client, &base, args, &SERVICES, kinds).await?;
+    let pods = api_creates(client, &base, args, &PODS, kinds).await?;
+    drop(server);
+    let pods_without = pods_without_admission(client, args, store_url, scratch, kinds).await?;
     Ok(vec![
         Row {
             api: creates,
             raw: Some(raw_creates),
+        },
+        Row {
+            api: services,
+            raw: None,
+        },
+        Row {
+            api: pods,
+            raw: None,
+        },
+        Row {
+            api: pods_without,
+            raw: None,
         },
         Row {
             api: gets,
@@ -156,13 +173,49 @@ fn config_map(name: &str, sent: u64) -> serde_json::Value {
 /// `keelson up` (this binary) as a child process on `store`, its log beside
 /// its data dir.
 async fn start_server(data_dir: &std::path::Path, store: &str) -> anyhow::Result<KeelsonProcess> {
+    start_server_with(data_dir, store, &[]).await
+}
+
+async fn start_server_with(
+    data_dir: &std::path::Path,
+    store: &str,
+    args: &[&str],
+) -> anyhow::Result<KeelsonProcess> {
     let server = KeelsonProcess::builder(std::env::current_exe()?, "up")
         .data_dir(data_dir)
         .args(["--store", store])
+        .args(args.iter().copied())
         .start()
         .await
         .context("cannot start keelson up")?;
     Ok(server)
+}
+
+/// Pod creates on a fresh server (a new data dir; on etcd, a new namespace)
+/// whose admission chain is empty: what the chain costs is the difference.
+async fn pods_without_admission(
+    client: &HttpClient,
+    args: &ApiBenchArgs,
+    store_url: &str,
+    scratch: &std::path::Path,
+    count: usize,
+) -> anyhow::Result<Phase> {
+    let data_dir = scratch.join(format!("bare-{}", store_url.replace(['/', ':'], "_")));
+    let plugins = keelson_apiserver::admission_plugins().join(",");
+    let server = start_server_with(
+        &data_dir,
+        store_url,
+        &["--disable-admission-plugins", &plugins],
+    )
+    .await?;
+    let base = server.url();
+    create_namespace(client, &base, "bare").await?;
+    let bare = Creates {
+        path: "/api/v1/namespaces/bare/pods",
+        label: "pod creates, no admission",
+        ..PODS
+    };
+    api_creates(client, &base, args, &bare, count).await
 }
 
 async fn request(
@@ -199,21 +252,55 @@ fn object_name(i: usize) -> String {
     format!("cm-{i:06}")
 }
 
+/// What a create phase writes.
+struct Creates {
+    /// The collection, below the server's URL.
+    path: &'static str,
+    /// The object with a name.
+    object: fn(&str) -> serde_json::Value,
+    /// The row's label.
+    label: &'static str,
+}
+
+const CONFIG_MAPS: Creates = Creates {
+    path: "/api/v1/namespaces/bench/configmaps",
+    object: |name| config_map(name, 0),
+    label: "creates",
+};
+
+const SERVICES: Creates = Creates {
+    path: "/api/v1/namespaces/bench/services",
+    object: |name| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+               "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}})
+    },
+    label: "Service creates",
+};
+
+const PODS: Creates = Creates {
+    path: "/api/v1/namespaces/bench/pods",
+    object: |name| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "bench"}},
+               "spec": {"containers": [{"name": "app", "image": "registry.example/app:1",
+                                        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}})
+    },
+    label: "pod creates",
+};
+
 async fn api_creates(
     client: &HttpClient,
     base: &str,
     args: &ApiBenchArgs,
+    what: &Creates,
+    count: usize,
 ) -> anyhow::Result<Phase> {
-    let per_client = args.objects / args.clients;
-    let (client, url) = (
-        client.clone(),
-        format!("{base}/api/v1/namespaces/bench/configmaps"),
-    );
-    let clients = args.clients;
+    let per_client = count / args.clients;
+    let (client, url) = (client.clone(), format!("{base}{}", what.path));
+    let (clients, make) = (args.clients, what.object);
     let timed = concurrently(clients, per_client, move |c, i| {
         let (client, url) = (client.clone(), url.clone());
         async move {
-            let body = serde_json::to_vec(&config_map(&object_name(c + i * clients), 0))?;
+            let body = serde_json::to_vec(&make(&object_name(c + i * clients)))?;
             let (status, body) =
                 request(&client, http::Method::POST, &url, Some(body.into())).await?;
             anyhow::ensure!(
@@ -224,7 +311,10 @@ async fn api_creates(
         }
     })
     .await?;
-    Ok(phase(format!("creates ({} clients)", args.clients), timed))
+    Ok(phase(
+        format!("{} ({} clients)", what.label, args.clients),
+        timed,
+    ))
 }
 
 async fn api_gets(client: &HttpClient, base: &str, args: &ApiBenchArgs) -> anyhow::Result<Phase> {

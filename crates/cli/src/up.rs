@@ -24,6 +24,10 @@ pub struct UpArgs {
     /// The range Services' node ports come from (`FIRST-LAST`).
     #[arg(long, default_value = "30000-32767", value_parser = port_range)]
     service_node_port_range: std::ops::RangeInclusive<u16>,
+    /// Admission plugins to leave out of the default chain
+    /// (`NamespaceLifecycle`, `ServiceAccount`, `Priority`, ...).
+    #[arg(long, value_delimiter = ',')]
+    disable_admission_plugins: Vec<String>,
 }
 
 /// Parses `FIRST-LAST` (a single port is a range of one).
@@ -67,11 +71,23 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let known = keelson_apiserver::admission_plugins();
+    if let Some(unknown) = args
+        .disable_admission_plugins
+        .iter()
+        .find(|name| !known.contains(&name.as_str()))
+    {
+        anyhow::bail!(
+            "admission plugin {unknown:?} is not known; the plugins are {}",
+            known.join(", ")
+        );
+    }
     let config = keelson_apiserver::Config {
         ranges: keelson_apiserver::Ranges {
             cluster_ips: args.service_cluster_ip_range,
             node_ports: args.service_node_port_range,
         },
+        disabled_admission: args.disable_admission_plugins,
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
