@@ -74,6 +74,11 @@ impl Server {
         restarted.unwrap_or_else(|err| panic!("keelson up did not come back: {err}"));
     }
 
+    /// The admin kubeconfig the server wrote.
+    pub fn kubeconfig(&self) -> std::path::PathBuf {
+        self.process.kubeconfig().to_path_buf()
+    }
+
     /// The server's log so far.
     pub fn log(&self) -> String {
         self.process.log()
