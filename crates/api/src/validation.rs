@@ -316,7 +316,9 @@ pub fn validate_domain_prefixed_path(value: &str, path: &FieldPath) -> Vec<Field
     if value.is_empty() {
         return vec![FieldError::required(path, "")];
     }
-    let Some((host, rest)) = value.split_once('/').filter(|(h, r)| !h.is_empty() && !r.is_empty())
+    let Some((host, rest)) = value
+        .split_once('/')
+        .filter(|(h, r)| !h.is_empty() && !r.is_empty())
     else {
         return vec![FieldError::invalid(
             path,

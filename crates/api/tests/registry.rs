@@ -52,9 +52,17 @@ fn resolves_every_name_kubectl_accepts() {
         ("servicecidrs", "networking.k8s.io", "servicecidrs"),
         ("ingressclass", "networking.k8s.io", "ingressclasses"),
         ("hpa", "autoscaling", "horizontalpodautoscalers"),
-        ("horizontalpodautoscalers.v2.autoscaling", "autoscaling", "horizontalpodautoscalers"),
+        (
+            "horizontalpodautoscalers.v2.autoscaling",
+            "autoscaling",
+            "horizontalpodautoscalers",
+        ),
         ("clusterrole", "rbac.authorization.k8s.io", "clusterroles"),
-        ("rolebindings.rbac.authorization.k8s.io", "rbac.authorization.k8s.io", "rolebindings"),
+        (
+            "rolebindings.rbac.authorization.k8s.io",
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+        ),
         ("apiservices", "apiregistration.k8s.io", "apiservices"),
         ("events", "", "events"),
         ("events.events.k8s.io", "events.k8s.io", "events"),
@@ -71,7 +79,13 @@ fn resolves_every_name_kubectl_accepts() {
 
 #[test]
 fn refuses_unknown_names() {
-    for name in ["foo", "deployments.batch", "pods.apps", "ingresses.apps", ""] {
+    for name in [
+        "foo",
+        "deployments.batch",
+        "pods.apps",
+        "ingresses.apps",
+        "",
+    ] {
         assert_eq!(
             resolve(name),
             Err(RegistryError::UnknownResource(name.to_string())),

@@ -20,7 +20,11 @@ const RENAMED: &[(&str, &str)] = &[
 
 /// The core/v1 form of an events.k8s.io/v1 Event.
 pub fn to_core(event: &Value) -> Value {
-    rename(event, |name| find(name, |(new, _)| *new).map(|(_, old)| old), "v1")
+    rename(
+        event,
+        |name| find(name, |(new, _)| *new).map(|(_, old)| old),
+        "v1",
+    )
 }
 
 /// The events.k8s.io/v1 form of a core/v1 Event.
@@ -43,7 +47,11 @@ fn find(
 /// `event` with the top-level fields renamed by `renamed` and the other
 /// API version; a field whose new name the object already has is dropped,
 /// so a stray field of the other form cannot overwrite the real one.
-fn rename(event: &Value, renamed: impl Fn(&str) -> Option<&'static str>, api_version: &str) -> Value {
+fn rename(
+    event: &Value,
+    renamed: impl Fn(&str) -> Option<&'static str>,
+    api_version: &str,
+) -> Value {
     let Some(fields) = event.as_object() else {
         return event.clone();
     };

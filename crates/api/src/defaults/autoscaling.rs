@@ -58,7 +58,12 @@ fn with_defaults(given: Option<&Value>, mut defaults: Value) -> Value {
     let Some(given) = given.and_then(Value::as_object) else {
         return defaults;
     };
-    for key in ["selectPolicy", "stabilizationWindowSeconds", "policies", "tolerance"] {
+    for key in [
+        "selectPolicy",
+        "stabilizationWindowSeconds",
+        "policies",
+        "tolerance",
+    ] {
         if let Some(value) = given.get(key).filter(|v| !v.is_null()) {
             defaults[key] = value.clone();
         }

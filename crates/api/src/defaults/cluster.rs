@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::json::{at_mut, default_absent, default_zero, for_each_item, list_of, object_entry, str_of};
+use crate::json::{
+    at_mut, default_absent, default_zero, for_each_item, list_of, object_entry, str_of,
+};
 
 /// PriorityClass: pods of the class preempt lower priorities.
 pub(crate) fn priority_class(object: &mut Value) {

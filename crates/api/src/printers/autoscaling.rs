@@ -2,7 +2,9 @@
 //! each metric's current value against its target.
 
 use jiff::Timestamp;
-use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, MetricSpec, MetricStatus, MetricTarget, MetricValueStatus};
+use k8s_openapi::api::autoscaling::v2::{
+    HorizontalPodAutoscaler, MetricSpec, MetricStatus, MetricTarget, MetricValueStatus,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::{Value, json};
 
@@ -49,11 +51,16 @@ pub(crate) fn horizontal_pod_autoscaler(object: &Value, now: Timestamp) -> Optio
     let status = autoscaler.status.unwrap_or_default();
     let target = &spec.scale_target_ref;
     let statuses = status.current_metrics.unwrap_or_default();
-    let min = spec.min_replicas.map_or_else(|| "<unset>".to_string(), |m| m.to_string());
+    let min = spec
+        .min_replicas
+        .map_or_else(|| "<unset>".to_string(), |m| m.to_string());
     Some(Row::new(vec![
         json!(autoscaler.metadata.name.unwrap_or_default()),
         json!(format!("{}/{}", target.kind, target.name)),
-        json!(metrics(spec.metrics.as_deref().unwrap_or_default(), &statuses)),
+        json!(metrics(
+            spec.metrics.as_deref().unwrap_or_default(),
+            &statuses
+        )),
         json!(min),
         json!(spec.max_replicas),
         json!(status.current_replicas.unwrap_or(0)),
@@ -104,9 +111,14 @@ fn value_or_average(target: &MetricTarget, current_value: Option<&MetricValueSta
 
 /// `name: current/target` of a resource metric, as a value or a
 /// utilization.
-fn resource(name: &str, target: &MetricTarget, current_value: Option<&MetricValueStatus>) -> String {
+fn resource(
+    name: &str,
+    target: &MetricTarget,
+    current_value: Option<&MetricValueStatus>,
+) -> String {
     if let Some(average) = &target.average_value {
-        let now = current_value.map_or_else(|| UNKNOWN.to_string(), |c| text(c.average_value.as_ref()));
+        let now =
+            current_value.map_or_else(|| UNKNOWN.to_string(), |c| text(c.average_value.as_ref()));
         return format!("{name}: {now}/{}", text(Some(average)));
     }
     let now = current_value
@@ -129,9 +141,10 @@ fn metric(spec: &MetricSpec, status: Option<&MetricStatus>) -> String {
         },
         "Pods" => match &spec.pods {
             Some(pods) => {
-                let now = status
-                    .and_then(|s| s.pods.as_ref())
-                    .map_or_else(|| UNKNOWN.to_string(), |p| text(p.current.average_value.as_ref()));
+                let now = status.and_then(|s| s.pods.as_ref()).map_or_else(
+                    || UNKNOWN.to_string(),
+                    |p| text(p.current.average_value.as_ref()),
+                );
                 format!("{now}/{}", text(pods.target.average_value.as_ref()))
             }
             None => "<unknown type>".to_string(),
@@ -152,7 +165,9 @@ fn metric(spec: &MetricSpec, status: Option<&MetricStatus>) -> String {
         },
         "ContainerResource" => match &spec.container_resource {
             Some(source) => {
-                let now = status.and_then(|s| s.container_resource.as_ref()).map(|r| &r.current);
+                let now = status
+                    .and_then(|s| s.container_resource.as_ref())
+                    .map(|r| &r.current);
                 resource(&source.name, &source.target, now)
             }
             None => "<unknown type>".to_string(),

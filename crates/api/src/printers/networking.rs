@@ -40,8 +40,16 @@ pub(crate) const INGRESS: &[Column] = &[
 
 pub(crate) const INGRESS_CLASS: &[Column] = &[
     NAME,
-    col("Controller", "string", "Controller that is responsible for handling this class"),
-    col("Parameters", "string", "A reference to a resource with additional parameters"),
+    col(
+        "Controller",
+        "string",
+        "Controller that is responsible for handling this class",
+    ),
+    col(
+        "Parameters",
+        "string",
+        "A reference to a resource with additional parameters",
+    ),
     AGE,
 ];
 
@@ -111,7 +119,10 @@ pub(crate) fn ingress(object: &Value, now: Timestamp) -> Option<Row> {
         .unwrap_or_default();
     let addresses: BTreeSet<String> = points
         .into_iter()
-        .filter_map(|p| p.ip.filter(|ip| !ip.is_empty()).or(p.hostname.filter(|h| !h.is_empty())))
+        .filter_map(|p| {
+            p.ip.filter(|ip| !ip.is_empty())
+                .or(p.hostname.filter(|h| !h.is_empty()))
+        })
         .collect();
     let mut address = addresses.into_iter().collect::<Vec<_>>().join(",");
     if address.len() > ADDRESS_WIDTH {
@@ -121,7 +132,10 @@ pub(crate) fn ingress(object: &Value, now: Timestamp) -> Option<Row> {
     let tls = spec.tls.as_ref().is_some_and(|t| !t.is_empty());
     Some(Row::new(vec![
         json!(ingress.metadata.name.unwrap_or_default()),
-        json!(spec.ingress_class_name.unwrap_or_else(|| "<none>".to_string())),
+        json!(
+            spec.ingress_class_name
+                .unwrap_or_else(|| "<none>".to_string())
+        ),
         json!(hosts(spec.rules.as_deref().unwrap_or_default())),
         json!(address),
         json!(if tls { "80, 443" } else { "80" }),

@@ -13,8 +13,16 @@ use super::{AGE, Column, NAME, Row, col, wide};
 
 pub(crate) const POD_DISRUPTION_BUDGET: &[Column] = &[
     NAME,
-    col("Min Available", "string", "The minimum number of pods that must be available."),
-    col("Max Unavailable", "string", "The maximum number of pods that may be unavailable."),
+    col(
+        "Min Available",
+        "string",
+        "The minimum number of pods that must be available.",
+    ),
+    col(
+        "Max Unavailable",
+        "string",
+        "The maximum number of pods that may be unavailable.",
+    ),
     col(
         "Allowed Disruptions",
         "integer",

@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding, RoleRef, Subject};
-use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use serde_json::{Value, json};
 
 use super::format::age;
@@ -20,7 +20,11 @@ macro_rules! binding_columns {
             AGE,
             wide("Users", "string", concat!("Users in the ", $what)),
             wide("Groups", "string", concat!("Groups in the ", $what)),
-            wide("ServiceAccounts", "string", concat!("ServiceAccounts in the ", $what)),
+            wide(
+                "ServiceAccounts",
+                "string",
+                concat!("ServiceAccounts in the ", $what),
+            ),
         ]
     };
 }
@@ -37,7 +41,11 @@ pub(crate) const CLUSTER_ROLE_BINDING: &[Column] = binding_columns!(
 
 pub(crate) const API_SERVICE: &[Column] = &[
     NAME,
-    col("Service", "string", "The reference to the service that hosts this API endpoint."),
+    col(
+        "Service",
+        "string",
+        "The reference to the service that hosts this API endpoint.",
+    ),
     col("Available", "string", "Whether this service is available."),
     AGE,
 ];
@@ -69,13 +77,23 @@ fn binding_row(meta: ObjectMeta, role: &RoleRef, subjects: &[Subject], now: Time
 pub(crate) fn role_binding(object: &Value, now: Timestamp) -> Option<Row> {
     let binding: RoleBinding = super::typed(object)?;
     let subjects = binding.subjects.unwrap_or_default();
-    Some(binding_row(binding.metadata, &binding.role_ref, &subjects, now))
+    Some(binding_row(
+        binding.metadata,
+        &binding.role_ref,
+        &subjects,
+        now,
+    ))
 }
 
 pub(crate) fn cluster_role_binding(object: &Value, now: Timestamp) -> Option<Row> {
     let binding: ClusterRoleBinding = super::typed(object)?;
     let subjects = binding.subjects.unwrap_or_default();
-    Some(binding_row(binding.metadata, &binding.role_ref, &subjects, now))
+    Some(binding_row(
+        binding.metadata,
+        &binding.role_ref,
+        &subjects,
+        now,
+    ))
 }
 
 /// `Local` or the service's `namespace/name`, and `True`, `False
@@ -85,16 +103,28 @@ pub(crate) fn api_service(object: &Value, now: Timestamp) -> Option<Row> {
     let spec = service.spec.unwrap_or_default();
     let backend = spec.service.map_or_else(
         || "Local".to_string(),
-        |s| format!("{}/{}", s.namespace.unwrap_or_default(), s.name.unwrap_or_default()),
-    );
-    let conditions = service.status.and_then(|s| s.conditions).unwrap_or_default();
-    let available = conditions.iter().find(|c| c.type_ == "Available").map_or_else(
-        || "Unknown".to_string(),
-        |c| match c.reason.as_deref().filter(|r| !r.is_empty()) {
-            Some(reason) if c.status != "True" => format!("{} ({reason})", c.status),
-            _ => c.status.clone(),
+        |s| {
+            format!(
+                "{}/{}",
+                s.namespace.unwrap_or_default(),
+                s.name.unwrap_or_default()
+            )
         },
     );
+    let conditions = service
+        .status
+        .and_then(|s| s.conditions)
+        .unwrap_or_default();
+    let available = conditions
+        .iter()
+        .find(|c| c.type_ == "Available")
+        .map_or_else(
+            || "Unknown".to_string(),
+            |c| match c.reason.as_deref().filter(|r| !r.is_empty()) {
+                Some(reason) if c.status != "True" => format!("{} ({reason})", c.status),
+                _ => c.status.clone(),
+            },
+        );
     Some(Row::new(vec![
         json!(service.metadata.name.unwrap_or_default()),
         json!(backend),

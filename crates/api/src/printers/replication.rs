@@ -10,8 +10,16 @@ use super::{AGE, CONTAINERS, Column, IMAGES, NAME, Row, col, wide};
 
 pub(crate) const POD_TEMPLATE: &[Column] = &[
     NAME,
-    col("Containers", "string", "Names of each container in the template."),
-    col("Images", "string", "Images referenced by each container in the template."),
+    col(
+        "Containers",
+        "string",
+        "Names of each container in the template.",
+    ),
+    col(
+        "Images",
+        "string",
+        "Images referenced by each container in the template.",
+    ),
     col("Pod Labels", "string", "The labels for the pod template."),
 ];
 

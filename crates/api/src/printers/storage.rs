@@ -203,7 +203,11 @@ const DEFAULT_CLASS_ANNOTATIONS: &[&str] = &[
 
 pub(crate) const STORAGE_CLASS: &[Column] = &[
     NAME,
-    col("Provisioner", "string", "provisioner indicates the type of the provisioner."),
+    col(
+        "Provisioner",
+        "string",
+        "provisioner indicates the type of the provisioner.",
+    ),
     col(
         "ReclaimPolicy",
         "string",
@@ -237,7 +241,11 @@ pub(crate) fn storage_class_row(object: &Value, now: Timestamp) -> Option<Row> {
         json!(name),
         json!(class.provisioner),
         json!(class.reclaim_policy.unwrap_or_else(|| "Delete".to_string())),
-        json!(class.volume_binding_mode.unwrap_or_else(|| "Immediate".to_string())),
+        json!(
+            class
+                .volume_binding_mode
+                .unwrap_or_else(|| "Immediate".to_string())
+        ),
         json!(class.allow_volume_expansion.unwrap_or(false)),
         json!(age(class.metadata.creation_timestamp.as_ref(), now)),
     ]))

@@ -40,10 +40,10 @@ use crate::field_error::FieldError;
 use crate::field_selector::SelectableFields;
 use crate::printers::Printer;
 
+pub(crate) use self::apiregistration::API_SERVICE;
 pub(crate) use self::apps::{
     CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICA_SET, STATEFUL_SET,
 };
-pub(crate) use self::apiregistration::API_SERVICE;
 pub(crate) use self::autoscaling::HORIZONTAL_POD_AUTOSCALER;
 pub(crate) use self::batch::{CRON_JOB, JOB};
 pub(crate) use self::core::{

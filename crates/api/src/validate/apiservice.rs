@@ -18,9 +18,14 @@ pub(crate) fn api_service(object: &Value, _old: Option<&Value>) -> Vec<FieldErro
     let mut errors = Vec::new();
     let group = str_of(spec, "group").unwrap_or("");
     let version = str_of(spec, "version").unwrap_or("");
-    let name = at(object, &["metadata", "name"]).and_then(Value::as_str).unwrap_or("");
+    let name = at(object, &["metadata", "name"])
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let required = format!("{version}.{group}");
-    if !name.is_empty() && crate::validation::is_valid_path_segment_name(name).is_empty() && name != required {
+    if !name.is_empty()
+        && crate::validation::is_valid_path_segment_name(name).is_empty()
+        && name != required
+    {
         errors.push(FieldError::invalid(
             &FieldPath::new("metadata").child("name"),
             name,
@@ -33,11 +38,18 @@ pub(crate) fn api_service(object: &Value, _old: Option<&Value>) -> Vec<FieldErro
             "only v1 may have an empty group and it better be legacy kube",
         ));
     }
-    for problem in is_dns1123_subdomain(group).into_iter().filter(|_| !group.is_empty()) {
+    for problem in is_dns1123_subdomain(group)
+        .into_iter()
+        .filter(|_| !group.is_empty())
+    {
         errors.push(FieldError::invalid(&path.child("group"), group, problem));
     }
     for problem in is_dns1035_label(version) {
-        errors.push(FieldError::invalid(&path.child("version"), version, problem));
+        errors.push(FieldError::invalid(
+            &path.child("version"),
+            version,
+            problem,
+        ));
     }
     priorities(spec, &path, &mut errors);
     service(spec, &path, &mut errors);
@@ -86,4 +98,3 @@ fn service(spec: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::invalid(&insecure_path, insecure, why));
     }
 }
-

@@ -13,14 +13,22 @@ use super::pod::NULL;
 
 const MAX_PERIOD_SECONDS: i64 = 1800;
 const MAX_STABILIZATION_SECONDS: i64 = 3600;
-const SOURCES: &[&str] = &["ContainerResource", "External", "Object", "Pods", "Resource"];
+const SOURCES: &[&str] = &[
+    "ContainerResource",
+    "External",
+    "Object",
+    "Pods",
+    "Resource",
+];
 
 /// HorizontalPodAutoscaler, on create when `old` is `None`.
 pub(crate) fn horizontal_pod_autoscaler(object: &Value, old: Option<&Value>) -> Vec<FieldError> {
     let spec = object.get("spec").unwrap_or(&NULL);
     let path = FieldPath::new("spec");
     let mut errors = Vec::new();
-    let old_min = old.and_then(|o| at(o, &["spec", "minReplicas"])).and_then(Value::as_i64);
+    let old_min = old
+        .and_then(|o| at(o, &["spec", "minReplicas"]))
+        .and_then(Value::as_i64);
     let lower = if old_min == Some(0) { 0 } else { 1 };
     let min = int_of(spec, "minReplicas");
     if let Some(min) = min.filter(|m| *m < lower) {
@@ -30,7 +38,11 @@ pub(crate) fn horizontal_pod_autoscaler(object: &Value, old: Option<&Value>) -> 
     let max = int_of(spec, "maxReplicas").unwrap_or(0);
     let max_path = path.child("maxReplicas");
     if max < 1 {
-        errors.push(FieldError::invalid(&max_path, max, "must be greater than 0"));
+        errors.push(FieldError::invalid(
+            &max_path,
+            max,
+            "must be greater than 0",
+        ));
     }
     if min.is_some_and(|min| max < min) {
         let why = "must be greater than or equal to `minReplicas`";
@@ -38,7 +50,12 @@ pub(crate) fn horizontal_pod_autoscaler(object: &Value, old: Option<&Value>) -> 
     }
     let target = spec.get("scaleTargetRef").unwrap_or(&NULL);
     object_reference(target, &path.child("scaleTargetRef"), &mut errors);
-    metrics(list_of(spec, "metrics"), min, &path.child("metrics"), &mut errors);
+    metrics(
+        list_of(spec, "metrics"),
+        min,
+        &path.child("metrics"),
+        &mut errors,
+    );
     if let Some(behavior) = spec.get("behavior").filter(|b| !b.is_null()) {
         for key in ["scaleUp", "scaleDown"] {
             if let Some(rules) = behavior.get(key).filter(|r| !r.is_null()) {
@@ -100,15 +117,28 @@ fn source_field(kind: &str) -> Option<&'static str> {
 fn metric_spec(metric: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let kind = str_of(metric, "type").unwrap_or("");
     if kind.is_empty() {
-        errors.push(FieldError::required(&path.child("type"), "must specify a metric source type"));
+        errors.push(FieldError::required(
+            &path.child("type"),
+            "must specify a metric source type",
+        ));
     }
     if !SOURCES.contains(&kind) {
-        errors.push(FieldError::not_supported(&path.child("type"), kind, SOURCES));
+        errors.push(FieldError::not_supported(
+            &path.child("type"),
+            kind,
+            SOURCES,
+        ));
     }
-    let present: Vec<&str> = ["object", "external", "pods", "resource", "containerResource"]
-        .into_iter()
-        .filter(|key| !is_absent(metric.get(*key)))
-        .collect();
+    let present: Vec<&str> = [
+        "object",
+        "external",
+        "pods",
+        "resource",
+        "containerResource",
+    ]
+    .into_iter()
+    .filter(|key| !is_absent(metric.get(*key)))
+    .collect();
     if let Some(first) = present.first() {
         source(first, &metric[*first], &path.child(first), errors);
     }
@@ -119,7 +149,11 @@ fn metric_spec(metric: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
             "must populate information for the given metric source",
         )),
         Some(_) => {}
-        None => errors.push(FieldError::not_supported(&path.child("type"), kind, SOURCES)),
+        None => errors.push(FieldError::not_supported(
+            &path.child("type"),
+            kind,
+            SOURCES,
+        )),
     }
     if present.len() > 1 {
         for other in present.iter().filter(|p| Some(**p) != expected) {
@@ -139,7 +173,11 @@ fn source(key: &str, source: &Value, path: &FieldPath, errors: &mut Vec<FieldErr
                 let described = source.get("describedObject").unwrap_or(&NULL);
                 object_reference(described, &path.child("describedObject"), errors);
             }
-            metric_identifier(source.get("metric").unwrap_or(&NULL), &path.child("metric"), errors);
+            metric_identifier(
+                source.get("metric").unwrap_or(&NULL),
+                &path.child("metric"),
+                errors,
+            );
         }
         _ => resource_source(key, source, path, errors),
     }
@@ -173,7 +211,11 @@ fn source(key: &str, source: &Value, path: &FieldPath, errors: &mut Vec<FieldErr
 }
 
 /// A resource metric targets either a utilization or a raw value.
-fn utilization_or_value(has: impl Fn(&str) -> bool, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn utilization_or_value(
+    has: impl Fn(&str) -> bool,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
     if !has("averageUtilization") && !has("averageValue") {
         errors.push(FieldError::required(
             &path.child("averageUtilization"),
@@ -191,7 +233,10 @@ fn utilization_or_value(has: impl Fn(&str) -> bool, path: &FieldPath, errors: &m
 fn resource_source(key: &str, source: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let name = str_of(source, "name").unwrap_or("");
     if name.is_empty() {
-        errors.push(FieldError::required(&path.child("name"), "must specify a resource name"));
+        errors.push(FieldError::required(
+            &path.child("name"),
+            "must specify a resource name",
+        ));
     } else if key == "containerResource" {
         super::resources::resource_name(name, &path.child("name"), errors);
     }
@@ -201,16 +246,25 @@ fn resource_source(key: &str, source: &Value, path: &FieldPath, errors: &mut Vec
     let container = str_of(source, "container").unwrap_or("");
     let container_path = path.child("container");
     if container.is_empty() {
-        errors.push(FieldError::required(&container_path, "must specify a container"));
+        errors.push(FieldError::required(
+            &container_path,
+            "must specify a container",
+        ));
     }
-    for problem in is_dns1123_label(container).into_iter().filter(|_| !container.is_empty()) {
+    for problem in is_dns1123_label(container)
+        .into_iter()
+        .filter(|_| !container.is_empty())
+    {
         errors.push(FieldError::invalid(&container_path, container, problem));
     }
 }
 
 fn metric_identifier(metric: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     match str_of(metric, "name").unwrap_or("") {
-        "" => errors.push(FieldError::required(&path.child("name"), "must specify a metric name")),
+        "" => errors.push(FieldError::required(
+            &path.child("name"),
+            "must specify a metric name",
+        )),
         name => {
             for problem in is_valid_path_segment_name(name) {
                 errors.push(FieldError::invalid(&path.child("name"), name, problem));
@@ -222,7 +276,10 @@ fn metric_identifier(metric: &Value, path: &FieldPath, errors: &mut Vec<FieldErr
 fn metric_target(target: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let kind = str_of(target, "type").unwrap_or("");
     if kind.is_empty() {
-        errors.push(FieldError::required(&path.child("type"), "must specify a metric target type"));
+        errors.push(FieldError::required(
+            &path.child("type"),
+            "must specify a metric target type",
+        ));
     }
     if !["Utilization", "Value", "AverageValue"].contains(&kind) {
         errors.push(FieldError::invalid(
@@ -235,14 +292,24 @@ fn metric_target(target: &Value, path: &FieldPath, errors: &mut Vec<FieldError>)
         let Some(text) = target.get(key).filter(|v| !v.is_null()) else {
             continue;
         };
-        let text = text.as_str().map_or_else(|| text.to_string(), str::to_string);
+        let text = text
+            .as_str()
+            .map_or_else(|| text.to_string(), str::to_string);
         if text.parse::<Quantity>().map_or(true, |q| q.signum() != 1) {
-            errors.push(FieldError::invalid(&path.child(key), text, "must be positive"));
+            errors.push(FieldError::invalid(
+                &path.child(key),
+                text,
+                "must be positive",
+            ));
         }
     }
     if let Some(utilization) = int_of(target, "averageUtilization").filter(|u| *u < 1) {
         let why = "must be greater than 0";
-        errors.push(FieldError::invalid(&path.child("averageUtilization"), utilization, why));
+        errors.push(FieldError::invalid(
+            &path.child("averageUtilization"),
+            utilization,
+            why,
+        ));
     }
 }
 
@@ -262,12 +329,19 @@ fn scaling_rules(rules: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) 
         && !["Disabled", "Max", "Min"].contains(&select)
     {
         let allowed = ["Disabled", "Max", "Min"];
-        errors.push(FieldError::not_supported(&path.child("selectPolicy"), select, &allowed));
+        errors.push(FieldError::not_supported(
+            &path.child("selectPolicy"),
+            select,
+            &allowed,
+        ));
     }
     let policies_path = path.child("policies");
     let policies = list_of(rules, "policies");
     if policies.is_empty() {
-        errors.push(FieldError::required(&policies_path, "must specify at least one Policy"));
+        errors.push(FieldError::required(
+            &policies_path,
+            "must specify at least one Policy",
+        ));
     }
     for (i, policy) in policies.iter().enumerate() {
         scaling_policy(policy, &policies_path.index(i), errors);
@@ -277,16 +351,28 @@ fn scaling_rules(rules: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) 
 fn scaling_policy(policy: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let kind = str_of(policy, "type").unwrap_or("");
     if kind != "Pods" && kind != "Percent" {
-        errors.push(FieldError::not_supported(&path.child("type"), kind, &["Percent", "Pods"]));
+        errors.push(FieldError::not_supported(
+            &path.child("type"),
+            kind,
+            &["Percent", "Pods"],
+        ));
     }
     let value = int_of(policy, "value").unwrap_or(0);
     if value <= 0 {
-        errors.push(FieldError::invalid(&path.child("value"), value, "must be greater than zero"));
+        errors.push(FieldError::invalid(
+            &path.child("value"),
+            value,
+            "must be greater than zero",
+        ));
     }
     let period = int_of(policy, "periodSeconds").unwrap_or(0);
     let period_path = path.child("periodSeconds");
     if period <= 0 {
-        errors.push(FieldError::invalid(&period_path, period, "must be greater than zero"));
+        errors.push(FieldError::invalid(
+            &period_path,
+            period,
+            "must be greater than zero",
+        ));
     }
     if period > MAX_PERIOD_SECONDS {
         let why = format!("must be less than or equal to {MAX_PERIOD_SECONDS}");

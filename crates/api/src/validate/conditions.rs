@@ -31,7 +31,11 @@ pub(crate) fn conditions(items: &[Value], path: &FieldPath, errors: &mut Vec<Fie
 }
 
 fn condition_errors(condition: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
-    qualified_name(str_of(condition, "type").unwrap_or(""), &path.child("type"), errors);
+    qualified_name(
+        str_of(condition, "type").unwrap_or(""),
+        &path.child("type"),
+        errors,
+    );
     let status = str_of(condition, "status").unwrap_or("");
     if !["False", "True", "Unknown"].contains(&status) {
         errors.push(FieldError::not_supported(
@@ -48,11 +52,21 @@ fn condition_errors(condition: &Value, path: &FieldPath, errors: &mut Vec<FieldE
         ));
     }
     if is_absent(condition.get("lastTransitionTime")) {
-        errors.push(FieldError::required(&path.child("lastTransitionTime"), "must be set"));
+        errors.push(FieldError::required(
+            &path.child("lastTransitionTime"),
+            "must be set",
+        ));
     }
-    reason(str_of(condition, "reason").unwrap_or(""), &path.child("reason"), errors);
+    reason(
+        str_of(condition, "reason").unwrap_or(""),
+        &path.child("reason"),
+        errors,
+    );
     if str_of(condition, "message").is_some_and(|m| m.len() > MAX_MESSAGE) {
-        errors.push(FieldError::too_long(&path.child("message"), Some(MAX_MESSAGE)));
+        errors.push(FieldError::too_long(
+            &path.child("message"),
+            Some(MAX_MESSAGE),
+        ));
     }
 }
 
@@ -68,8 +82,18 @@ fn reason(reason: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
         && bytes.iter().all(middle)
         && (bytes.len() == 1 || last.is_ascii_alphanumeric() || last == b'_');
     if !valid {
-        let examples = ["my_name", "MY_NAME", "MyName", "ReasonA,ReasonB", "ReasonA:ReasonB"];
-        errors.push(FieldError::invalid(path, reason, regex_error(REASON_MSG, REASON_FMT, &examples)));
+        let examples = [
+            "my_name",
+            "MY_NAME",
+            "MyName",
+            "ReasonA,ReasonB",
+            "ReasonA:ReasonB",
+        ];
+        errors.push(FieldError::invalid(
+            path,
+            reason,
+            regex_error(REASON_MSG, REASON_FMT, &examples),
+        ));
     }
     if reason.len() > MAX_REASON {
         errors.push(FieldError::too_long(path, Some(MAX_REASON)));

@@ -46,7 +46,8 @@ fn legacy(event: &Value) -> Vec<FieldError> {
         .and_then(Value::as_str)
         .unwrap_or("");
     let namespace_path = FieldPath::new("involvedObject").child("namespace");
-    let mismatch = || FieldError::invalid(&namespace_path, involved, "does not match event.namespace");
+    let mismatch =
+        || FieldError::invalid(&namespace_path, involved, "does not match event.namespace");
     if has_time(event, "eventTime") {
         if involved.is_empty() && namespace != "default" && namespace != "kube-system" {
             errors.push(mismatch());
@@ -58,7 +59,11 @@ fn legacy(event: &Value) -> Vec<FieldError> {
         errors.push(mismatch());
     }
     for problem in crate::validation::is_dns1123_subdomain(namespace) {
-        errors.push(FieldError::invalid(&FieldPath::new("namespace"), namespace, problem));
+        errors.push(FieldError::invalid(
+            &FieldPath::new("namespace"),
+            namespace,
+            problem,
+        ));
     }
     errors
 }
@@ -137,7 +142,10 @@ fn series(event: &Value, errors: &mut Vec<FieldError>) {
         ));
     }
     if is_absent(series.get("lastObservedTime")) {
-        errors.push(FieldError::required(&FieldPath::new("series.lastObservedTime"), ""));
+        errors.push(FieldError::required(
+            &FieldPath::new("series.lastObservedTime"),
+            "",
+        ));
     }
 }
 

@@ -18,7 +18,12 @@ pub(crate) fn service_cidr(object: &Value, old: Option<&Value>) -> Vec<FieldErro
     let path = FieldPath::new("spec").child("cidrs");
     let mut errors = Vec::new();
     if let Some(old) = old {
-        immutable(spec.get("cidrs"), at(old, &["spec", "cidrs"]), &path, &mut errors);
+        immutable(
+            spec.get("cidrs"),
+            at(old, &["spec", "cidrs"]),
+            &path,
+            &mut errors,
+        );
         return errors;
     }
     let cidrs: Vec<&str> = list_of(spec, "cidrs")
@@ -57,7 +62,12 @@ pub(crate) fn ip_address(object: &Value, old: Option<&Value>) -> Vec<FieldError>
     let reference = at(object, &["spec", "parentRef"]);
     let mut errors = Vec::new();
     if let Some(old) = old {
-        immutable(reference, at(old, &["spec", "parentRef"]), &path, &mut errors);
+        immutable(
+            reference,
+            at(old, &["spec", "parentRef"]),
+            &path,
+            &mut errors,
+        );
         return errors;
     }
     let Some(reference) = reference else {

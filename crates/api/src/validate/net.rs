@@ -17,7 +17,8 @@ fn sloppy_v4(text: &str) -> Option<Ipv4Addr> {
     let octets: Vec<u8> = text
         .split('.')
         .map(|part| {
-            let digits = !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit());
+            let digits =
+                !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit());
             digits.then(|| part.parse::<u8>().ok()).flatten()
         })
         .collect::<Option<_>>()?;

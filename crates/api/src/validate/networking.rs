@@ -19,7 +19,11 @@ const MAX_CONTROLLER: usize = 250;
 
 /// Errors `problems` makes at `path` for `value`.
 fn each(problems: Vec<String>, value: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
-    errors.extend(problems.into_iter().map(|p| FieldError::invalid(path, value, p)));
+    errors.extend(
+        problems
+            .into_iter()
+            .map(|p| FieldError::invalid(path, value, p)),
+    );
 }
 
 /// Ingress, on create when `old` is `None`.
@@ -47,7 +51,12 @@ pub(crate) fn ingress(object: &Value, old: Option<&Value>) -> Vec<FieldError> {
         ingress_tls(tls, &path.child("tls").index(i), &mut errors);
     }
     if let Some(class) = str_of(spec, "ingressClassName") {
-        each(is_dns1123_subdomain(class), class, &path.child("ingressClassName"), &mut errors);
+        each(
+            is_dns1123_subdomain(class),
+            class,
+            &path.child("ingressClassName"),
+            &mut errors,
+        );
     }
     match old {
         None => class_annotation(object, spec, &mut errors),
@@ -58,8 +67,11 @@ pub(crate) fn ingress(object: &Value, old: Option<&Value>) -> Vec<FieldError> {
 
 /// An Ingress may name its class by annotation and by field only alike.
 fn class_annotation(object: &Value, spec: &Value, errors: &mut Vec<FieldError>) {
-    let annotation = at(object, &["metadata", "annotations", INGRESS_CLASS_ANNOTATION])
-        .and_then(Value::as_str);
+    let annotation = at(
+        object,
+        &["metadata", "annotations", INGRESS_CLASS_ANNOTATION],
+    )
+    .and_then(Value::as_str);
     if let (Some(annotation), Some(class)) = (annotation, str_of(spec, "ingressClassName"))
         && annotation != class
     {
@@ -106,7 +118,10 @@ fn ingress_rule(rule: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
 
 fn http_path(item: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let Some(kind) = str_of(item, "pathType") else {
-        errors.push(FieldError::required(&path.child("pathType"), "pathType must be specified"));
+        errors.push(FieldError::required(
+            &path.child("pathType"),
+            "pathType must be specified",
+        ));
         return;
     };
     let value = str_of(item, "path").unwrap_or("");
@@ -182,9 +197,17 @@ fn service_backend(service: &Value, path: &FieldPath, errors: &mut Vec<FieldErro
             "",
             "cannot set both port name & port number",
         )),
-        (false, true) => each(is_port_name(port_name), port_name, &port_path.child("name"), errors),
+        (false, true) => each(
+            is_port_name(port_name),
+            port_name,
+            &port_path.child("name"),
+            errors,
+        ),
         (true, false) => port_number(number, &port_path.child("number"), errors),
-        (true, true) => errors.push(FieldError::required(path, "port name or number is required")),
+        (true, true) => errors.push(FieldError::required(
+            path,
+            "port name or number is required",
+        )),
     }
 }
 
@@ -192,28 +215,49 @@ fn service_backend(service: &Value, path: &FieldPath, errors: &mut Vec<FieldErro
 /// IngressClass's parameters).
 fn object_reference(reference: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if let Some(group) = str_of(reference, "apiGroup") {
-        each(is_dns1123_subdomain(group), group, &path.child("apiGroup"), errors);
+        each(
+            is_dns1123_subdomain(group),
+            group,
+            &path.child("apiGroup"),
+            errors,
+        );
     }
     for (key, missing) in [("kind", "kind is required"), ("name", "name is required")] {
         match str_of(reference, key).unwrap_or("") {
             "" => errors.push(FieldError::required(&path.child(key), missing)),
-            value => each(is_valid_path_segment_name(value), value, &path.child(key), errors),
+            value => each(
+                is_valid_path_segment_name(value),
+                value,
+                &path.child(key),
+                errors,
+            ),
         }
     }
 }
 
 fn ingress_tls(tls: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     for (i, name) in list_of(tls, "hosts").iter().enumerate() {
-        host(name.as_str().unwrap_or(""), &path.child("hosts").index(i), errors);
+        host(
+            name.as_str().unwrap_or(""),
+            &path.child("hosts").index(i),
+            errors,
+        );
     }
     let secret = str_of(tls, "secretName").unwrap_or("");
     if !secret.is_empty() {
-        each(is_dns1123_subdomain(secret), secret, &path.child("secretName"), errors);
+        each(
+            is_dns1123_subdomain(secret),
+            secret,
+            &path.child("secretName"),
+            errors,
+        );
     }
 }
 
 fn load_balancer_status(object: &Value, errors: &mut Vec<FieldError>) {
-    let path = FieldPath::new("status").child("loadBalancer").child("ingress");
+    let path = FieldPath::new("status")
+        .child("loadBalancer")
+        .child("ingress");
     let ingress = at(object, &["status", "loadBalancer"]).unwrap_or(&NULL);
     for (i, point) in list_of(ingress, "ingress").iter().enumerate() {
         let at_path = path.index(i);
@@ -242,11 +286,19 @@ pub(crate) fn ingress_class(object: &Value, old: Option<&Value>) -> Vec<FieldErr
     let mut errors = Vec::new();
     if let Some(old) = old {
         let old_controller = at(old, &["spec", "controller"]);
-        immutable(spec.get("controller"), old_controller, &path.child("controller"), &mut errors);
+        immutable(
+            spec.get("controller"),
+            old_controller,
+            &path.child("controller"),
+            &mut errors,
+        );
     }
     let controller = str_of(spec, "controller").unwrap_or("");
     if controller.len() > MAX_CONTROLLER {
-        errors.push(FieldError::too_long(&path.child("controller"), Some(MAX_CONTROLLER)));
+        errors.push(FieldError::too_long(
+            &path.child("controller"),
+            Some(MAX_CONTROLLER),
+        ));
     }
     errors.extend(crate::validation::validate_domain_prefixed_path(
         controller,
@@ -271,7 +323,12 @@ fn class_parameters(parameters: &Value, path: &FieldPath, errors: &mut Vec<Field
                 &path.child("namespace"),
                 "`parameters.scope` is set to 'Namespace'",
             )),
-            Some(name) => each(is_dns1123_label(name), name, &path.child("namespace"), errors),
+            Some(name) => each(
+                is_dns1123_label(name),
+                name,
+                &path.child("namespace"),
+                errors,
+            ),
         },
         "Cluster" if namespace.is_some() => errors.push(FieldError::forbidden(
             &path.child("namespace"),
@@ -319,7 +376,11 @@ fn policy_types(spec: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     for (i, kind) in types.iter().enumerate() {
         let kind = kind.as_str().unwrap_or("");
         if kind != "Ingress" && kind != "Egress" {
-            errors.push(FieldError::not_supported(&path.index(i), kind, &["Ingress", "Egress"]));
+            errors.push(FieldError::not_supported(
+                &path.index(i),
+                kind,
+                &["Ingress", "Egress"],
+            ));
         }
     }
 }
@@ -380,7 +441,10 @@ fn policy_peer(peer: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if count == 0 {
         errors.push(FieldError::required(path, "must specify a peer"));
     } else if count > 1 && block.is_some() {
-        errors.push(FieldError::forbidden(path, "may not specify both ipBlock and another peer"));
+        errors.push(FieldError::forbidden(
+            path,
+            "may not specify both ipBlock and another peer",
+        ));
     }
 }
 
@@ -402,8 +466,11 @@ fn ip_block(block: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
             continue;
         };
         if !net::contains(outer, inner) || outer.1 >= bits {
-            errors.push(FieldError::invalid(&except_path, except, "must be a strict subset of `cidr`"));
+            errors.push(FieldError::invalid(
+                &except_path,
+                except,
+                "must be a strict subset of `cidr`",
+            ));
         }
     }
 }
-

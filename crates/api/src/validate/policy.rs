@@ -38,7 +38,10 @@ pub(crate) fn pod_disruption_budget(object: &Value, old: Option<&Value>) -> Vec<
             at_most_100_percent(value, &path.child(key), &mut errors);
         }
     }
-    errors.extend(selector::validate(spec.get("selector"), &path.child("selector")));
+    errors.extend(selector::validate(
+        spec.get("selector"),
+        &path.child("selector"),
+    ));
     if let Some(policy) = str_of(spec, "unhealthyPodEvictionPolicy")
         && !["AlwaysAllow", "IfHealthyBudget"].contains(&policy)
     {
@@ -56,8 +59,17 @@ pub(crate) fn pod_disruption_budget(object: &Value, old: Option<&Value>) -> Vec<
 
 fn disruption_status(status: &Value, errors: &mut Vec<FieldError>) {
     let path = FieldPath::new("status");
-    super::conditions::conditions(list_of(status, "conditions"), &path.child("conditions"), errors);
-    for key in ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"] {
+    super::conditions::conditions(
+        list_of(status, "conditions"),
+        &path.child("conditions"),
+        errors,
+    );
+    for key in [
+        "disruptionsAllowed",
+        "currentHealthy",
+        "desiredHealthy",
+        "expectedPods",
+    ] {
         nonnegative(int_of(status, key), &path.child(key), errors);
     }
 }
@@ -95,7 +107,12 @@ pub(crate) fn priority_class(object: &Value, old: Option<&Value>) -> Vec<FieldEr
             ));
         }
         let path = FieldPath::new("preemptionPolicy");
-        immutable(object.get("preemptionPolicy"), old.get("preemptionPolicy"), &path, &mut errors);
+        immutable(
+            object.get("preemptionPolicy"),
+            old.get("preemptionPolicy"),
+            &path,
+            &mut errors,
+        );
     }
     errors
 }
@@ -110,7 +127,9 @@ fn known_system_class(name: &str, value: i64, global_default: Option<bool>) -> R
         return Err(format!("value of {name} PriorityClass must be {expected}"));
     }
     if global_default == Some(true) {
-        return Err(format!("globalDefault of {name} PriorityClass must be false"));
+        return Err(format!(
+            "globalDefault of {name} PriorityClass must be false"
+        ));
     }
     Ok(())
 }

@@ -12,9 +12,11 @@ use crate::json::{list_of, str_of};
 use crate::quantity::{Format, Quantity};
 use crate::validation::is_qualified_name;
 
-use super::pod::NULL;
-use super::resources::{STANDARD_RESOURCES, is_extended, is_hugepages, overcommit_allowed, quantities, resource_name};
 use super::NEGATIVE;
+use super::pod::NULL;
+use super::resources::{
+    STANDARD_RESOURCES, is_extended, is_hugepages, overcommit_allowed, quantities, resource_name,
+};
 
 /// The quota resources that count objects and so take whole numbers.
 const COUNTED: &[&str] = &[
@@ -80,9 +82,18 @@ pub(crate) fn limit_range(object: &Value, _old: Option<&Value>) -> Vec<FieldErro
 fn limit_type(kind: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let problems = is_qualified_name(kind);
     if !problems.is_empty() {
-        errors.extend(problems.into_iter().map(|p| FieldError::invalid(path, kind, p)));
-    } else if !kind.contains('/') && !["Pod", "Container", "PersistentVolumeClaim"].contains(&kind) {
-        errors.push(FieldError::invalid(path, kind, "must be a standard limit type or fully qualified"));
+        errors.extend(
+            problems
+                .into_iter()
+                .map(|p| FieldError::invalid(path, kind, p)),
+        );
+    } else if !kind.contains('/') && !["Pod", "Container", "PersistentVolumeClaim"].contains(&kind)
+    {
+        errors.push(FieldError::invalid(
+            path,
+            kind,
+            "must be a standard limit type or fully qualified",
+        ));
     }
 }
 
@@ -111,7 +122,11 @@ fn limit_item(item: &Value, kind: &str, path: &FieldPath, errors: &mut Vec<Field
     let (mut default, mut default_request) = (BTreeMap::new(), BTreeMap::new());
     if kind == "Pod" {
         for key in ["default", "defaultRequest"] {
-            if item.get(key).and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
+            if item
+                .get(key)
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty())
+            {
                 let why = "may not be specified when `type` is 'Pod'";
                 errors.push(FieldError::forbidden(&path.child(key), why));
             }
@@ -120,7 +135,10 @@ fn limit_item(item: &Value, kind: &str, path: &FieldPath, errors: &mut Vec<Field
         default = limit_values(item, kind, "default", path, errors);
         default_request = limit_values(item, kind, "defaultRequest", path, errors);
     }
-    if kind == "PersistentVolumeClaim" && !min.contains_key("storage") && !max.contains_key("storage") {
+    if kind == "PersistentVolumeClaim"
+        && !min.contains_key("storage")
+        && !max.contains_key("storage")
+    {
         errors.push(FieldError::required(
             &path.child("limits"),
             "either minimum or maximum storage value is required, but neither was provided",
@@ -153,17 +171,28 @@ struct Bounds<'a> {
 }
 
 /// Both values when `a` is greater than `b`.
-fn greater<'a>(a: Option<&'a Quantity>, b: Option<&'a Quantity>) -> Option<(&'a Quantity, &'a Quantity)> {
+fn greater<'a>(
+    a: Option<&'a Quantity>,
+    b: Option<&'a Quantity>,
+) -> Option<(&'a Quantity, &'a Quantity)> {
     a.zip(b).filter(|(a, b)| a > b)
 }
 
 impl Bounds<'_> {
     fn check(&self, name: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
         let mut bad = |key: &str, value: &Quantity, why: String| {
-            errors.push(FieldError::invalid(&path.child(key).key(name), value.canonical(), why));
+            errors.push(FieldError::invalid(
+                &path.child(key).key(name),
+                value.canonical(),
+                why,
+            ));
         };
         if let Some((min, max)) = greater(self.min, self.max) {
-            bad("min", min, format!("min value {min} is greater than max value {max}"));
+            bad(
+                "min",
+                min,
+                format!("min value {min} is greater than max value {max}"),
+            );
         }
         if let Some((min, request)) = greater(self.min, self.request) {
             let why = format!("min value {min} is greater than default request value {request}");
@@ -174,23 +203,42 @@ impl Bounds<'_> {
             bad("defaultRequest", request, why);
         }
         if let Some((request, default)) = greater(self.request, self.default) {
-            let why = format!("default request value {request} is greater than default limit value {default}");
+            let why = format!(
+                "default request value {request} is greater than default limit value {default}"
+            );
             bad("defaultRequest", request, why);
         }
         if let Some((min, default)) = greater(self.min, self.default) {
-            bad("default", min, format!("min value {min} is greater than default value {default}"));
+            bad(
+                "default",
+                min,
+                format!("min value {min} is greater than default value {default}"),
+            );
         }
         if let Some((default, max)) = greater(self.default, self.max) {
-            bad("default", max, format!("default value {default} is greater than max value {max}"));
+            bad(
+                "default",
+                max,
+                format!("default value {default} is greater than max value {max}"),
+            );
         }
-        if let Some(ratio) = self.ratio.filter(|r| **r < Quantity::new(1, Format::DecimalSI)) {
-            bad("maxLimitRequestRatio", ratio, format!("ratio {ratio} is less than 1"));
+        if let Some(ratio) = self
+            .ratio
+            .filter(|r| **r < Quantity::new(1, Format::DecimalSI))
+        {
+            bad(
+                "maxLimitRequestRatio",
+                ratio,
+                format!("ratio {ratio} is less than 1"),
+            );
         }
         if let Some((default, request)) = self.default.zip(self.request)
             && !overcommit_allowed(name)
             && default != request
         {
-            let why = format!("default value {default} must equal to defaultRequest value {request} in {name}");
+            let why = format!(
+                "default value {default} must equal to defaultRequest value {request} in {name}"
+            );
             bad("defaultRequest", request, why);
         }
     }
@@ -201,19 +249,34 @@ impl Bounds<'_> {
 fn quota_resource_name(name: &str, path: &FieldPath, quota: bool, errors: &mut Vec<FieldError>) {
     let problems = is_qualified_name(name);
     if !problems.is_empty() {
-        errors.extend(problems.into_iter().map(|p| FieldError::invalid(path, name, p)));
+        errors.extend(
+            problems
+                .into_iter()
+                .map(|p| FieldError::invalid(path, name, p)),
+        );
         return;
     }
     if name.contains('/') {
         return;
     }
-    if !STANDARD_RESOURCES.contains(&name) && !is_hugepages(name) && !name.starts_with("requests.hugepages-") {
-        errors.push(FieldError::invalid(path, name, "must be a standard resource type or fully qualified"));
+    if !STANDARD_RESOURCES.contains(&name)
+        && !is_hugepages(name)
+        && !name.starts_with("requests.hugepages-")
+    {
+        errors.push(FieldError::invalid(
+            path,
+            name,
+            "must be a standard resource type or fully qualified",
+        ));
         return;
     }
     let hugepages = name.starts_with("requests.hugepages-");
     if quota && !COUNTED.contains(&name) && !QUOTA_RESOURCES.contains(&name) && !hugepages {
-        errors.push(FieldError::invalid(path, name, "must be a standard resource for quota"));
+        errors.push(FieldError::invalid(
+            path,
+            name,
+            "must be a standard resource for quota",
+        ));
     }
 }
 
@@ -224,12 +287,21 @@ fn quota_amount(name: &str, quantity: &Quantity, path: &FieldPath, errors: &mut 
     }
     let counted = COUNTED.contains(&name) || name.starts_with("count/") || is_extended(name);
     if counted && !quantity.milli_value().is_some_and(|m| m % 1000 == 0) {
-        errors.push(FieldError::invalid(path, quantity.canonical(), "must be an integer"));
+        errors.push(FieldError::invalid(
+            path,
+            quantity.canonical(),
+            "must be an integer",
+        ));
     }
 }
 
 /// The amounts at `value[key]`, checked as quota amounts.
-fn quota_map(value: &Value, key: &str, path: &FieldPath, errors: &mut Vec<FieldError>) -> Vec<String> {
+fn quota_map(
+    value: &Value,
+    key: &str,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) -> Vec<String> {
     let amounts = quantities(value, key, &path.child(key), errors);
     for (name, quantity) in &amounts {
         let at = path.child(key).key(name);
@@ -259,31 +331,57 @@ fn scope_fits(scope: &str, resource: &str) -> bool {
     let pods = resource == "pods";
     match scope {
         "BestEffort" => pods,
-        "Terminating" | "NotTerminating" | "NotBestEffort" | "PriorityClass"
+        "Terminating"
+        | "NotTerminating"
+        | "NotBestEffort"
+        | "PriorityClass"
         | "CrossNamespacePodAffinity" => pods || POD_COMPUTE.contains(&resource),
         _ => true,
     }
 }
 
 fn is_quota_resource(name: &str) -> bool {
-    COUNTED.contains(&name) || QUOTA_RESOURCES.contains(&name) || name.starts_with("requests.hugepages-")
+    COUNTED.contains(&name)
+        || QUOTA_RESOURCES.contains(&name)
+        || name.starts_with("requests.hugepages-")
 }
 
 fn quota_scopes(spec: &Value, hard: &[String], path: &FieldPath, errors: &mut Vec<FieldError>) {
-    let scopes: Vec<&str> = list_of(spec, "scopes").iter().filter_map(Value::as_str).collect();
+    let scopes: Vec<&str> = list_of(spec, "scopes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let path = path.child("scopes");
     let value = spec.get("scopes").cloned().unwrap_or(Value::Null);
     for scope in &scopes {
         if !SCOPES.contains(scope) {
-            errors.push(FieldError::invalid(&path, value.clone(), "unsupported scope"));
+            errors.push(FieldError::invalid(
+                &path,
+                value.clone(),
+                "unsupported scope",
+            ));
         }
-        if hard.iter().any(|h| is_quota_resource(h) && !scope_fits(scope, h)) {
-            errors.push(FieldError::invalid(&path, value.clone(), "unsupported scope applied to resource"));
+        if hard
+            .iter()
+            .any(|h| is_quota_resource(h) && !scope_fits(scope, h))
+        {
+            errors.push(FieldError::invalid(
+                &path,
+                value.clone(),
+                "unsupported scope applied to resource",
+            ));
         }
     }
-    for (a, b) in [("BestEffort", "NotBestEffort"), ("Terminating", "NotTerminating")] {
+    for (a, b) in [
+        ("BestEffort", "NotBestEffort"),
+        ("Terminating", "NotTerminating"),
+    ] {
         if scopes.contains(&a) && scopes.contains(&b) {
-            errors.push(FieldError::invalid(&path, value.clone(), "conflicting scopes"));
+            errors.push(FieldError::invalid(
+                &path,
+                value.clone(),
+                "conflicting scopes",
+            ));
         }
     }
 }
@@ -295,9 +393,16 @@ fn scope_selector(spec: &Value, hard: &[String], path: &FieldPath, errors: &mut 
     for requirement in list_of(selector, "matchExpressions") {
         let scope = str_of(requirement, "scopeName").unwrap_or("");
         if !SCOPES.contains(&scope) {
-            errors.push(FieldError::invalid(&path.child("scopeName"), scope, "unsupported scope"));
+            errors.push(FieldError::invalid(
+                &path.child("scopeName"),
+                scope,
+                "unsupported scope",
+            ));
         }
-        if hard.iter().any(|h| is_quota_resource(h) && !scope_fits(scope, h)) {
+        if hard
+            .iter()
+            .any(|h| is_quota_resource(h) && !scope_fits(scope, h))
+        {
             let why = "unsupported scope applied to resource";
             errors.push(FieldError::invalid(path, selector.clone(), why));
         }
@@ -305,9 +410,20 @@ fn scope_selector(spec: &Value, hard: &[String], path: &FieldPath, errors: &mut 
     }
 }
 
-fn scope_operator(requirement: &Value, scope: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn scope_operator(
+    requirement: &Value,
+    scope: &str,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
     let operator = str_of(requirement, "operator").unwrap_or("");
-    let exists_only = ["BestEffort", "NotBestEffort", "Terminating", "NotTerminating", "CrossNamespacePodAffinity"];
+    let exists_only = [
+        "BestEffort",
+        "NotBestEffort",
+        "Terminating",
+        "NotTerminating",
+        "CrossNamespacePodAffinity",
+    ];
     if exists_only.contains(&scope) && operator != "Exists" {
         errors.push(FieldError::invalid(
             &path.child("operator"),
@@ -327,6 +443,10 @@ fn scope_operator(requirement: &Value, scope: &str, path: &FieldPath, errors: &m
             "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector",
         )),
         "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-        other => errors.push(FieldError::invalid(&path.child("operator"), other, "not a valid selector operator")),
+        other => errors.push(FieldError::invalid(
+            &path.child("operator"),
+            other,
+            "not a valid selector operator",
+        )),
     }
 }

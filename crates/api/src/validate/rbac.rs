@@ -37,7 +37,11 @@ pub(crate) fn cluster_role(object: &Value, _old: Option<&Value>) -> Vec<FieldErr
     for (i, item) in selectors.iter().enumerate() {
         errors.extend(selector::validate(Some(item), &path.index(i)));
         if selector::parse(Some(item)).is_none() {
-            errors.push(FieldError::invalid(&path.index(i), item.clone(), "invalid label selector."));
+            errors.push(FieldError::invalid(
+                &path.index(i),
+                item.clone(),
+                "invalid label selector.",
+            ));
         }
     }
     errors
@@ -46,7 +50,12 @@ pub(crate) fn cluster_role(object: &Value, _old: Option<&Value>) -> Vec<FieldErr
 fn rules(object: &Value, namespaced: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, rule) in list_of(object, "rules").iter().enumerate() {
-        policy_rule(rule, namespaced, &FieldPath::new("rules").index(i), &mut errors);
+        policy_rule(
+            rule,
+            namespaced,
+            &FieldPath::new("rules").index(i),
+            &mut errors,
+        );
     }
     errors
 }
@@ -54,7 +63,10 @@ fn rules(object: &Value, namespaced: bool) -> Vec<FieldError> {
 fn policy_rule(rule: &Value, namespaced: bool, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let count = |key: &str| list_of(rule, key).len();
     if count("verbs") == 0 {
-        errors.push(FieldError::required(&path.child("verbs"), "verbs must contain at least one value"));
+        errors.push(FieldError::required(
+            &path.child("verbs"),
+            "verbs must contain at least one value",
+        ));
     }
     if count("nonResourceURLs") > 0 {
         let urls = rule.get("nonResourceURLs").cloned().unwrap_or(Value::Null);
@@ -89,13 +101,22 @@ pub(crate) fn cluster_role_binding(object: &Value, old: Option<&Value>) -> Vec<F
     binding(object, old, &["ClusterRole"], false)
 }
 
-fn binding(object: &Value, old: Option<&Value>, kinds: &[&str], namespaced: bool) -> Vec<FieldError> {
+fn binding(
+    object: &Value,
+    old: Option<&Value>,
+    kinds: &[&str],
+    namespaced: bool,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let role = object.get("roleRef").unwrap_or(&NULL);
     let path = FieldPath::new("roleRef");
     let group = str_of(role, "apiGroup").unwrap_or("");
     if group != GROUP {
-        errors.push(FieldError::not_supported(&path.child("apiGroup"), group, &[GROUP]));
+        errors.push(FieldError::not_supported(
+            &path.child("apiGroup"),
+            group,
+            &[GROUP],
+        ));
     }
     let kind = str_of(role, "kind").unwrap_or("");
     if !kinds.contains(&kind) {
@@ -110,17 +131,31 @@ fn binding(object: &Value, old: Option<&Value>, kinds: &[&str], namespaced: bool
         }
     }
     for (i, subject) in list_of(object, "subjects").iter().enumerate() {
-        binding_subject(subject, namespaced, &FieldPath::new("subjects").index(i), &mut errors);
+        binding_subject(
+            subject,
+            namespaced,
+            &FieldPath::new("subjects").index(i),
+            &mut errors,
+        );
     }
     if let Some(old) = old
         && !crate::json::semantically_equal(object.get("roleRef"), old.get("roleRef"))
     {
-        errors.push(FieldError::invalid(&path, role.clone(), "cannot change roleRef"));
+        errors.push(FieldError::invalid(
+            &path,
+            role.clone(),
+            "cannot change roleRef",
+        ));
     }
     errors
 }
 
-fn binding_subject(subject: &Value, namespaced: bool, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn binding_subject(
+    subject: &Value,
+    namespaced: bool,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
     let name = str_of(subject, "name").unwrap_or("");
     if name.is_empty() {
         errors.push(FieldError::required(&path.child("name"), ""));
@@ -137,7 +172,9 @@ fn binding_subject(subject: &Value, namespaced: bool, path: &FieldPath, errors: 
             if !group.is_empty() {
                 errors.push(FieldError::not_supported(&group_path, group, &[""]));
             }
-            let namespace = at(subject, &["namespace"]).and_then(Value::as_str).unwrap_or("");
+            let namespace = at(subject, &["namespace"])
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if !namespaced && namespace.is_empty() {
                 errors.push(FieldError::required(&path.child("namespace"), ""));
             }

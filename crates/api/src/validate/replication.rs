@@ -24,12 +24,20 @@ pub(crate) fn replication_controller(object: &Value, _old: Option<&Value>) -> Ve
     let spec = object.get("spec").unwrap_or(&NULL);
     let path = FieldPath::new("spec");
     let mut errors = Vec::new();
-    nonnegative(int_of(spec, "minReadySeconds"), &path.child("minReadySeconds"), &mut errors);
+    nonnegative(
+        int_of(spec, "minReadySeconds"),
+        &path.child("minReadySeconds"),
+        &mut errors,
+    );
     let selector = string_map(spec, "selector");
     if selector.is_empty() {
         errors.push(FieldError::required(&path.child("selector"), ""));
     }
-    nonnegative(int_of(spec, "replicas"), &path.child("replicas"), &mut errors);
+    nonnegative(
+        int_of(spec, "replicas"),
+        &path.child("replicas"),
+        &mut errors,
+    );
     let template_path = path.child("template");
     match spec.get("template").filter(|t| !t.is_null()) {
         None => errors.push(FieldError::required(&template_path, "")),
@@ -51,7 +59,9 @@ pub(crate) fn replication_controller(object: &Value, _old: Option<&Value>) -> Ve
 /// Whether a map selector selects `labels`; an empty one selects nothing
 /// to check (it is reported as missing instead).
 fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
-    selector.iter().all(|(key, value)| labels.get(key) == Some(value))
+    selector
+        .iter()
+        .all(|(key, value)| labels.get(key) == Some(value))
 }
 
 /// The `status.selector` of a ReplicationController's Scale: its label map

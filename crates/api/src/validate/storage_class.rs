@@ -61,7 +61,11 @@ fn parameters(object: &Value, errors: &mut Vec<FieldError>) {
     let mut size = 0;
     for (key, value) in &parameters {
         if key.is_empty() {
-            errors.push(FieldError::invalid(&path, key.as_str(), "field can not be empty."));
+            errors.push(FieldError::invalid(
+                &path,
+                key.as_str(),
+                "field can not be empty.",
+            ));
         }
         size += key.len() + value.len();
     }
@@ -113,5 +117,10 @@ fn fixed_fields(object: &Value, old: &Value, errors: &mut Vec<FieldError>) {
         }
     }
     let path = FieldPath::new("volumeBindingMode");
-    super::immutable(object.get("volumeBindingMode"), old.get("volumeBindingMode"), &path, errors);
+    super::immutable(
+        object.get("volumeBindingMode"),
+        old.get("volumeBindingMode"),
+        &path,
+        errors,
+    );
 }

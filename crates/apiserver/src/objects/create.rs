@@ -74,7 +74,7 @@ impl Objects {
             if options.dry_run {
                 return Ok(object);
             }
-            match self.store.create(&key, encode(&object)).await {
+            match self.store.create(&key, encode(resource, &object)).await {
                 Ok(kv) => return super::decode(resource, &kv),
                 Err(StoreError::AlreadyExists { .. })
                     if generate && attempt < GENERATE_ATTEMPTS => {}

@@ -1,10 +1,15 @@
 //! The registry layer, between HTTP and the generic object layer: what the
 //! registry's subresource table says a subresource does beyond storing
-//! fields ([`scale`], the pod actions [`pod_actions`]), and the admission
-//! steps every write passes ([`admission`]). The kinds' own rules live in
-//! their strategies (`keelson_api::strategy`).
+//! fields ([`scale`], the pod actions [`pod_actions`]), the admission
+//! steps every write passes ([`admission`]), and the objects a cluster
+//! starts with ([`bootstrap`]). The kinds' own rules live in their
+//! strategies (`keelson_api::strategy`).
 
 pub mod admission;
+// `bootstrap::ensure` is for the server's start (`crate::bootstrap`) to
+// call; nothing else in the crate uses it.
+#[allow(dead_code)]
+pub mod bootstrap;
 pub mod pod_actions;
 pub mod scale;
 
