@@ -8,6 +8,7 @@
 
 pub use k8s_openapi;
 
+pub mod conversion;
 pub mod defaults;
 pub mod error;
 pub mod field_error;

@@ -6,9 +6,13 @@
 //!
 //! The names, verbs and subresources are those a Kubernetes v1.33 API server
 //! advertises in discovery. Store keys are keelson's own layout:
-//! `/registry/<group or "core">/<plural>/<namespace>/<name>`.
+//! `/registry/<group or "core">/<plural>/<namespace>/<name>`, those of the
+//! storing resource for a resource whose objects another one holds
+//! ([`StoredAs`]).
 
 use std::fmt;
+
+use serde_json::Value;
 
 use crate::resources::RESOURCES;
 use crate::strategy::{Message, Strategy};
@@ -108,6 +112,22 @@ impl Subresource {
     }
 }
 
+/// Where the objects of a resource live when another resource's store
+/// holds them in that resource's form, as events.k8s.io Events are core
+/// Events: the other resource's group and plural (which make the store
+/// keys), and the conversions between the two forms.
+#[derive(Clone, Copy)]
+pub struct StoredAs {
+    /// The group of the resource whose form is stored.
+    pub group: &'static str,
+    /// Its plural.
+    pub plural: &'static str,
+    /// The stored form of an object of this resource.
+    pub to_storage: fn(&Value) -> Value,
+    /// This resource's form of a stored object.
+    pub from_storage: fn(&Value) -> Value,
+}
+
 /// One resource: everything discovery, kubectl name resolution and the
 /// store need to know about it, and the strategy that holds its kind's
 /// rules.
@@ -140,6 +160,9 @@ pub struct ResourceInfo {
     pub definition: &'static str,
     /// The rules of the kind.
     pub strategy: &'static dyn Strategy,
+    /// Where its objects are stored when another resource holds them;
+    /// `None` for a resource stored in its own form and key space.
+    pub stored_as: Option<StoredAs>,
 }
 
 impl fmt::Debug for ResourceInfo {
@@ -203,12 +226,36 @@ impl ResourceInfo {
         self.verbs.contains(&verb)
     }
 
-    /// The group segment of store keys: the group, or `core`.
+    /// The group segment of store keys: the storing resource's group, or
+    /// `core`.
     pub fn storage_group(&self) -> &'static str {
-        if self.group.is_empty() {
-            "core"
-        } else {
-            self.group
+        let group = self.stored_as.map_or(self.group, |s| s.group);
+        if group.is_empty() { "core" } else { group }
+    }
+
+    /// The plural segment of store keys.
+    pub fn storage_plural(&self) -> &'static str {
+        self.stored_as.map_or(self.plural, |s| s.plural)
+    }
+
+    /// Whether the store holds the objects in this resource's own form.
+    pub fn stored_as_served(&self) -> bool {
+        self.stored_as.is_none()
+    }
+
+    /// The form to store `object` (of this resource) in.
+    pub fn to_storage(&self, object: Value) -> Value {
+        match self.stored_as {
+            Some(stored) => (stored.to_storage)(&object),
+            None => object,
+        }
+    }
+
+    /// This resource's form of a `stored` object.
+    pub fn from_storage(&self, stored: Value) -> Value {
+        match self.stored_as {
+            Some(stored_as) => (stored_as.from_storage)(&stored),
+            None => stored,
         }
     }
 }
@@ -317,7 +364,7 @@ pub fn storage_prefix(resource: &ResourceInfo, namespace: Option<&str>) -> Strin
     let base = format!(
         "/registry/{}/{}/",
         resource.storage_group(),
-        resource.plural
+        resource.storage_plural()
     );
     match namespace {
         Some(namespace) if resource.namespaced => format!("{base}{namespace}/"),

@@ -2,7 +2,7 @@
 //! names, verbs and subresources a Kubernetes v1.33 API server advertises,
 //! how keelson serves each subresource, and the kind's strategy.
 
-use crate::registry::{ALL_VERBS, Absent, Owned, ResourceInfo, Serve, Subresource};
+use crate::registry::{ALL_VERBS, Absent, Owned, ResourceInfo, Serve, StoredAs, Subresource};
 use crate::strategy;
 
 /// Verbs of namespaces: no `deletecollection`.
@@ -30,7 +30,18 @@ const fn served(
     verbs: &'static [&'static str],
     serve: Serve,
 ) -> Subresource {
-    let version = "v1";
+    served_in(name, group, "v1", kind, verbs, serve)
+}
+
+/// A served subresource whose kind is of another version than v1.
+const fn served_in(
+    name: &'static str,
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    verbs: &'static [&'static str],
+    serve: Serve,
+) -> Subresource {
     Subresource {
         name,
         group,
@@ -53,18 +64,29 @@ const fn status(group: &'static str, kind: &'static str) -> Subresource {
 
 const SCALE: Subresource = served("scale", "autoscaling", "Scale", STATUS_VERBS, Serve::Scale);
 
-/// A resource with the common shape: version v1, list kind `<Kind>List`,
-/// all verbs.
+/// The stored form of events.k8s.io Events: core Events.
+const CORE_EVENTS: StoredAs = StoredAs {
+    group: "",
+    plural: "events",
+    to_storage: crate::conversion::events::to_core,
+    from_storage: crate::conversion::events::from_core,
+};
+
+/// A resource with the common shape: list kind `<Kind>List`, all verbs,
+/// version v1 unless named, stored in its own form unless `stored_as`
+/// says otherwise.
 macro_rules! resource {
     (
         $group:literal $kind:literal $plural:literal $singular:literal,
         short $short:expr, categories $categories:expr, namespaced $namespaced:literal,
         $(verbs $verbs:expr,)? subresources $subresources:expr, definition $definition:literal,
         strategy $strategy:expr
+        $(, version $version:literal)?
+        $(, stored_as $stored:expr)?
     ) => {
         ResourceInfo {
             group: $group,
-            version: "v1",
+            version: resource!(@version $($version)?),
             kind: $kind,
             list_kind: concat!($kind, "List"),
             plural: $plural,
@@ -76,14 +98,20 @@ macro_rules! resource {
             subresources: $subresources,
             definition: $definition,
             strategy: &$strategy,
+            stored_as: resource!(@stored $($stored)?),
         }
     };
     (@verbs) => { ALL_VERBS };
     (@verbs $verbs:expr) => { $verbs };
+    (@version) => { "v1" };
+    (@version $version:literal) => { $version };
+    (@stored) => { None };
+    (@stored $stored:expr) => { Some($stored) };
 }
 
 const NONE: &[&str] = &[];
 const ALL: &[&str] = &["all"];
+const API_EXTENSIONS: &[&str] = &["api-extensions"];
 
 pub(crate) static RESOURCES: &[ResourceInfo] = &[
     resource!("" "ConfigMap" "configmaps" "configmap",
@@ -98,6 +126,10 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         short &["ev"], categories NONE, namespaced true,
         subresources &[], definition "io.k8s.api.core.v1.Event",
         strategy strategy::EVENT),
+    resource!("" "LimitRange" "limitranges" "limitrange",
+        short &["limits"], categories NONE, namespaced true,
+        subresources &[], definition "io.k8s.api.core.v1.LimitRange",
+        strategy strategy::LIMIT_RANGE),
     resource!("" "Namespace" "namespaces" "namespace",
         short &["ns"], categories NONE, namespaced false,
         verbs NAMESPACE_VERBS,
@@ -144,6 +176,20 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         ],
         definition "io.k8s.api.core.v1.Pod",
         strategy strategy::POD),
+    resource!("" "PodTemplate" "podtemplates" "podtemplate",
+        short NONE, categories NONE, namespaced true,
+        subresources &[], definition "io.k8s.api.core.v1.PodTemplate",
+        strategy strategy::POD_TEMPLATE),
+    resource!("" "ReplicationController" "replicationcontrollers" "replicationcontroller",
+        short &["rc"], categories ALL, namespaced true,
+        subresources &[SCALE, status("", "ReplicationController")],
+        definition "io.k8s.api.core.v1.ReplicationController",
+        strategy strategy::REPLICATION_CONTROLLER),
+    resource!("" "ResourceQuota" "resourcequotas" "resourcequota",
+        short &["quota"], categories NONE, namespaced true,
+        subresources &[status("", "ResourceQuota")],
+        definition "io.k8s.api.core.v1.ResourceQuota",
+        strategy strategy::RESOURCE_QUOTA),
     resource!("" "Secret" "secrets" "secret",
         short NONE, categories NONE, namespaced true,
         subresources &[], definition "io.k8s.api.core.v1.Secret",
@@ -161,6 +207,11 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         ],
         definition "io.k8s.api.core.v1.Service",
         strategy strategy::SERVICE),
+    resource!("apiregistration.k8s.io" "APIService" "apiservices" "apiservice",
+        short NONE, categories API_EXTENSIONS, namespaced false,
+        subresources &[status("apiregistration.k8s.io", "APIService")],
+        definition "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService",
+        strategy strategy::API_SERVICE),
     resource!("apps" "ControllerRevision" "controllerrevisions" "controllerrevision",
         short NONE, categories NONE, namespaced true,
         subresources &[], definition "io.k8s.api.apps.v1.ControllerRevision",
@@ -185,6 +236,15 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         subresources &[SCALE, status("apps", "StatefulSet")],
         definition "io.k8s.api.apps.v1.StatefulSet",
         strategy strategy::STATEFUL_SET),
+    resource!("events.k8s.io" "Event" "events" "event",
+        short &["ev"], categories NONE, namespaced true,
+        subresources &[], definition "io.k8s.api.events.v1.Event",
+        strategy strategy::EVENTS_EVENT, stored_as CORE_EVENTS),
+    resource!("autoscaling" "HorizontalPodAutoscaler" "horizontalpodautoscalers" "horizontalpodautoscaler",
+        short &["hpa"], categories ALL, namespaced true,
+        subresources &[served_in("status", "autoscaling", "v2", "HorizontalPodAutoscaler", STATUS_VERBS, Serve::Owns(STATUS))],
+        definition "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+        strategy strategy::HORIZONTAL_POD_AUTOSCALER, version "v2"),
     resource!("batch" "CronJob" "cronjobs" "cronjob",
         short &["cj"], categories ALL, namespaced true,
         subresources &[status("batch", "CronJob")],
@@ -195,6 +255,57 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         subresources &[status("batch", "Job")],
         definition "io.k8s.api.batch.v1.Job",
         strategy strategy::JOB),
+    resource!("networking.k8s.io" "IngressClass" "ingressclasses" "ingressclass",
+        short NONE, categories NONE, namespaced false,
+        subresources &[], definition "io.k8s.api.networking.v1.IngressClass",
+        strategy strategy::INGRESS_CLASS),
+    resource!("networking.k8s.io" "Ingress" "ingresses" "ingress",
+        short &["ing"], categories NONE, namespaced true,
+        subresources &[status("networking.k8s.io", "Ingress")],
+        definition "io.k8s.api.networking.v1.Ingress",
+        strategy strategy::INGRESS),
+    resource!("networking.k8s.io" "IPAddress" "ipaddresses" "ipaddress",
+        short &["ip"], categories NONE, namespaced false,
+        subresources &[], definition "io.k8s.api.networking.v1.IPAddress",
+        strategy strategy::IP_ADDRESS),
+    resource!("networking.k8s.io" "NetworkPolicy" "networkpolicies" "networkpolicy",
+        short &["netpol"], categories NONE, namespaced true,
+        subresources &[], definition "io.k8s.api.networking.v1.NetworkPolicy",
+        strategy strategy::NETWORK_POLICY),
+    resource!("networking.k8s.io" "ServiceCIDR" "servicecidrs" "servicecidr",
+        short NONE, categories NONE, namespaced false,
+        subresources &[status("networking.k8s.io", "ServiceCIDR")],
+        definition "io.k8s.api.networking.v1.ServiceCIDR",
+        strategy strategy::SERVICE_CIDR),
+    resource!("policy" "PodDisruptionBudget" "poddisruptionbudgets" "poddisruptionbudget",
+        short &["pdb"], categories NONE, namespaced true,
+        subresources &[status("policy", "PodDisruptionBudget")],
+        definition "io.k8s.api.policy.v1.PodDisruptionBudget",
+        strategy strategy::POD_DISRUPTION_BUDGET),
+    resource!("rbac.authorization.k8s.io" "ClusterRoleBinding" "clusterrolebindings" "clusterrolebinding",
+        short NONE, categories NONE, namespaced false,
+        subresources &[], definition "io.k8s.api.rbac.v1.ClusterRoleBinding",
+        strategy strategy::CLUSTER_ROLE_BINDING),
+    resource!("rbac.authorization.k8s.io" "ClusterRole" "clusterroles" "clusterrole",
+        short NONE, categories NONE, namespaced false,
+        subresources &[], definition "io.k8s.api.rbac.v1.ClusterRole",
+        strategy strategy::CLUSTER_ROLE),
+    resource!("rbac.authorization.k8s.io" "RoleBinding" "rolebindings" "rolebinding",
+        short NONE, categories NONE, namespaced true,
+        subresources &[], definition "io.k8s.api.rbac.v1.RoleBinding",
+        strategy strategy::ROLE_BINDING),
+    resource!("rbac.authorization.k8s.io" "Role" "roles" "role",
+        short NONE, categories NONE, namespaced true,
+        subresources &[], definition "io.k8s.api.rbac.v1.Role",
+        strategy strategy::ROLE),
+    resource!("storage.k8s.io" "StorageClass" "storageclasses" "storageclass",
+        short &["sc"], categories NONE, namespaced false,
+        subresources &[], definition "io.k8s.api.storage.v1.StorageClass",
+        strategy strategy::STORAGE_CLASS),
+    resource!("scheduling.k8s.io" "PriorityClass" "priorityclasses" "priorityclass",
+        short &["pc"], categories NONE, namespaced false,
+        subresources &[], definition "io.k8s.api.scheduling.v1.PriorityClass",
+        strategy strategy::PRIORITY_CLASS),
     resource!("coordination.k8s.io" "Lease" "leases" "lease",
         short NONE, categories NONE, namespaced true,
         subresources &[], definition "io.k8s.api.coordination.v1.Lease",

@@ -274,3 +274,71 @@ pub fn validate_annotations(
     }
     errors
 }
+
+const WILDCARD_DNS1123_SUBDOMAIN_MSG: &str = "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character";
+const HTTP_PATH_FMT: &str = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
+
+/// Problems with `name` as one segment of a URL path (the names of RBAC
+/// objects): not `.` or `..`, and without `/` or `%`.
+pub fn is_valid_path_segment_name(name: &str) -> Vec<String> {
+    if let Some(bad) = [".", ".."].into_iter().find(|bad| name == *bad) {
+        return vec![format!("may not be '{bad}'")];
+    }
+    ["/", "%"]
+        .into_iter()
+        .filter(|bad| name.contains(bad))
+        .map(|bad| format!("may not contain '{bad}'"))
+        .collect()
+}
+
+/// Problems with `value` as a wildcard DNS-1123 subdomain (`*.example.com`).
+pub fn is_wildcard_dns1123_subdomain(value: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
+        errors.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
+    }
+    let valid = value
+        .strip_prefix("*.")
+        .is_some_and(matches_dns1123_subdomain);
+    if !valid {
+        errors.push(regex_error(
+            WILDCARD_DNS1123_SUBDOMAIN_MSG,
+            &format!("\\*\\.{DNS1123_SUBDOMAIN_FMT}"),
+            &["*.example.com"],
+        ));
+    }
+    errors
+}
+
+/// Errors of `value` as a domain-prefixed path (`acme.io/foo`) at `path`:
+/// a DNS-1123 subdomain, a `/`, and HTTP path characters.
+pub fn validate_domain_prefixed_path(value: &str, path: &FieldPath) -> Vec<FieldError> {
+    if value.is_empty() {
+        return vec![FieldError::required(path, "")];
+    }
+    let Some((host, rest)) = value
+        .split_once('/')
+        .filter(|(h, r)| !h.is_empty() && !r.is_empty())
+    else {
+        return vec![FieldError::invalid(
+            path,
+            value,
+            "must be a domain-prefixed path (such as \"acme.io/foo\")",
+        )];
+    };
+    let mut errors: Vec<FieldError> = is_dns1123_subdomain(host)
+        .into_iter()
+        .map(|problem| FieldError::invalid(path, host, problem))
+        .collect();
+    let http_path = rest
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-._~%!$&'()*+,;=:".contains(&b));
+    if !http_path {
+        errors.push(FieldError::invalid(
+            path,
+            rest,
+            regex_error("Invalid path", HTTP_PATH_FMT, &[]),
+        ));
+    }
+    errors
+}

@@ -39,6 +39,33 @@ fn resolves_every_name_kubectl_accepts() {
         ),
         ("EndpointSlice", "discovery.k8s.io", "endpointslices"),
         ("controllerrevisions", "apps", "controllerrevisions"),
+        ("rc", "", "replicationcontrollers"),
+        ("quota", "", "resourcequotas"),
+        ("limits", "", "limitranges"),
+        ("podtemplates", "", "podtemplates"),
+        ("pdb", "policy", "poddisruptionbudgets"),
+        ("pc", "scheduling.k8s.io", "priorityclasses"),
+        ("sc", "storage.k8s.io", "storageclasses"),
+        ("ing", "networking.k8s.io", "ingresses"),
+        ("netpol", "networking.k8s.io", "networkpolicies"),
+        ("ip", "networking.k8s.io", "ipaddresses"),
+        ("servicecidrs", "networking.k8s.io", "servicecidrs"),
+        ("ingressclass", "networking.k8s.io", "ingressclasses"),
+        ("hpa", "autoscaling", "horizontalpodautoscalers"),
+        (
+            "horizontalpodautoscalers.v2.autoscaling",
+            "autoscaling",
+            "horizontalpodautoscalers",
+        ),
+        ("clusterrole", "rbac.authorization.k8s.io", "clusterroles"),
+        (
+            "rolebindings.rbac.authorization.k8s.io",
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+        ),
+        ("apiservices", "apiregistration.k8s.io", "apiservices"),
+        ("events", "", "events"),
+        ("events.events.k8s.io", "events.k8s.io", "events"),
     ];
     for (name, group, plural) in cases {
         let found = resolve(name).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -52,7 +79,13 @@ fn resolves_every_name_kubectl_accepts() {
 
 #[test]
 fn refuses_unknown_names() {
-    for name in ["foo", "deployments.batch", "pods.apps", "ingresses", ""] {
+    for name in [
+        "foo",
+        "deployments.batch",
+        "pods.apps",
+        "ingresses.apps",
+        "",
+    ] {
         assert_eq!(
             resolve(name),
             Err(RegistryError::UnknownResource(name.to_string())),
@@ -67,7 +100,7 @@ fn refuses_unknown_names() {
 
 #[test]
 fn short_names_and_categories_are_upstreams() {
-    let cases: [(&str, &[&str], &[&str]); 20] = [
+    let cases: [(&str, &[&str], &[&str]); 38] = [
         ("pods", &["po"], &["all"]),
         ("nodes", &["no"], &[]),
         ("namespaces", &["ns"], &[]),
@@ -88,8 +121,27 @@ fn short_names_and_categories_are_upstreams() {
         ("cronjobs", &["cj"], &["all"]),
         ("leases", &[], &[]),
         ("endpointslices", &[], &[]),
+        ("limitranges", &["limits"], &[]),
+        ("podtemplates", &[], &[]),
+        ("replicationcontrollers", &["rc"], &["all"]),
+        ("resourcequotas", &["quota"], &[]),
+        ("apiservices", &[], &["api-extensions"]),
+        ("horizontalpodautoscalers", &["hpa"], &["all"]),
+        ("ingressclasses", &[], &[]),
+        ("ingresses", &["ing"], &[]),
+        ("ipaddresses", &["ip"], &[]),
+        ("networkpolicies", &["netpol"], &[]),
+        ("servicecidrs", &[], &[]),
+        ("poddisruptionbudgets", &["pdb"], &[]),
+        ("clusterrolebindings", &[], &[]),
+        ("clusterroles", &[], &[]),
+        ("rolebindings", &[], &[]),
+        ("roles", &[], &[]),
+        ("storageclasses", &["sc"], &[]),
+        ("priorityclasses", &["pc"], &[]),
     ];
-    assert_eq!(registry::all().len(), cases.len());
+    // events.k8s.io serves the core events a second time.
+    assert_eq!(registry::all().len(), cases.len() + 1);
     for (plural, short, categories) in cases {
         let resource = registry::all()
             .iter()
@@ -103,11 +155,13 @@ fn short_names_and_categories_are_upstreams() {
         all,
         [
             "pods",
+            "replicationcontrollers",
             "services",
             "daemonsets",
             "deployments",
             "replicasets",
             "statefulsets",
+            "horizontalpodautoscalers",
             "cronjobs",
             "jobs"
         ]
@@ -178,8 +232,16 @@ fn iterates_per_group_version() {
         registry::group_versions(),
         [
             ("", "v1"),
+            ("apiregistration.k8s.io", "v1"),
             ("apps", "v1"),
+            ("events.k8s.io", "v1"),
+            ("autoscaling", "v2"),
             ("batch", "v1"),
+            ("networking.k8s.io", "v1"),
+            ("policy", "v1"),
+            ("rbac.authorization.k8s.io", "v1"),
+            ("storage.k8s.io", "v1"),
+            ("scheduling.k8s.io", "v1"),
             ("coordination.k8s.io", "v1"),
             ("discovery.k8s.io", "v1"),
         ]
@@ -188,7 +250,7 @@ fn iterates_per_group_version() {
         .map(|r| r.kind)
         .collect();
     assert_eq!(batch, ["CronJob", "Job"]);
-    assert_eq!(registry::resources_in("", "v1").count(), 11);
+    assert_eq!(registry::resources_in("", "v1").count(), 15);
 }
 
 #[test]
@@ -225,4 +287,19 @@ fn places_objects_in_the_store() {
     assert!(
         storage_key(pods, "default", "web").starts_with(&storage_prefix(pods, Some("default")))
     );
+}
+
+#[test]
+fn events_k8s_io_events_share_the_core_events_keys() {
+    let core = by_resource("", "events").expect("core events");
+    let events = by_resource("events.k8s.io", "events").expect("events.k8s.io events");
+    assert_eq!(
+        storage_key(events, "default", "e"),
+        storage_key(core, "default", "e")
+    );
+    assert_eq!(storage_prefix(events, None), "/registry/core/events/");
+    assert!(core.stored_as_served() && !events.stored_as_served());
+    let stored = events.to_storage(serde_json::json!({"note": "hi", "deprecatedCount": 2}));
+    assert_eq!(stored["message"], "hi");
+    assert_eq!(events.from_storage(stored)["note"], "hi");
 }

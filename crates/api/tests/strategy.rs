@@ -47,6 +47,27 @@ fn printers_have_a_name_column_and_rows_fill_every_column() {
 }
 
 #[test]
+fn deletes_answer_with_the_object_where_upstream_stores_do() {
+    let returning: Vec<String> = registry::all()
+        .iter()
+        .filter(|r| r.strategy.returns_deleted_object())
+        .map(|r| r.group_resource())
+        .collect();
+    assert_eq!(
+        returning,
+        [
+            "namespaces",
+            "persistentvolumeclaims",
+            "persistentvolumes",
+            "pods",
+            "podtemplates",
+            "serviceaccounts",
+            "services"
+        ]
+    );
+}
+
+#[test]
 fn only_kinds_with_fields_of_their_own_select_beyond_metadata() {
     let by_node = Selector::parse("spec.nodeName=x").expect("parses");
     for resource in registry::all() {
@@ -68,12 +89,18 @@ fn generation_and_status_follow_upstream() {
     assert_eq!(
         with_generation,
         [
+            "PodTemplate",
+            "ReplicationController",
             "DaemonSet",
             "Deployment",
             "ReplicaSet",
             "StatefulSet",
             "CronJob",
-            "Job"
+            "Job",
+            "IngressClass",
+            "Ingress",
+            "NetworkPolicy",
+            "PodDisruptionBudget"
         ]
     );
     for resource in registry::all() {

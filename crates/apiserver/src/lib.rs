@@ -91,12 +91,10 @@ fn objects_of(store: Arc<dyn Store>, config: &Config) -> objects::Objects {
         .into_iter()
         .filter(|step| !config.disabled_admission.iter().any(|d| d == step.name()))
         .collect();
-    let mut objects = objects::Objects::new(store).with_admission(steps);
-    if keelson_api::registry::by_resource("networking.k8s.io", "ipaddresses").is_some() {
-        let addresses = registry::allocation::ServiceAddresses::new(&config.ranges);
-        objects = objects.with_hooks(vec![Arc::new(addresses)]);
-    }
-    objects
+    let addresses = registry::allocation::ServiceAddresses::new(&config.ranges);
+    objects::Objects::new(store)
+        .with_admission(steps)
+        .with_hooks(vec![Arc::new(addresses)])
 }
 
 /// The API server's HTTP service on `store`; its watches end when
@@ -137,7 +135,9 @@ pub fn router_with(
         .with_state(state)
 }
 
-/// Creates the namespaces every cluster starts with, if missing.
+/// Creates what every cluster starts with, if missing: the namespaces,
+/// upstream's bootstrap RBAC roles, the system PriorityClasses, the local
+/// APIServices and the `kubernetes` ServiceCIDR.
 pub async fn bootstrap(store: Arc<dyn Store>) -> Result<(), keelson_api::ApiError> {
     bootstrap_with(store, &Config::default()).await
 }
@@ -166,7 +166,8 @@ pub async fn bootstrap_with(
             Err(err) => return Err(err),
         }
     }
-    Ok(())
+    registry::bootstrap::ensure(&objects).await?;
+    registry::allocation::ensure_service_cidr(&objects, &config.ranges).await
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -213,9 +214,6 @@ async fn keep_kubernetes_service(
     address: std::net::SocketAddr,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
-    if keelson_api::registry::by_resource("networking.k8s.io", "ipaddresses").is_none() {
-        return;
-    }
     let first = registry::allocation::ClusterIps::new(config.ranges.cluster_ips).first();
     loop {
         if let Err(err) =

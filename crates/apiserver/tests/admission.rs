@@ -130,3 +130,94 @@ async fn every_write_path_is_admitted(server: Server) {
         .await;
     failure(&refused, 403);
 }
+
+#[tokio::test]
+async fn priority_classes_resolve_and_only_one_is_the_default() {
+    let server = support::embedded().await;
+    let classes = "/apis/scheduling.k8s.io/v1/priorityclasses";
+    let class = |name: &str, value: i64, default: bool, policy: &str| {
+        json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+               "metadata": {"name": name}, "value": value, "globalDefault": default,
+               "preemptionPolicy": policy})
+    };
+    let high = server
+        .json("POST", classes, &class("high", 1000, false, "Never"))
+        .await;
+    assert_eq!(high.code, 201, "{}", high.body);
+    let named = create_pod(&server, &pod("named", json!({"priorityClassName": "high"}))).await;
+    assert_eq!(named.code, 201, "{}", named.body);
+    assert_eq!(named.body["spec"]["priority"], 1000);
+    assert_eq!(named.body["spec"]["preemptionPolicy"], "Never");
+    let system = create_pod(
+        &server,
+        &pod(
+            "critical",
+            json!({"priorityClassName": "system-node-critical"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        system.body["spec"]["priority"], 2000001000,
+        "{}",
+        system.body
+    );
+
+    let default = server
+        .json(
+            "POST",
+            classes,
+            &class("base", 10, true, "PreemptLowerPriority"),
+        )
+        .await;
+    assert_eq!(default.code, 201, "{}", default.body);
+    let plain = create_pod(&server, &pod("plain", json!({}))).await;
+    assert_eq!(plain.body["spec"]["priorityClassName"], "base");
+    assert_eq!(plain.body["spec"]["priority"], 10);
+    let second = server
+        .json(
+            "POST",
+            classes,
+            &class("other", 20, true, "PreemptLowerPriority"),
+        )
+        .await;
+    let body = failure(&second, 403);
+    assert_eq!(
+        body["message"],
+        "priorityclasses.scheduling.k8s.io \"other\" is forbidden: PriorityClass base is already marked as default. Only one default can exist"
+    );
+}
+
+#[tokio::test]
+async fn claims_get_the_newest_default_storage_class() {
+    let server = support::embedded().await;
+    let class = |name: &str, default: bool| {
+        json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+               "metadata": {"name": name, "annotations":
+                   {"storageclass.kubernetes.io/is-default-class": default.to_string()}},
+               "provisioner": "keelson.dev/local"})
+    };
+    for (name, default) in [("standard", true), ("slow", false)] {
+        let created = server
+            .json(
+                "POST",
+                "/apis/storage.k8s.io/v1/storageclasses",
+                &class(name, default),
+            )
+            .await;
+        assert_eq!(created.code, 201, "{}", created.body);
+    }
+    let claim = |name: &str, spec: Value| {
+        let mut spec = spec;
+        spec["accessModes"] = json!(["ReadWriteOnce"]);
+        spec["resources"] = json!({"requests": {"storage": "1Gi"}});
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name}, "spec": spec})
+    };
+    let claims = "/api/v1/namespaces/default/persistentvolumeclaims";
+    let defaulted = server.json("POST", claims, &claim("a", json!({}))).await;
+    assert_eq!(defaulted.code, 201, "{}", defaulted.body);
+    assert_eq!(defaulted.body["spec"]["storageClassName"], "standard");
+    let none = server
+        .json("POST", claims, &claim("b", json!({"storageClassName": ""})))
+        .await;
+    assert_eq!(none.body["spec"]["storageClassName"], "", "{}", none.body);
+}

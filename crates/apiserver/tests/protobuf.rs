@@ -48,10 +48,16 @@ fn body<M: Message + k8s_pb::Resource>(object: &M) -> Vec<u8> {
 // ---- round trips ----------------------------------------------------------
 
 /// `object` with what differs between two creations (name, uid, times,
-/// resourceVersion, field managers) masked.
+/// resourceVersion, field managers, a Service's allocated address) masked.
 fn comparable(mut object: Value) -> Value {
     let name = object["metadata"]["name"].as_str().unwrap().to_owned();
     let uid = object["metadata"]["uid"].as_str().unwrap().to_owned();
+    if let Some(ip) = object["spec"]["clusterIP"].as_str().map(str::to_owned) {
+        let text = serde_json::to_string(&object)
+            .unwrap()
+            .replace(&ip, "CLUSTER-IP");
+        object = serde_json::from_str(&text).unwrap();
+    }
     let metadata = object["metadata"].as_object_mut().unwrap();
     for field in [
         "uid",

@@ -14,8 +14,11 @@
 //! The rules are grouped here by kind family; each kind's
 //! [`crate::strategy`] names the ones that apply to it.
 
+pub(crate) mod autoscaling;
+pub(crate) mod cluster;
 pub(crate) mod core;
 pub(crate) mod pod;
+pub(crate) mod replication;
 pub(crate) mod workloads;
 
 use serde_json::Value;

@@ -4,10 +4,15 @@
 //! strategy names its [`Printer`]; the API server builds the `Table` that
 //! `kubectl get` asks for from it.
 
+pub(crate) mod autoscaling;
 pub(crate) mod core;
 pub(crate) mod format;
 pub(crate) mod network;
+pub(crate) mod networking;
 pub(crate) mod pod;
+pub(crate) mod policy;
+pub(crate) mod rbac;
+pub(crate) mod replication;
 pub(crate) mod storage;
 pub(crate) mod workloads;
 

@@ -1,7 +1,9 @@
-//! The tables of persistent volumes and persistent volume claims.
+//! The tables of persistent volumes, persistent volume claims and storage
+//! classes.
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
+use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
@@ -190,5 +192,61 @@ pub(crate) fn persistent_volume_claim(object: &Value, now: Timestamp) -> Option<
         json!(unset(spec.volume_attributes_class_name)),
         json!(age(claim.metadata.creation_timestamp.as_ref(), now)),
         json!(unset(spec.volume_mode)),
+    ]))
+}
+
+/// The annotations that mark the default storage class.
+const DEFAULT_CLASS_ANNOTATIONS: &[&str] = &[
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
+
+pub(crate) const STORAGE_CLASS: &[Column] = &[
+    NAME,
+    col(
+        "Provisioner",
+        "string",
+        "provisioner indicates the type of the provisioner.",
+    ),
+    col(
+        "ReclaimPolicy",
+        "string",
+        "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.",
+    ),
+    col(
+        "VolumeBindingMode",
+        "string",
+        "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.",
+    ),
+    col(
+        "AllowVolumeExpansion",
+        "string",
+        "allowVolumeExpansion shows whether the storage class allow volume expand.",
+    ),
+    AGE,
+];
+
+/// The class's name, marked ` (default)` for the default class.
+pub(crate) fn storage_class_row(object: &Value, now: Timestamp) -> Option<Row> {
+    let class: StorageClass = super::typed(object)?;
+    let annotations = class.metadata.annotations.clone().unwrap_or_default();
+    let default = DEFAULT_CLASS_ANNOTATIONS
+        .iter()
+        .any(|key| annotations.get(*key).is_some_and(|v| v == "true"));
+    let mut name = class.metadata.name.clone().unwrap_or_default();
+    if default {
+        name.push_str(" (default)");
+    }
+    Some(Row::new(vec![
+        json!(name),
+        json!(class.provisioner),
+        json!(class.reclaim_policy.unwrap_or_else(|| "Delete".to_string())),
+        json!(
+            class
+                .volume_binding_mode
+                .unwrap_or_else(|| "Immediate".to_string())
+        ),
+        json!(class.allow_volume_expansion.unwrap_or(false)),
+        json!(age(class.metadata.creation_timestamp.as_ref(), now)),
     ]))
 }

@@ -167,7 +167,7 @@ pub(crate) const CRON_JOB: &[Column] = &[
 ];
 
 /// The containers and images cells of a pod template.
-fn template_cells(template: Option<&PodTemplateSpec>) -> [Value; 2] {
+pub(crate) fn template_cells(template: Option<&PodTemplateSpec>) -> [Value; 2] {
     let containers = template
         .and_then(|t| t.spec.as_ref())
         .map(|s| s.containers.as_slice())

@@ -19,13 +19,19 @@
 //! in [`crate::defaults`], [`crate::validate`] and [`crate::printers`],
 //! grouped by kind family, and each strategy module wires one family.
 
+mod apiregistration;
 mod apps;
+mod autoscaling;
 mod batch;
 mod core;
+mod events;
 mod namespace;
 mod network;
+mod networking;
 mod pod;
+mod policy;
 mod protobuf;
+mod rbac;
 mod storage;
 
 use serde_json::Value;
@@ -34,16 +40,27 @@ use crate::field_error::FieldError;
 use crate::field_selector::SelectableFields;
 use crate::printers::Printer;
 
+pub(crate) use self::apiregistration::API_SERVICE;
 pub(crate) use self::apps::{
     CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICA_SET, STATEFUL_SET,
 };
+pub(crate) use self::autoscaling::HORIZONTAL_POD_AUTOSCALER;
 pub(crate) use self::batch::{CRON_JOB, JOB};
-pub(crate) use self::core::{CONFIG_MAP, EVENT, LEASE, NODE, SECRET, SERVICE_ACCOUNT};
+pub(crate) use self::core::{
+    CONFIG_MAP, EVENT, LEASE, LIMIT_RANGE, NODE, POD_TEMPLATE, REPLICATION_CONTROLLER,
+    RESOURCE_QUOTA, SECRET, SERVICE_ACCOUNT,
+};
+pub(crate) use self::events::EVENTS_EVENT;
 pub(crate) use self::namespace::NAMESPACE;
 pub(crate) use self::network::{ENDPOINT_SLICE, ENDPOINTS, SERVICE};
+pub(crate) use self::networking::{
+    INGRESS, INGRESS_CLASS, IP_ADDRESS, NETWORK_POLICY, SERVICE_CIDR,
+};
 pub(crate) use self::pod::POD;
+pub(crate) use self::policy::{POD_DISRUPTION_BUDGET, PRIORITY_CLASS};
 pub use self::protobuf::{BINDING, DELETE_OPTIONS, EVICTION, Message, SCALE};
-pub(crate) use self::storage::{PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM};
+pub(crate) use self::rbac::{CLUSTER_ROLE, CLUSTER_ROLE_BINDING, ROLE, ROLE_BINDING};
+pub(crate) use self::storage::{PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM, STORAGE_CLASS};
 
 /// Which names a kind accepts (upstream's `Validate<Kind>Name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +71,11 @@ pub enum NameRule {
     Label,
     /// A DNS-1035 label (Service).
     Dns1035Label,
+    /// Any name that can be one segment of a URL path: not `.` or `..`,
+    /// without `/` or `%` (RBAC kinds, APIService).
+    PathSegment,
+    /// An IP address in canonical form (IPAddress).
+    IpAddress,
 }
 
 /// What a delete that names no propagation policy does with dependents.
@@ -151,11 +173,22 @@ pub trait Strategy: Send + Sync {
     fn selectable_fields(&self) -> &'static SelectableFields {
         &crate::field_selector::METADATA_ONLY
     }
+
+    /// The `status.selector` of the object's Scale: its `spec.selector`
+    /// (a label selector) in string form, `""` when it has none.
+    fn scale_selector(&self, object: &Value) -> String {
+        object
+            .pointer("/spec/selector")
+            .and_then(|s| serde_json::from_value(s.clone()).ok())
+            .and_then(|s| crate::label_selector::Selector::from_label_selector(&s).ok())
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    }
 }
 
 /// A strategy made of the rules it names, for kinds whose rules are only
-/// defaults, validation, a generation, a name rule, a printer and
-/// selectable fields (kinds with lifecycle rules implement [`Strategy`]
+/// defaults, validation, a generation, whether a delete answers with the
+/// object, a name rule, a printer and selectable fields (kinds with lifecycle rules implement [`Strategy`]
 /// by hand):
 ///
 /// ```text
@@ -174,12 +207,14 @@ macro_rules! kind_strategy {
         $(#[$doc:meta])*
         $name:ident, $static:ident, $($path:ident)::+ {
             $(generation: $generation:literal,)?
+            $(returns_deleted: $returns_deleted:literal,)?
             $(name_rule: $rule:expr,)?
             $(defaults: $defaults:expr,)?
             $(complete_create: $complete:expr,)?
             $(validate: $validate:expr,)?
             $(printer: ($columns:expr, $row:expr),)?
             $(fields: $fields:expr,)?
+            $(scale_selector: $scale:expr,)?
         }
     ) => {
         $(#[$doc])*
@@ -193,6 +228,11 @@ macro_rules! kind_strategy {
             $(
                 fn has_generation(&self) -> bool {
                     $generation
+                }
+            )?
+            $(
+                fn returns_deleted_object(&self) -> bool {
+                    $returns_deleted
                 }
             )?
             $(
@@ -230,6 +270,11 @@ macro_rules! kind_strategy {
                 fn selectable_fields(&self) -> &'static $crate::field_selector::SelectableFields {
                     const FIELDS: $crate::field_selector::SelectableFields = $fields;
                     &FIELDS
+                }
+            )?
+            $(
+                fn scale_selector(&self, object: &serde_json::Value) -> String {
+                    ($scale)(object)
                 }
             )?
         }

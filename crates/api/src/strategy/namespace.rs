@@ -46,6 +46,10 @@ impl Strategy for NamespaceStrategy {
         object["status"]["phase"] = Value::from("Terminating");
     }
 
+    fn returns_deleted_object(&self) -> bool {
+        true
+    }
+
     fn printer(&self) -> Option<&'static Printer> {
         Some(&PRINTER)
     }

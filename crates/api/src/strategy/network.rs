@@ -7,6 +7,7 @@ use crate::printers::network as print;
 kind_strategy! {
     /// core/v1 Service: names are DNS-1035 labels.
     ServiceStrategy, SERVICE, api::core::v1::Service {
+        returns_deleted: true,
         name_rule: NameRule::Dns1035Label,
         defaults: crate::defaults::core::service,
         validate: crate::validate::service::service,

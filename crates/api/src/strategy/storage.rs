@@ -1,4 +1,4 @@
-//! Persistent volumes and their claims.
+//! Persistent volumes, their claims, and storage classes.
 
 use super::kind_strategy;
 use crate::printers::storage as print;
@@ -6,6 +6,7 @@ use crate::printers::storage as print;
 kind_strategy! {
     /// core/v1 PersistentVolume.
     PersistentVolumeStrategy, PERSISTENT_VOLUME, api::core::v1::PersistentVolume {
+        returns_deleted: true,
         defaults: crate::defaults::core::persistent_volume,
         validate: |object, _old| crate::validate::core::persistent_volume(object),
         printer: (print::PERSISTENT_VOLUME, print::persistent_volume),
@@ -15,8 +16,18 @@ kind_strategy! {
 kind_strategy! {
     /// core/v1 PersistentVolumeClaim.
     PersistentVolumeClaimStrategy, PERSISTENT_VOLUME_CLAIM, api::core::v1::PersistentVolumeClaim {
+        returns_deleted: true,
         defaults: crate::defaults::core::persistent_volume_claim,
         validate: crate::validate::core::persistent_volume_claim,
         printer: (print::PERSISTENT_VOLUME_CLAIM, print::persistent_volume_claim),
+    }
+}
+
+kind_strategy! {
+    /// storage.k8s.io/v1 StorageClass.
+    StorageClassStrategy, STORAGE_CLASS, api::storage::v1::StorageClass {
+        defaults: crate::defaults::cluster::storage_class,
+        validate: crate::validate::storage_class::storage_class,
+        printer: (print::STORAGE_CLASS, print::storage_class_row),
     }
 }

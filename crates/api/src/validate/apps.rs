@@ -204,7 +204,12 @@ fn replica_set_template(
 }
 
 /// Pods of long-running workloads always restart and have no deadline.
-fn long_running_template(spec: &Value, path: &FieldPath, kind: &str, errors: &mut Vec<FieldError>) {
+pub(crate) fn long_running_template(
+    spec: &Value,
+    path: &FieldPath,
+    kind: &str,
+    errors: &mut Vec<FieldError>,
+) {
     let pod_spec = crate::json::at(spec, &["template", "spec"]).unwrap_or(&NULL);
     let pod_path = path.child("template").child("spec");
     let restart = str_of(pod_spec, "restartPolicy").unwrap_or("");
@@ -243,7 +248,11 @@ fn immutable_selector(
 
 /// An int-or-percent that must be a non-negative number or `N%`; returns
 /// its number (percent or count) for the zero checks.
-fn int_or_percent(value: Option<&Value>, path: &FieldPath, errors: &mut Vec<FieldError>) -> i64 {
+pub(crate) fn int_or_percent(
+    value: Option<&Value>,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) -> i64 {
     match value {
         Some(Value::String(text)) => match percent(text) {
             Some(number) => number,
@@ -276,7 +285,11 @@ fn percent(text: &str) -> Option<i64> {
 }
 
 /// `must not be greater than 100%` for a percentage above 100.
-fn at_most_100_percent(value: Option<&Value>, path: &FieldPath, errors: &mut Vec<FieldError>) {
+pub(crate) fn at_most_100_percent(
+    value: Option<&Value>,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
     if let Some(Value::String(text)) = value
         && percent(text).is_some_and(|p| p > 100)
     {

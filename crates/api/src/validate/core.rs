@@ -45,7 +45,7 @@ pub(crate) fn config_key_problems(key: &str) -> Vec<String> {
 }
 
 /// The number of bytes a base64 string decodes to.
-fn decoded_len(text: &str) -> usize {
+pub(crate) fn decoded_len(text: &str) -> usize {
     let padding = text.bytes().rev().take_while(|b| *b == b'=').count();
     (text.len() / 4 * 3 + (text.len() % 4) * 3 / 4).saturating_sub(padding)
 }

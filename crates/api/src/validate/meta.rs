@@ -17,6 +17,8 @@ fn name_problems(rule: NameRule, name: &str) -> Vec<String> {
         NameRule::Subdomain => is_dns1123_subdomain(name),
         NameRule::Label => is_dns1123_label(name),
         NameRule::Dns1035Label => is_dns1035_label(name),
+        NameRule::PathSegment => crate::validation::is_valid_path_segment_name(name),
+        NameRule::IpAddress => super::net::ip_problems(name),
     }
 }
 

@@ -12,18 +12,30 @@
 //! change. What needs the server's state (the namespace of the request,
 //! uniqueness, uid and timestamps that may not change) is the server's job.
 
+pub(crate) mod apiservice;
 pub(crate) mod apps;
+pub(crate) mod autoscaling;
 pub(crate) mod batch;
+mod conditions;
 mod container;
 pub(crate) mod core;
 mod cron;
+pub(crate) mod events;
+pub(crate) mod ipam;
 pub(crate) mod meta;
+mod net;
+pub(crate) mod networking;
 pub(crate) mod pod;
 mod pod_update;
+pub(crate) mod policy;
 mod probe;
+pub(crate) mod quota;
+pub(crate) mod rbac;
+pub(crate) mod replication;
 mod resources;
 mod selector;
 pub(crate) mod service;
+pub(crate) mod storage_class;
 mod volumes;
 
 use serde_json::Value;

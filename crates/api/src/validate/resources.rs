@@ -15,7 +15,7 @@ use super::NEGATIVE;
 
 /// Resource names usable without a domain prefix (upstream's standard
 /// resource names).
-const STANDARD_RESOURCES: &[&str] = &[
+pub(crate) const STANDARD_RESOURCES: &[&str] = &[
     "cpu",
     "memory",
     "ephemeral-storage",
@@ -38,7 +38,7 @@ const STANDARD_RESOURCES: &[&str] = &[
     "services.loadbalancers",
 ];
 
-fn is_hugepages(name: &str) -> bool {
+pub(crate) fn is_hugepages(name: &str) -> bool {
     name.starts_with("hugepages-")
 }
 
@@ -46,18 +46,18 @@ fn is_native(name: &str) -> bool {
     !name.contains('/') || name.contains("kubernetes.io/")
 }
 
-fn is_extended(name: &str) -> bool {
+pub(crate) fn is_extended(name: &str) -> bool {
     !is_native(name)
         && !name.starts_with("requests.")
         && is_qualified_name(&format!("requests.{name}")).is_empty()
 }
 
-fn overcommit_allowed(name: &str) -> bool {
+pub(crate) fn overcommit_allowed(name: &str) -> bool {
     is_native(name) && !is_hugepages(name)
 }
 
 /// Errors in a container's resource name at `path`.
-fn resource_name(name: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
+pub(crate) fn resource_name(name: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let problems = is_qualified_name(name);
     let unprefixed = !name.contains('/');
     if !problems.is_empty() {
@@ -94,7 +94,7 @@ fn resource_name(name: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
 
 /// The quantities of `resources[key]`, with an error for each that does
 /// not parse.
-fn quantities(
+pub(crate) fn quantities(
     resources: &Value,
     key: &str,
     path: &FieldPath,

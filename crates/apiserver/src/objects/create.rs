@@ -84,7 +84,7 @@ impl Objects {
             if options.dry_run {
                 return Ok(object);
             }
-            let stored = self.store.create(&key, encode(&object)).await;
+            let stored = self.store.create(&key, encode(resource, &object)).await;
             if stored.is_err() {
                 self.not_stored(&write, &object).await;
             }

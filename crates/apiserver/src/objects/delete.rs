@@ -68,7 +68,7 @@ impl Objects {
             }
             let result = if held {
                 self.store
-                    .update(&key, encode(&object), kv.mod_revision)
+                    .update(&key, encode(resource, &object), kv.mod_revision)
                     .await
                     .map(Some)
             } else {

@@ -264,7 +264,7 @@ impl Objects {
             if i > 0 {
                 body.push(b',');
             }
-            match super::raw(kv) {
+            match super::raw(resource, kv) {
                 Some(bytes) => body.extend_from_slice(&bytes),
                 None => body.extend_from_slice(
                     &serde_json::to_vec(&decode(resource, kv)?).unwrap_or_default(),

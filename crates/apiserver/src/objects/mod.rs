@@ -114,7 +114,7 @@ impl Objects {
             .await
             .map_err(|err| store_error(err, resource.group, resource.plural, name))?
             .ok_or_else(|| ApiError::not_found(resource.group, resource.plural, name))?;
-        match raw(&kv) {
+        match raw(resource, &kv) {
             Some(bytes) => Ok(bytes),
             None => Ok(serde_json::to_vec(&decode(resource, &kv)?).unwrap_or_default()),
         }
@@ -139,10 +139,13 @@ impl Objects {
     }
 }
 
-/// The object stored in `kv`, with its resourceVersion, kind and apiVersion.
+/// The object stored in `kv`, in the resource's form (which the registry
+/// converts when the store holds another resource's), with its
+/// resourceVersion, kind and apiVersion.
 pub fn decode(resource: &ResourceInfo, kv: &KeyValue) -> Result<Value, ApiError> {
-    let mut object: Value = serde_json::from_slice(&kv.value)
+    let stored: Value = serde_json::from_slice(&kv.value)
         .map_err(|err| ApiError::internal(format!("stored object {} is damaged: {err}", kv.key)))?;
+    let mut object = resource.from_storage(stored);
     object["kind"] = Value::from(resource.kind);
     object["apiVersion"] = Value::from(resource.api_version());
     meta::set_meta(
@@ -153,13 +156,13 @@ pub fn decode(resource: &ResourceInfo, kv: &KeyValue) -> Result<Value, ApiError>
     Ok(object)
 }
 
-/// The bytes to store for `object`: without its resourceVersion, which the
-/// store's revision supplies.
+/// The bytes to store for `object`: in the stored form of `resource`, and
+/// without its resourceVersion, which the store's revision supplies.
 ///
 /// `metadata` comes first, so that [`raw`] can add the resourceVersion to
 /// the stored bytes without parsing them.
-fn encode(object: &Value) -> Bytes {
-    let mut copy = object.clone();
+fn encode(resource: &ResourceInfo, object: &Value) -> Bytes {
+    let mut copy = resource.to_storage(object.clone());
     meta::set_meta(&mut copy, "resourceVersion", None);
     let metadata = copy
         .as_object_mut()
@@ -180,9 +183,13 @@ fn encode(object: &Value) -> Bytes {
 }
 
 /// The stored object as JSON bytes with its resourceVersion, without
-/// parsing it; `None` if it was not stored by [`encode`].
-pub fn raw(kv: &KeyValue) -> Option<Vec<u8>> {
+/// parsing it; `None` if it was not stored by [`encode`], or is stored in
+/// another resource's form.
+pub fn raw(resource: &ResourceInfo, kv: &KeyValue) -> Option<Vec<u8>> {
     const START: &[u8] = b"{\"metadata\":{";
+    if !resource.stored_as_served() {
+        return None;
+    }
     let rest = kv.value.strip_prefix(START)?;
     let mut out = Vec::with_capacity(kv.value.len() + 32);
     out.extend_from_slice(START);
@@ -238,7 +245,10 @@ mod tests {
     fn kv(object: &Value) -> KeyValue {
         KeyValue {
             key: "/registry/core/configmaps/ns/a".into(),
-            value: encode(object),
+            value: encode(
+                registry::by_resource("", "configmaps").expect("registered"),
+                object,
+            ),
             create_revision: 7,
             mod_revision: 9,
             version: 2,
@@ -255,7 +265,8 @@ mod tests {
         ] {
             let kv = kv(&object);
             let raw: Value =
-                serde_json::from_slice(&raw(&kv).expect("stored by encode")).expect("valid JSON");
+                serde_json::from_slice(&raw(configmaps, &kv).expect("stored by encode"))
+                    .expect("valid JSON");
             let mut decoded = decode(configmaps, &kv).expect("decodes");
             if object.get("kind").is_none() {
                 decoded

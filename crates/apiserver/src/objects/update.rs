@@ -150,7 +150,7 @@ impl Objects {
             self.store.delete(key, Some(revision)).await.map(|_| None)
         } else {
             self.store
-                .update(key, encode(next), revision)
+                .update(key, encode(resource, next), revision)
                 .await
                 .map(Some)
         }

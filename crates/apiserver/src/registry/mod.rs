@@ -1,11 +1,14 @@
 //! The registry layer, between HTTP and the generic object layer: what the
 //! registry's subresource table says a subresource does beyond storing
-//! fields ([`scale`], the pod actions [`pod_actions`]), and the admission
-//! steps every write passes ([`admission`]). The kinds' own rules live in
-//! their strategies (`keelson_api::strategy`).
+//! fields ([`scale`], the pod actions [`pod_actions`]), the admission
+//! steps every write passes ([`admission`]), Services' addresses
+//! ([`allocation`], [`kubernetes_service`]), and the objects a cluster
+//! starts with ([`bootstrap`]). The kinds' own rules live in their
+//! strategies (`keelson_api::strategy`).
 
 pub mod admission;
 pub mod allocation;
+pub mod bootstrap;
 pub mod kubernetes_service;
 pub mod pod_actions;
 pub mod scale;

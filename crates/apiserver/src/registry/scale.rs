@@ -1,5 +1,5 @@
 //! The `scale` subresource (autoscaling/v1 Scale) of deployments,
-//! replicasets and statefulsets.
+//! replicasets, statefulsets and replication controllers.
 
 use keelson_api::ApiError;
 use keelson_api::registry::ResourceInfo;
@@ -14,12 +14,7 @@ pub fn to_scale(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiErr
         return Err(super::no_such_path());
     }
     let metadata = &object["metadata"];
-    let selector = object
-        .pointer("/spec/selector")
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .and_then(|s| keelson_api::label_selector::Selector::from_label_selector(&s).ok())
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let selector = resource.strategy.scale_selector(object);
     Ok(json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",

@@ -59,6 +59,50 @@ impl ServiceAddresses {
     }
 }
 
+/// Creates the ServiceCIDR `kubernetes` of the cluster IP range, Ready, if
+/// missing (as upstream's API server does at start).
+pub async fn ensure_service_cidr(objects: &Objects, ranges: &Ranges) -> Result<(), ApiError> {
+    let Some(cidrs) = keelson_api::registry::by_resource("networking.k8s.io", "servicecidrs")
+    else {
+        return Err(ApiError::internal(
+            "servicecidrs.networking.k8s.io is not served",
+        ));
+    };
+    let cidr = serde_json::json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "ServiceCIDR",
+        "metadata": {"name": "kubernetes"},
+        "spec": {"cidrs": [ranges.cluster_ips.to_string()]},
+    });
+    let options = crate::objects::WriteOptions {
+        dry_run: false,
+        field_manager: Some("kube-apiserver".into()),
+    };
+    let created = match objects.create(cidrs, None, cidr, &options).await {
+        Ok(created) => created,
+        Err(err) if err.reason == keelson_api::StatusReason::AlreadyExists => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    let target = crate::objects::Update {
+        resource: cidrs,
+        namespace: "",
+        name: "kubernetes",
+        subresource: Some("status"),
+    };
+    let now = created["metadata"]["creationTimestamp"].clone();
+    objects
+        .update(&target, &options, |current| {
+            let mut next = current.clone();
+            next["status"] = serde_json::json!({"conditions": [{
+                "type": "Ready", "status": "True", "lastTransitionTime": now,
+                "reason": "", "message": "Kubernetes Service CIDR is ready",
+            }]});
+            Ok(next)
+        })
+        .await
+        .map(|_| ())
+}
+
 fn is_service(resource: &ResourceInfo) -> bool {
     resource.group.is_empty() && resource.plural == "services"
 }

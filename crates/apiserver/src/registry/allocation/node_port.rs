@@ -23,7 +23,13 @@ use crate::objects::{Objects, store_error};
 /// The store key of the bitmap.
 pub const KEY: &str = "/registry/ranges/servicenodeports";
 /// How often a write of the bitmap that lost a race is tried again.
-const ATTEMPTS: usize = 16;
+const ATTEMPTS: usize = 64;
+
+/// A short random pause after a lost race, so that racing writers spread.
+async fn back_off() {
+    let micros = u64::from(random_below(2000));
+    tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
+}
 
 /// The node port allocator of one range.
 pub struct NodePorts {
@@ -93,7 +99,9 @@ impl NodePorts {
                     *service = planned;
                     return Ok(());
                 }
-                Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => continue,
+                Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => {
+                    back_off().await
+                }
                 Err(err) => return Err(store_error(err, "", "services", write.name)),
             }
         }
@@ -246,7 +254,7 @@ impl NodePorts {
             }
             match self.write(objects, &bitmap).await {
                 Ok(()) => return,
-                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::Conflict { .. }) => back_off().await,
                 Err(err) => {
                     tracing::warn!(error = %err, "failed to free node ports");
                     return;
