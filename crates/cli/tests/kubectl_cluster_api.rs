@@ -102,3 +102,113 @@ fn kubectl_create_service_allocates_addresses() {
         "{taken}"
     );
 }
+
+const CLUSTER_MANIFEST: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: default}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-pods, namespace: default}
+subjects:
+- kind: ServiceAccount
+  name: default
+  namespace: default
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: reader
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: node-reader}
+rules:
+- apiGroups: [""]
+  resources: [nodes]
+  verbs: [get, list]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  rules:
+  - host: web.example
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: web, port: {number: 80}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: default}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target: {type: Utilization, averageUtilization: 70}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: default}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels: {app: web}
+"#;
+
+#[test]
+fn manifests_with_rbac_ingress_and_hpa_apply() {
+    let server = Server::start();
+    let file = server.manifest("cluster.yaml", CLUSTER_MANIFEST);
+    let out = server.ok(&["apply", "-f", &file]);
+    for line in [
+        "role.rbac.authorization.k8s.io/reader created",
+        "rolebinding.rbac.authorization.k8s.io/read-pods created",
+        "clusterrole.rbac.authorization.k8s.io/node-reader created",
+        "ingress.networking.k8s.io/web created",
+        "horizontalpodautoscaler.autoscaling/web created",
+        "poddisruptionbudget.policy/web created",
+    ] {
+        assert!(out.contains(line), "{line:?} missing:\n{out}");
+    }
+    // Applying again changes nothing.
+    let again = server.ok(&["apply", "-f", &file]);
+    assert!(
+        again.contains("ingress.networking.k8s.io/web unchanged"),
+        "{again}"
+    );
+    let hpa = server.ok(&["get", "hpa", "web"]);
+    assert_eq!(
+        header(&hpa),
+        [
+            "NAME",
+            "REFERENCE",
+            "TARGETS",
+            "MINPODS",
+            "MAXPODS",
+            "REPLICAS",
+            "AGE"
+        ]
+    );
+    assert_eq!(row(&hpa, "web")[1], "Deployment/web", "{hpa}");
+    let ingress = server.ok(&["get", "ingress", "web"]);
+    assert_eq!(row(&ingress, "web")[2], "web.example", "{ingress}");
+    // Upstream's bootstrap roles are there.
+    let roles = server.ok(&["get", "clusterroles"]);
+    for role in ["cluster-admin", "admin", "edit", "view", "system:discovery"] {
+        row(&roles, role);
+    }
+    let classes = server.ok(&["get", "priorityclasses"]);
+    row(&classes, "system-node-critical");
+}
