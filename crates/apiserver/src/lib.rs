@@ -77,24 +77,26 @@ pub struct Config {
 }
 
 /// The names of the admission steps, in the chain's order.
-pub fn admission_plugins() -> Vec<&'static str> {
-    registry::admission::chain()
-        .iter()
-        .map(|step| step.name())
-        .collect()
+pub fn admission_plugins() -> &'static [&'static str] {
+    registry::admission::PLUGINS
 }
 
 /// The object layer of a server: every kind's strategy, the admission
 /// chain and the storage hooks.
-fn objects_of(store: Arc<dyn Store>, config: &Config) -> objects::Objects {
-    let steps = registry::admission::chain()
+fn objects_of(store: Arc<dyn Store>, config: &Config, caches: &watch::Caches) -> objects::Objects {
+    let chain = registry::admission::chain(caches);
+    let steps = chain
+        .steps
         .into_iter()
         .filter(|step| !config.disabled_admission.iter().any(|d| d == step.name()))
         .collect();
-    let addresses = registry::allocation::ServiceAddresses::new(&config.ranges);
+    let mut hooks = chain.hooks;
+    hooks.push(Arc::new(registry::allocation::ServiceAddresses::new(
+        &config.ranges,
+    )));
     objects::Objects::new(store)
         .with_admission(steps)
-        .with_hooks(vec![Arc::new(addresses)])
+        .with_hooks(hooks)
 }
 
 /// The API server's HTTP service on `store`; its watches end when
@@ -109,11 +111,23 @@ pub fn router_with(
     config: &Config,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
-    let state = AppState {
-        objects: objects_of(Arc::clone(&store), config),
-        caches: watch::Caches::new(store),
+    router_of(state_of(store, config, stopping))
+}
+
+fn state_of(
+    store: Arc<dyn Store>,
+    config: &Config,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> AppState {
+    let caches = watch::Caches::new(Arc::clone(&store));
+    AppState {
+        objects: objects_of(store, config, &caches),
+        caches,
         stopping,
-    };
+    }
+}
+
+fn router_of(state: AppState) -> Router {
     Router::new()
         .route("/version", get(discovery_routes::version))
         .route("/healthz", get(discovery_routes::ok))
@@ -147,7 +161,8 @@ pub async fn bootstrap_with(
     store: Arc<dyn Store>,
     config: &Config,
 ) -> Result<(), keelson_api::ApiError> {
-    let objects = objects_of(store, config);
+    let caches = watch::Caches::new(Arc::clone(&store));
+    let objects = objects_of(store, config, &caches);
     let namespaces =
         keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -189,18 +204,19 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let address = listener.local_addr()?;
+    let state = state_of(store, &config, stopping.clone());
     let keeper = tokio::spawn(keep_kubernetes_service(
-        objects_of(Arc::clone(&store), &config),
-        config.clone(),
+        state.objects.clone(),
+        config,
         address,
-        stopping.clone(),
+        stopping,
     ));
     let shutdown = async move {
         shutdown.await;
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    let served = axum::serve(listener, router_with(store, &config, stopping))
+    let served = axum::serve(listener, router_of(state))
         .with_graceful_shutdown(shutdown)
         .await;
     keeper.abort();

@@ -89,7 +89,11 @@ impl Objects {
                 self.not_stored(&write, &object).await;
             }
             match stored {
-                Ok(kv) => return super::decode(resource, &kv),
+                Ok(kv) => {
+                    let stored = super::decode(resource, &kv)?;
+                    self.stored(&write, &stored).await;
+                    return Ok(stored);
+                }
                 Err(StoreError::AlreadyExists { .. })
                     if generate && attempt < GENERATE_ATTEMPTS => {}
                 Err(StoreError::AlreadyExists { .. }) if generate => {

@@ -78,7 +78,11 @@ impl Objects {
                     .map(|_| None)
             };
             match result {
-                Ok(Some(kv)) => return Ok(Deleted::Pending(super::decode(resource, &kv)?)),
+                Ok(Some(kv)) => {
+                    let pending = super::decode(resource, &kv)?;
+                    self.deletion_started(resource, &pending).await;
+                    return Ok(Deleted::Pending(pending));
+                }
                 Ok(None) => {
                     self.deleted(resource, &object).await;
                     return Ok(Deleted::Gone(object));

@@ -32,8 +32,9 @@ pub trait StoreHook: Send + Sync {
         Ok(())
     }
 
-    /// The object [`StoreHook::before_store`] prepared was stored: lets go
-    /// of what the stored object held before and no longer does.
+    /// The object [`StoreHook::before_store`] prepared was stored (as
+    /// `object`, with its resourceVersion): lets go of what the stored
+    /// object held before and no longer does.
     async fn stored(&self, _objects: &Objects, _write: &Attributes<'_>, _object: &Value) {}
 
     /// The object [`StoreHook::before_store`] prepared was not stored
@@ -42,6 +43,9 @@ pub trait StoreHook: Send + Sync {
 
     /// `object` was deleted from the store: gives back what it held.
     async fn deleted(&self, _objects: &Objects, _resource: &ResourceInfo, _object: &Value) {}
+
+    /// `object`'s deletion has begun (finalizers or a grace period hold it).
+    async fn deletion_started(&self, _resource: &ResourceInfo, _object: &Value) {}
 }
 
 impl Objects {
@@ -76,6 +80,12 @@ impl Objects {
     pub(crate) async fn not_stored(&self, write: &Attributes<'_>, object: &Value) {
         for hook in self.hooks.iter() {
             hook.not_stored(self, write, object).await;
+        }
+    }
+
+    pub(crate) async fn deletion_started(&self, resource: &ResourceInfo, object: &Value) {
+        for hook in self.hooks.iter() {
+            hook.deletion_started(resource, object).await;
         }
     }
 

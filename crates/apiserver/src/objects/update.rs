@@ -118,8 +118,9 @@ impl Objects {
             }
             match result {
                 Ok(Some(kv)) => {
-                    self.stored(&write, &next).await;
-                    return super::decode(resource, &kv);
+                    let stored = super::decode(resource, &kv)?;
+                    self.stored(&write, &stored).await;
+                    return Ok(stored);
                 }
                 Ok(None) => {
                     self.deleted(resource, &next).await;

@@ -115,8 +115,9 @@ mod tests {
 
     async fn objects() -> (crate::testing::Server, Objects) {
         let server = crate::testing::embedded().await;
-        let objects =
-            Objects::new(server.store.clone()).with_admission(super::super::admission::chain());
+        let caches = crate::watch::Caches::new(server.store.clone());
+        let objects = Objects::new(server.store.clone())
+            .with_admission(super::super::admission::chain(&caches).steps);
         (server, objects)
     }
 

@@ -257,6 +257,19 @@ impl Cache {
         Some((objects, state.revision, self.live.subscribe()))
     }
 
+    /// The revision the cache reflects; `None` when it has failed.
+    pub fn revision(&self) -> Option<i64> {
+        let state = self.lock();
+        (!state.failed).then_some(state.revision)
+    }
+
+    /// The object at `key` as of the cache's revision: `Some(None)` when
+    /// there is none, `None` when the cache has failed (ask the store).
+    pub fn lookup(&self, key: &str) -> Option<Option<Value>> {
+        let state = self.lock();
+        (!state.failed).then(|| state.objects.get(key).cloned())
+    }
+
     /// The events after `revision`, if the window still has them all.
     pub fn subscribe_from(&self, revision: i64) -> Option<Subscription> {
         let state = self.lock();

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use keelson_api::ApiError;
 use serde_json::Value;
 
-use super::{is_write_of, list_all};
+use super::{Lookups, is_write_of};
 use crate::objects::Objects;
 use crate::objects::admission::{Admission, Attributes, Operation};
 
@@ -22,7 +22,15 @@ const DEFAULT_ANNOTATIONS: &[&str] = &[
 const BETA_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
 
 /// Gives new claims without a class the default one.
-pub struct DefaultStorageClass;
+pub struct DefaultStorageClass {
+    lookups: Lookups,
+}
+
+impl DefaultStorageClass {
+    pub fn new(lookups: Lookups) -> Self {
+        DefaultStorageClass { lookups }
+    }
+}
 
 #[async_trait]
 impl Admission for DefaultStorageClass {
@@ -43,7 +51,7 @@ impl Admission for DefaultStorageClass {
         {
             return Ok(());
         }
-        let classes = list_all(objects, GROUP, PLURAL).await?;
+        let classes = self.lookups.list_all(objects, GROUP, PLURAL).await?;
         if let (Some(class), Some(spec)) = (
             default_class(&classes),
             claim.get_mut("spec").and_then(Value::as_object_mut),

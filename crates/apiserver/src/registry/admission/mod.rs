@@ -16,14 +16,17 @@ mod namespace_lifecycle;
 mod priority;
 mod service_account;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
 use serde_json::Value;
 
+use crate::objects::Objects;
 use crate::objects::admission::{Admission, Attributes, Operation};
-use crate::objects::{ListOptions, Objects};
+use crate::objects::hooks::StoreHook;
+use crate::watch::Caches;
 
 pub use default_storage_class::DefaultStorageClass;
 pub use default_toleration_seconds::DefaultTolerationSeconds;
@@ -31,15 +34,157 @@ pub use namespace_lifecycle::NamespaceLifecycle;
 pub use priority::Priority;
 pub use service_account::ServiceAccount;
 
-/// The admission steps of a keelson API server, in upstream's order.
-pub fn chain() -> Vec<Arc<dyn Admission>> {
-    vec![
-        Arc::new(NamespaceLifecycle),
-        Arc::new(ServiceAccount),
-        Arc::new(Priority),
-        Arc::new(DefaultTolerationSeconds),
-        Arc::new(DefaultStorageClass),
-    ]
+/// The names of the steps of [`chain`], in its order.
+pub const PLUGINS: &[&str] = &[
+    "NamespaceLifecycle",
+    "ServiceAccount",
+    "Priority",
+    "DefaultTolerationSeconds",
+    "DefaultStorageClass",
+];
+
+/// The admission steps of a keelson API server, in upstream's order. The
+/// steps that read other objects read them from the server's watch caches
+/// (upstream's plugins read informers), and from the store where a cache
+/// does not have them yet.
+pub fn chain(caches: &Caches) -> Chain {
+    let lookups = Lookups {
+        caches: caches.clone(),
+        written: Arc::default(),
+    };
+    Chain {
+        steps: vec![
+            Arc::new(NamespaceLifecycle::new(lookups.clone())),
+            Arc::new(ServiceAccount),
+            Arc::new(Priority::new(lookups.clone())),
+            Arc::new(DefaultTolerationSeconds),
+            Arc::new(DefaultStorageClass::new(lookups.clone())),
+        ],
+        hooks: vec![Arc::new(WrittenHere(lookups.written))],
+    }
+}
+
+/// The admission steps, and the storage hooks that keep them told of what
+/// is stored.
+pub struct Chain {
+    pub steps: Vec<Arc<dyn Admission>>,
+    pub hooks: Vec<Arc<dyn StoreHook>>,
+}
+
+/// The resources steps read, whose writes here the caches must have seen
+/// before steps read them there.
+const LOOKED_UP: &[(&str, &str)] = &[
+    ("", "namespaces"),
+    ("scheduling.k8s.io", "priorityclasses"),
+    ("storage.k8s.io", "storageclasses"),
+];
+
+/// How long a step waits for a cache to catch up before it reads the
+/// store instead.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How steps read other objects: from the watch cache (upstream's plugins
+/// read informers), but never older than this server's own last write of
+/// that resource, so that a client sees its own changes (a namespace it
+/// began to delete, a default class it made) at once.
+#[derive(Clone)]
+pub struct Lookups {
+    caches: Caches,
+    /// The revision of this server's last write of each looked-up resource.
+    written: Arc<Mutex<HashMap<(&'static str, &'static str), i64>>>,
+}
+
+/// The storage hook that tells [`Lookups`] of writes.
+struct WrittenHere(Arc<Mutex<HashMap<(&'static str, &'static str), i64>>>);
+
+impl WrittenHere {
+    fn note(&self, resource: &ResourceInfo, object: &Value) {
+        let Some(&key) = LOOKED_UP
+            .iter()
+            .find(|(group, plural)| resource.group == *group && resource.plural == *plural)
+        else {
+            return;
+        };
+        let revision = object["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|rv| rv.parse::<i64>().ok())
+            .unwrap_or(0);
+        let mut written = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let last = written.entry(key).or_default();
+        *last = (*last).max(revision);
+    }
+}
+
+#[async_trait::async_trait]
+impl StoreHook for WrittenHere {
+    async fn stored(&self, _objects: &Objects, write: &Attributes<'_>, object: &Value) {
+        self.note(write.resource, object);
+    }
+
+    async fn deletion_started(&self, resource: &ResourceInfo, object: &Value) {
+        self.note(resource, object);
+    }
+}
+
+impl Lookups {
+    /// The cache of `resource`, once it has seen this server's last write
+    /// of it; `None` to read the store.
+    async fn fresh_cache(
+        &self,
+        resource: &'static ResourceInfo,
+    ) -> Option<Arc<crate::watch::Cache>> {
+        let wanted = {
+            let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            written
+                .get(&(resource.group, resource.plural))
+                .copied()
+                .unwrap_or(0)
+        };
+        let cache = self.caches.of(resource).await.ok()?;
+        let deadline = tokio::time::Instant::now() + CATCH_UP;
+        loop {
+            match cache.revision() {
+                Some(seen) if seen >= wanted => return Some(cache),
+                Some(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Every object of the cluster-scoped `group`/`plural`.
+    async fn list_all(
+        &self,
+        objects: &Objects,
+        group: &str,
+        plural: &str,
+    ) -> Result<Vec<Value>, ApiError> {
+        let resource = resource(group, plural)?;
+        let prefix = registry::storage_prefix(resource, None);
+        let cached = self.fresh_cache(resource).await;
+        match cached.and_then(|cache| cache.snapshot(&prefix)) {
+            Some((objects, _, _)) => Ok(objects),
+            None => list_live(objects, group, plural).await,
+        }
+    }
+
+    /// One object, from the cache, else from the store (for one the cache
+    /// has not seen yet); `NotFound` when there is none.
+    async fn get(
+        &self,
+        objects: &Objects,
+        resource: &'static ResourceInfo,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, ApiError> {
+        let key = registry::storage_key(resource, namespace, name);
+        let cached = self.fresh_cache(resource).await;
+        match cached.and_then(|cache| cache.lookup(&key)) {
+            Some(Some(object)) => Ok(object),
+            _ => objects.get(resource, namespace, name).await,
+        }
+    }
 }
 
 /// Whether `write` creates (or, with `Operation::Update` in `operations`,
@@ -62,11 +207,11 @@ fn resource(group: &str, plural: &str) -> Result<&'static ResourceInfo, ApiError
         .ok_or_else(|| ApiError::internal(format!("{plural}.{group} is not served")))
 }
 
-/// Every object of the cluster-scoped `group`/`plural`.
-async fn list_all(objects: &Objects, group: &str, plural: &str) -> Result<Vec<Value>, ApiError> {
+/// Every object of the cluster-scoped `group`/`plural`, from the store.
+async fn list_live(objects: &Objects, group: &str, plural: &str) -> Result<Vec<Value>, ApiError> {
     let resource = resource(group, plural)?;
     let mut list = objects
-        .list(resource, None, &ListOptions::default())
+        .list(resource, None, &crate::objects::ListOptions::default())
         .await?;
     match list["items"].take() {
         Value::Array(items) => Ok(items),
@@ -79,4 +224,20 @@ async fn list_all(objects: &Objects, group: &str, plural: &str) -> Result<Vec<Va
 fn forbidden(write: &Attributes<'_>, why: &str) -> ApiError {
     let resource = write.resource;
     ApiError::forbidden(resource.group, resource.plural, write.name, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_chain_is_its_named_plugins_in_order() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = keelson_store::open(&format!("embedded:{}", dir.path().display()))
+            .await
+            .expect("a store");
+        let chain = chain(&Caches::new(store));
+        let names: Vec<&str> = chain.steps.iter().map(|s| s.name()).collect();
+        assert_eq!(names, PLUGINS);
+    }
 }

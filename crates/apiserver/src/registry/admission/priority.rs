@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use keelson_api::{ApiError, StatusReason};
 use serde_json::{Map, Value};
 
-use super::{forbidden, is_write_of, list_all};
+use super::{Lookups, forbidden, is_write_of};
 use crate::objects::Objects;
 use crate::objects::admission::{Admission, Attributes, Operation};
 
@@ -19,7 +19,15 @@ const PLURAL: &str = "priorityclasses";
 const PREEMPT_LOWER: &str = "PreemptLowerPriority";
 
 /// Resolves pods' priorities and guards the single global default class.
-pub struct Priority;
+pub struct Priority {
+    lookups: Lookups,
+}
+
+impl Priority {
+    pub fn new(lookups: Lookups) -> Self {
+        Priority { lookups }
+    }
+}
 
 /// What a pod's class gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +61,8 @@ impl Admission for Priority {
         }
         let named = spec_text(pod, "priorityClassName").map(str::to_string);
         let resolved = match named {
-            Some(name) => named_class(objects, write, &name).await?,
-            None => default_class(objects).await?,
+            Some(name) => self.named_class(objects, write, &name).await?,
+            None => self.default_class(objects).await?,
         };
         apply(write, pod, resolved)
     }
@@ -69,7 +77,9 @@ impl Admission for Priority {
         if !is_write_of(write, GROUP, PLURAL, &writes) || !is_global_default(class) {
             return Ok(());
         }
-        let classes = list_all(objects, GROUP, PLURAL).await?;
+        // From the store, not the cache: two defaults must not slip in
+        // one after the other.
+        let classes = super::list_live(objects, GROUP, PLURAL).await?;
         match lowest_default(&classes) {
             Some(other) if name_of(other) != write.name => Err(forbidden(
                 write,
@@ -120,43 +130,46 @@ fn resolved_from(class: &Value, record_name: bool) -> Resolved {
     }
 }
 
-async fn named_class(
-    objects: &Objects,
-    write: &Attributes<'_>,
-    name: &str,
-) -> Result<Resolved, ApiError> {
-    let not_found = || {
-        forbidden(
-            write,
-            &format!("no PriorityClass with name {name} was found"),
-        )
-    };
-    let Some(classes) = keelson_api::registry::by_resource(GROUP, PLURAL) else {
-        return Err(not_found());
-    };
-    match objects.get(classes, "", name).await {
-        Ok(class) => Ok(resolved_from(&class, false)),
-        Err(err) if err.reason == StatusReason::NotFound => Err(not_found()),
-        Err(err) => Err(ApiError::internal(format!(
-            "failed to get PriorityClass with name {name}: {}",
-            err.message
-        ))),
+impl Priority {
+    async fn named_class(
+        &self,
+        objects: &Objects,
+        write: &Attributes<'_>,
+        name: &str,
+    ) -> Result<Resolved, ApiError> {
+        let not_found = || {
+            forbidden(
+                write,
+                &format!("no PriorityClass with name {name} was found"),
+            )
+        };
+        let Some(classes) = keelson_api::registry::by_resource(GROUP, PLURAL) else {
+            return Err(not_found());
+        };
+        match self.lookups.get(objects, classes, "", name).await {
+            Ok(class) => Ok(resolved_from(&class, false)),
+            Err(err) if err.reason == StatusReason::NotFound => Err(not_found()),
+            Err(err) => Err(ApiError::internal(format!(
+                "failed to get PriorityClass with name {name}: {}",
+                err.message
+            ))),
+        }
     }
-}
 
-async fn default_class(objects: &Objects) -> Result<Resolved, ApiError> {
-    let classes = match keelson_api::registry::by_resource(GROUP, PLURAL) {
-        Some(_) => list_all(objects, GROUP, PLURAL).await?,
-        None => Vec::new(),
-    };
-    Ok(match lowest_default(&classes) {
-        Some(class) => resolved_from(class, true),
-        None => Resolved {
-            class: None,
-            priority: 0,
-            preemption_policy: Some(PREEMPT_LOWER.to_string()),
-        },
-    })
+    async fn default_class(&self, objects: &Objects) -> Result<Resolved, ApiError> {
+        let classes = match keelson_api::registry::by_resource(GROUP, PLURAL) {
+            Some(_) => self.lookups.list_all(objects, GROUP, PLURAL).await?,
+            None => Vec::new(),
+        };
+        Ok(match lowest_default(&classes) {
+            Some(class) => resolved_from(class, true),
+            None => Resolved {
+                class: None,
+                priority: 0,
+                preemption_policy: Some(PREEMPT_LOWER.to_string()),
+            },
+        })
+    }
 }
 
 /// Writes what the class gave into the pod, refusing values the pod gave
