@@ -50,7 +50,6 @@ fn rule() -> Value {
     json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]})
 }
 
-#[allow(clippy::too_many_lines)]
 fn cases() -> Vec<Case> {
     let case = |group, version, kind, plural, namespaced, name, body, patch, apply| Case {
         group,
@@ -221,7 +220,7 @@ fn object(case: &Case, fragment: &Value) -> Value {
     object
 }
 
-fn at<'a>(object: &'a DynamicObject, pointer: &str) -> Value {
+fn at(object: &DynamicObject, pointer: &str) -> Value {
     let value = serde_json::to_value(object).unwrap();
     value.pointer(pointer).cloned().unwrap_or(Value::Null)
 }
