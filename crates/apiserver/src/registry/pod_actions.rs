@@ -114,10 +114,7 @@ pub async fn evict(
         ));
     }
     let options = eviction_options(&eviction, dry_run)?;
-    let unconditional = options
-        .preconditions
-        .as_ref()
-        .is_none_or(|p| p.resource_version.is_none());
+    let unconditional = unconditional(&options);
     for _ in 0..EVICTION_ATTEMPTS {
         let pod = objects
             .get(target.resource, target.namespace, target.name)
@@ -139,6 +136,19 @@ pub async fn evict(
 /// changed under it.
 const EVICTION_ATTEMPTS: usize = 20;
 
+/// Whether the client's delete names no resourceVersion to delete at.
+fn unconditional(options: &DeleteOptions) -> bool {
+    options
+        .preconditions
+        .as_ref()
+        .is_none_or(|p| p.resource_version.is_none())
+}
+
+fn budget_resource() -> &'static registry::ResourceInfo {
+    registry::by_resource("policy", "poddisruptionbudgets")
+        .expect("poddisruptionbudgets are registered")
+}
+
 /// Evicts a running pod as the budget covering it allows.
 async fn evict_under_budget(
     objects: &Objects,
@@ -146,10 +156,7 @@ async fn evict_under_budget(
     pod: &Value,
     options: DeleteOptions,
 ) -> Result<Value, ApiError> {
-    let unconditional = options
-        .preconditions
-        .as_ref()
-        .is_none_or(|p| p.resource_version.is_none());
+    let unconditional = unconditional(&options);
     let budgets = budgets(objects, target.namespace).await?;
     let spared = match disruption::covering(&budgets, pod).as_slice() {
         [] => None,
@@ -211,8 +218,7 @@ fn eviction_options(eviction: &Value, dry_run: bool) -> Result<DeleteOptions, Ap
 
 /// The disruption budgets of a namespace.
 async fn budgets(objects: &Objects, namespace: &str) -> Result<Vec<Value>, ApiError> {
-    let resource = registry::by_resource("policy", "poddisruptionbudgets")
-        .expect("poddisruptionbudgets are registered");
+    let resource = budget_resource();
     let list = objects
         .list(resource, Some(namespace), &ListOptions::default())
         .await?;
@@ -232,8 +238,7 @@ async fn take_disruption(
     if options.dry_run.iter().any(|d| d == "All") {
         return disruption::take_disruption(budget, pod, &now).map(|_| ());
     }
-    let resource = registry::by_resource("policy", "poddisruptionbudgets")
-        .expect("poddisruptionbudgets are registered");
+    let resource = budget_resource();
     let target = Update {
         resource,
         namespace: meta_str(budget, "namespace"),
