@@ -1,10 +1,12 @@
 //! The objects the server creates at start when they are missing, as an
 //! upstream API server's post-start hooks do: the bootstrap RBAC policy
-//! ([`policy`]), the built-in PriorityClasses, and one local APIService
-//! per served group-version ([`apiservices`]). Objects that exist are left
+//! ([`policy`], with the controllers' roles from [`controllers`]), the
+//! built-in PriorityClasses, and one local APIService per served
+//! group-version ([`apiservices`]). Objects that exist are left
 //! as they are; APIServices are marked available.
 
 mod apiservices;
+mod controllers;
 mod policy;
 
 use keelson_api::registry::{self, ResourceInfo};
