@@ -151,6 +151,11 @@ mod tests {
             .await
             .expect("binding");
         assert_eq!(public["subjects"][1]["name"], "system:unauthenticated");
+        let controller = objects
+            .get(bindings, "", "system:controller:deployment-controller")
+            .await
+            .expect("a controller's binding");
+        assert_eq!(controller["subjects"][0]["name"], "deployment-controller");
         let classes = resource("scheduling.k8s.io", "priorityclasses");
         let critical = objects
             .get(classes, "", "system-node-critical")

@@ -726,4 +726,7 @@ pub(super) fn cluster_role_bindings() -> Vec<Value> {
             vec![user("system:kube-scheduler")],
         ),
     ]
+    .into_iter()
+    .chain(super::controllers::bindings())
+    .collect()
 }
