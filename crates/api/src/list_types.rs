@@ -192,6 +192,10 @@ static LIST_FIELDS: &[ListField] = list_fields! {
     "io.k8s.api.apps.v1.ReplicaSetStatus" "conditions" => map ["type"] merge "type" "io.k8s.api.apps.v1.ReplicaSetCondition";
     "io.k8s.api.apps.v1.StatefulSetSpec" "volumeClaimTemplates" => atomic [] none - "io.k8s.api.core.v1.PersistentVolumeClaim";
     "io.k8s.api.apps.v1.StatefulSetStatus" "conditions" => map ["type"] merge "type" "io.k8s.api.apps.v1.StatefulSetCondition";
+    "io.k8s.api.autoscaling.v2.HPAScalingRules" "policies" => atomic [] none - "io.k8s.api.autoscaling.v2.HPAScalingPolicy";
+    "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec" "metrics" => atomic [] none - "io.k8s.api.autoscaling.v2.MetricSpec";
+    "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus" "currentMetrics" => atomic [] none - "io.k8s.api.autoscaling.v2.MetricStatus";
+    "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus" "conditions" => map ["type"] merge "type" "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition";
     "io.k8s.api.batch.v1.CronJobStatus" "active" => atomic [] none - "io.k8s.api.core.v1.ObjectReference";
     "io.k8s.api.batch.v1.JobStatus" "conditions" => atomic [] merge "type" "io.k8s.api.batch.v1.JobCondition";
     "io.k8s.api.batch.v1.PodFailurePolicy" "rules" => atomic [] none - "io.k8s.api.batch.v1.PodFailurePolicyRule";
@@ -238,6 +242,7 @@ static LIST_FIELDS: &[ListField] = list_fields! {
     "io.k8s.api.core.v1.HostAlias" "hostnames" => atomic [] none - -;
     "io.k8s.api.core.v1.ISCSIPersistentVolumeSource" "portals" => atomic [] none - -;
     "io.k8s.api.core.v1.ISCSIVolumeSource" "portals" => atomic [] none - -;
+    "io.k8s.api.core.v1.LimitRangeSpec" "limits" => atomic [] none - "io.k8s.api.core.v1.LimitRangeItem";
     "io.k8s.api.core.v1.LinuxContainerUser" "supplementalGroups" => atomic [] none - -;
     "io.k8s.api.core.v1.LoadBalancerIngress" "ports" => atomic [] none - "io.k8s.api.core.v1.PortStatus";
     "io.k8s.api.core.v1.LoadBalancerStatus" "ingress" => atomic [] none - "io.k8s.api.core.v1.LoadBalancerIngress";
@@ -294,8 +299,12 @@ static LIST_FIELDS: &[ListField] = list_fields! {
     "io.k8s.api.core.v1.ProjectedVolumeSource" "sources" => atomic [] none - "io.k8s.api.core.v1.VolumeProjection";
     "io.k8s.api.core.v1.RBDPersistentVolumeSource" "monitors" => atomic [] none - -;
     "io.k8s.api.core.v1.RBDVolumeSource" "monitors" => atomic [] none - -;
+    "io.k8s.api.core.v1.ReplicationControllerStatus" "conditions" => map ["type"] merge "type" "io.k8s.api.core.v1.ReplicationControllerCondition";
+    "io.k8s.api.core.v1.ResourceQuotaSpec" "scopes" => atomic [] none - -;
     "io.k8s.api.core.v1.ResourceRequirements" "claims" => map ["name"] none - "io.k8s.api.core.v1.ResourceClaim";
     "io.k8s.api.core.v1.ResourceStatus" "resources" => map ["resourceID"] none - "io.k8s.api.core.v1.ResourceHealth";
+    "io.k8s.api.core.v1.ScopeSelector" "matchExpressions" => atomic [] none - "io.k8s.api.core.v1.ScopedResourceSelectorRequirement";
+    "io.k8s.api.core.v1.ScopedResourceSelectorRequirement" "values" => atomic [] none - -;
     "io.k8s.api.core.v1.SecretProjection" "items" => atomic [] none - "io.k8s.api.core.v1.KeyToPath";
     "io.k8s.api.core.v1.SecretVolumeSource" "items" => atomic [] none - "io.k8s.api.core.v1.KeyToPath";
     "io.k8s.api.core.v1.ServiceAccount" "secrets" => map ["name"] merge "name" "io.k8s.api.core.v1.ObjectReference";
@@ -306,12 +315,43 @@ static LIST_FIELDS: &[ListField] = list_fields! {
     "io.k8s.api.core.v1.ServiceSpec" "loadBalancerSourceRanges" => atomic [] none - -;
     "io.k8s.api.core.v1.ServiceSpec" "ipFamilies" => atomic [] none - -;
     "io.k8s.api.core.v1.ServiceStatus" "conditions" => map ["type"] merge "type" "io.k8s.apimachinery.pkg.apis.meta.v1.Condition";
+    "io.k8s.api.core.v1.TopologySelectorLabelRequirement" "values" => atomic [] none - -;
+    "io.k8s.api.core.v1.TopologySelectorTerm" "matchLabelExpressions" => atomic [] none - "io.k8s.api.core.v1.TopologySelectorLabelRequirement";
     "io.k8s.api.core.v1.TopologySpreadConstraint" "matchLabelKeys" => atomic [] none - -;
     "io.k8s.api.discovery.v1.Endpoint" "addresses" => set [] none - -;
     "io.k8s.api.discovery.v1.EndpointHints" "forZones" => atomic [] none - "io.k8s.api.discovery.v1.ForZone";
     "io.k8s.api.discovery.v1.EndpointHints" "forNodes" => atomic [] none - "io.k8s.api.discovery.v1.ForNode";
     "io.k8s.api.discovery.v1.EndpointSlice" "endpoints" => atomic [] none - "io.k8s.api.discovery.v1.Endpoint";
     "io.k8s.api.discovery.v1.EndpointSlice" "ports" => atomic [] none - "io.k8s.api.discovery.v1.EndpointPort";
+    "io.k8s.api.networking.v1.HTTPIngressRuleValue" "paths" => atomic [] none - "io.k8s.api.networking.v1.HTTPIngressPath";
+    "io.k8s.api.networking.v1.IPBlock" "except" => atomic [] none - -;
+    "io.k8s.api.networking.v1.IngressLoadBalancerIngress" "ports" => atomic [] none - "io.k8s.api.networking.v1.IngressPortStatus";
+    "io.k8s.api.networking.v1.IngressLoadBalancerStatus" "ingress" => atomic [] none - "io.k8s.api.networking.v1.IngressLoadBalancerIngress";
+    "io.k8s.api.networking.v1.IngressSpec" "tls" => atomic [] none - "io.k8s.api.networking.v1.IngressTLS";
+    "io.k8s.api.networking.v1.IngressSpec" "rules" => atomic [] none - "io.k8s.api.networking.v1.IngressRule";
+    "io.k8s.api.networking.v1.IngressTLS" "hosts" => atomic [] none - -;
+    "io.k8s.api.networking.v1.NetworkPolicyEgressRule" "ports" => atomic [] none - "io.k8s.api.networking.v1.NetworkPolicyPort";
+    "io.k8s.api.networking.v1.NetworkPolicyEgressRule" "to" => atomic [] none - "io.k8s.api.networking.v1.NetworkPolicyPeer";
+    "io.k8s.api.networking.v1.NetworkPolicyIngressRule" "ports" => atomic [] none - "io.k8s.api.networking.v1.NetworkPolicyPort";
+    "io.k8s.api.networking.v1.NetworkPolicyIngressRule" "from" => atomic [] none - "io.k8s.api.networking.v1.NetworkPolicyPeer";
+    "io.k8s.api.networking.v1.NetworkPolicySpec" "ingress" => atomic [] none - "io.k8s.api.networking.v1.NetworkPolicyIngressRule";
+    "io.k8s.api.networking.v1.NetworkPolicySpec" "egress" => atomic [] none - "io.k8s.api.networking.v1.NetworkPolicyEgressRule";
+    "io.k8s.api.networking.v1.NetworkPolicySpec" "policyTypes" => atomic [] none - -;
+    "io.k8s.api.networking.v1.ServiceCIDRSpec" "cidrs" => atomic [] none - -;
+    "io.k8s.api.networking.v1.ServiceCIDRStatus" "conditions" => map ["type"] merge "type" "io.k8s.apimachinery.pkg.apis.meta.v1.Condition";
+    "io.k8s.api.policy.v1.PodDisruptionBudgetStatus" "conditions" => map ["type"] merge "type" "io.k8s.apimachinery.pkg.apis.meta.v1.Condition";
+    "io.k8s.api.rbac.v1.AggregationRule" "clusterRoleSelectors" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector";
+    "io.k8s.api.rbac.v1.ClusterRole" "rules" => atomic [] none - "io.k8s.api.rbac.v1.PolicyRule";
+    "io.k8s.api.rbac.v1.ClusterRoleBinding" "subjects" => atomic [] none - "io.k8s.api.rbac.v1.Subject";
+    "io.k8s.api.rbac.v1.PolicyRule" "verbs" => atomic [] none - -;
+    "io.k8s.api.rbac.v1.PolicyRule" "apiGroups" => atomic [] none - -;
+    "io.k8s.api.rbac.v1.PolicyRule" "resources" => atomic [] none - -;
+    "io.k8s.api.rbac.v1.PolicyRule" "resourceNames" => atomic [] none - -;
+    "io.k8s.api.rbac.v1.PolicyRule" "nonResourceURLs" => atomic [] none - -;
+    "io.k8s.api.rbac.v1.Role" "rules" => atomic [] none - "io.k8s.api.rbac.v1.PolicyRule";
+    "io.k8s.api.rbac.v1.RoleBinding" "subjects" => atomic [] none - "io.k8s.api.rbac.v1.Subject";
+    "io.k8s.api.storage.v1.StorageClass" "mountOptions" => atomic [] none - -;
+    "io.k8s.api.storage.v1.StorageClass" "allowedTopologies" => atomic [] none - "io.k8s.api.core.v1.TopologySelectorTerm";
     "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup" "versions" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery";
     "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup" "serverAddressByClientCIDRs" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR";
     "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList" "groups" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup";
@@ -325,6 +365,7 @@ static LIST_FIELDS: &[ListField] = list_fields! {
     "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" "finalizers" => set [] merge - -;
     "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" "managedFields" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry";
     "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails" "causes" => atomic [] none - "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause";
+    "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus" "conditions" => map ["type"] merge "type" "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceCondition";
 };
 
 static STRUCT_FIELD_STRATEGIES: &[(&str, &str, PatchStrategy)] = &[(
@@ -335,6 +376,7 @@ static STRUCT_FIELD_STRATEGIES: &[(&str, &str, PatchStrategy)] = &[(
 
 static ATOMIC_MAPS: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.PodSpec", "nodeSelector"),
+    ("io.k8s.api.core.v1.ReplicationControllerSpec", "selector"),
     ("io.k8s.api.core.v1.ServiceSpec", "selector"),
 ];
 
@@ -352,6 +394,7 @@ static ATOMIC_STRUCTS: &[&str] = &[
     "io.k8s.api.core.v1.SecretReference",
     "io.k8s.api.core.v1.TypedLocalObjectReference",
     "io.k8s.api.discovery.v1.EndpointPort",
+    "io.k8s.api.rbac.v1.RoleRef",
     "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
     "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference",
 ];

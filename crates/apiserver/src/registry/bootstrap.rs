@@ -1,10 +1,12 @@
 //! The objects the server creates at start when they are missing, as an
 //! upstream API server's post-start hooks do: the bootstrap RBAC policy
-//! ([`policy`]), the built-in PriorityClasses, and one local APIService
-//! per served group-version ([`apiservices`]). Objects that exist are left
+//! ([`policy`], with the controllers' roles from [`controllers`]), the
+//! built-in PriorityClasses, and one local APIService per served
+//! group-version ([`apiservices`]). Objects that exist are left
 //! as they are; APIServices are marked available.
 
 mod apiservices;
+mod controllers;
 mod policy;
 
 use keelson_api::registry::{self, ResourceInfo};
@@ -150,6 +152,11 @@ mod tests {
             .await
             .expect("binding");
         assert_eq!(public["subjects"][1]["name"], "system:unauthenticated");
+        let controller = objects
+            .get(bindings, "", "system:controller:deployment-controller")
+            .await
+            .expect("a controller's binding");
+        assert_eq!(controller["subjects"][0]["name"], "deployment-controller");
         let classes = resource("scheduling.k8s.io", "priorityclasses");
         let critical = objects
             .get(classes, "", "system-node-critical")

@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod allocation;
 pub mod bootstrap;
+mod disruption;
 pub mod kubernetes_service;
 pub mod pod_actions;
 pub mod scale;

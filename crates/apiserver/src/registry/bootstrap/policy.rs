@@ -6,10 +6,10 @@
 
 use serde_json::{Map, Value, json};
 
-const RBAC: &str = "rbac.authorization.k8s.io";
-const READ: &[&str] = &["get", "list", "watch"];
-const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
-const READ_WRITE: &[&str] = &[
+pub(super) const RBAC: &str = "rbac.authorization.k8s.io";
+pub(super) const READ: &[&str] = &["get", "list", "watch"];
+pub(super) const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
+pub(super) const READ_WRITE: &[&str] = &[
     "create",
     "delete",
     "deletecollection",
@@ -19,16 +19,16 @@ const READ_WRITE: &[&str] = &[
     "update",
     "watch",
 ];
-const CREATE: &[&str] = &["create"];
-const EVENT_WRITE: &[&str] = &["create", "patch", "update"];
+pub(super) const CREATE: &[&str] = &["create"];
+pub(super) const EVENT_WRITE: &[&str] = &["create", "patch", "update"];
 
 /// A rule on resources of API groups.
-fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Value {
+pub(super) fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Value {
     json!({"apiGroups": groups, "resources": resources, "verbs": verbs})
 }
 
 /// A rule on resources of one name.
-fn named(groups: &[&str], resources: &[&str], names: &[&str], verbs: &[&str]) -> Value {
+pub(super) fn named(groups: &[&str], resources: &[&str], names: &[&str], verbs: &[&str]) -> Value {
     json!({"apiGroups": groups, "resources": resources, "resourceNames": names, "verbs": verbs})
 }
 
@@ -57,7 +57,7 @@ fn metadata(name: &str, into: Option<&str>) -> Value {
 }
 
 /// A cluster role with its rules.
-fn role(name: &str, into: Option<&str>, rules: Vec<Value>) -> Value {
+pub(super) fn role(name: &str, into: Option<&str>, rules: Vec<Value>) -> Value {
     json!({
         "apiVersion": format!("{RBAC}/v1"),
         "kind": "ClusterRole",
@@ -624,6 +624,7 @@ pub(super) fn cluster_roles() -> Vec<Value> {
         role("system:aggregate-to-view", Some("view"), view_rules()),
     ];
     roles.extend(system_roles());
+    roles.extend(super::controllers::roles());
     roles.push(aggregated("view", Some("edit"), "view"));
     aggregate(&mut roles);
     roles
@@ -667,7 +668,7 @@ fn aggregate(roles: &mut [Value]) {
 }
 
 /// A subject of a binding: a group, a user or a service account.
-fn subject(kind: &str, name: &str) -> Value {
+pub(super) fn subject(kind: &str, name: &str) -> Value {
     match name.split_once('/') {
         Some((namespace, name)) if kind == "ServiceAccount" => {
             json!({"kind": kind, "name": name, "namespace": namespace})
@@ -676,7 +677,7 @@ fn subject(kind: &str, name: &str) -> Value {
     }
 }
 
-fn binding(role: &str, subjects: Vec<Value>) -> Value {
+pub(super) fn binding(role: &str, subjects: Vec<Value>) -> Value {
     let mut binding = json!({
         "apiVersion": format!("{RBAC}/v1"),
         "kind": "ClusterRoleBinding",
@@ -725,4 +726,7 @@ pub(super) fn cluster_role_bindings() -> Vec<Value> {
             vec![user("system:kube-scheduler")],
         ),
     ]
+    .into_iter()
+    .chain(super::controllers::bindings())
+    .collect()
 }
