@@ -119,15 +119,14 @@ async fn measure(
     create_namespace(client, &base, "bench").await?;
     create_namespace(client, &base, "watch").await?;
 
-    let creates = api_creates(client, &base, args, &CONFIG_MAPS, args.objects).await?;
+    let creates = api_creates(client, &base, args, (&CONFIG_MAPS, "bench"), args.objects).await?;
     let gets = api_gets(client, &base, args).await?;
     let lists = api_lists(client, &base, args.objects).await?;
     let fan_out = watch_fan_out(client, &base, args).await?;
     let kinds = args.objects / 2;
-    let services = api_creates(client, &base, args, &SERVICES, kinds).await?;
-    let pods = api_creates(client, &base, args, &PODS, kinds).await?;
+    let services = api_creates(client, &base, args, (&SERVICES, "bench"), kinds).await?;
     drop(server);
-    let pods_without = pods_without_admission(client, args, store_url, scratch, kinds).await?;
+    let (pods, pods_without) = admission_cost(client, args, store_url, scratch, kinds).await?;
     Ok(vec![
         Row {
             api: creates,
@@ -191,31 +190,94 @@ async fn start_server_with(
     Ok(server)
 }
 
-/// Pod creates on a fresh server (a new data dir; on etcd, a new namespace)
-/// whose admission chain is empty: what the chain costs is the difference.
-async fn pods_without_admission(
+/// Pod creates with the admission chain and without, each on fresh
+/// servers, in turns (with, without, with, without): the best round of
+/// each, so that the machine's noise weighs on both alike.
+async fn admission_cost(
     client: &HttpClient,
     args: &ApiBenchArgs,
     store_url: &str,
     scratch: &std::path::Path,
     count: usize,
+) -> anyhow::Result<(Phase, Phase)> {
+    let mut best: [Option<Phase>; 2] = [None, None];
+    for round in 0..ADMISSION_ROUNDS {
+        for (slot, admission) in [(0, true), (1, false)] {
+            let phase =
+                fresh_pod_creates(client, args, store_url, scratch, count, (admission, round))
+                    .await?;
+            if best[slot]
+                .as_ref()
+                .is_none_or(|b| phase.ops_per_sec > b.ops_per_sec)
+            {
+                best[slot] = Some(phase);
+            }
+        }
+    }
+    let [Some(with), Some(without)] = best else {
+        anyhow::bail!("no admission rounds ran");
+    };
+    Ok((with, without))
+}
+
+/// A pod as the admission chain leaves it: its service account, priority
+/// and the default tolerations.
+fn admitted_pod(name: &str) -> serde_json::Value {
+    let mut pod = (PODS.object)(name);
+    let spec = &mut pod["spec"];
+    spec["serviceAccountName"] = json!("default");
+    spec["serviceAccount"] = json!("default");
+    spec["priority"] = json!(0);
+    spec["preemptionPolicy"] = json!("PreemptLowerPriority");
+    spec["tolerations"] = json!([
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+    ]);
+    pod
+}
+
+/// Rounds of [`admission_cost`].
+const ADMISSION_ROUNDS: usize = 2;
+
+/// Pod creates on a fresh server (a new data dir; on etcd, a new
+/// namespace), with the default admission chain or with none.
+async fn fresh_pod_creates(
+    client: &HttpClient,
+    args: &ApiBenchArgs,
+    store_url: &str,
+    scratch: &std::path::Path,
+    count: usize,
+    (admission, round): (bool, usize),
 ) -> anyhow::Result<Phase> {
-    let data_dir = scratch.join(format!("bare-{}", store_url.replace(['/', ':'], "_")));
+    let (namespace, label) = match admission {
+        true => (format!("pods-{round}"), "pod creates"),
+        false => (format!("bare-{round}"), "pod creates, no admission"),
+    };
+    let namespace = namespace.as_str();
+    let data_dir = scratch.join(format!(
+        "{namespace}-{}",
+        store_url.replace(['/', ':'], "_")
+    ));
     let plugins = keelson_apiserver::admission_plugins().join(",");
-    let server = start_server_with(
-        &data_dir,
-        store_url,
-        &["--disable-admission-plugins", &plugins],
-    )
-    .await?;
+    let flags: &[&str] = match admission {
+        true => &[],
+        false => &["--disable-admission-plugins", &plugins],
+    };
+    let server = start_server_with(&data_dir, store_url, flags).await?;
     let base = server.url();
-    create_namespace(client, &base, "bare").await?;
-    let bare = Creates {
-        path: "/api/v1/namespaces/bare/pods",
-        label: "pod creates, no admission",
+    create_namespace(client, &base, namespace).await?;
+    // Without the chain, the pods come with what it would add, so that
+    // both runs store the same objects and only the chain's work differs.
+    let object = match admission {
+        true => PODS.object,
+        false => admitted_pod,
+    };
+    let pods = Creates {
+        label,
+        object,
         ..PODS
     };
-    api_creates(client, &base, args, &bare, count).await
+    api_creates(client, &base, args, (&pods, namespace), count).await
 }
 
 async fn request(
@@ -254,8 +316,8 @@ fn object_name(i: usize) -> String {
 
 /// What a create phase writes.
 struct Creates {
-    /// The collection, below the server's URL.
-    path: &'static str,
+    /// The resource's plural (in the core group).
+    plural: &'static str,
     /// The object with a name.
     object: fn(&str) -> serde_json::Value,
     /// The row's label.
@@ -263,13 +325,13 @@ struct Creates {
 }
 
 const CONFIG_MAPS: Creates = Creates {
-    path: "/api/v1/namespaces/bench/configmaps",
+    plural: "configmaps",
     object: |name| config_map(name, 0),
     label: "creates",
 };
 
 const SERVICES: Creates = Creates {
-    path: "/api/v1/namespaces/bench/services",
+    plural: "services",
     object: |name| {
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
                "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}})
@@ -278,7 +340,7 @@ const SERVICES: Creates = Creates {
 };
 
 const PODS: Creates = Creates {
-    path: "/api/v1/namespaces/bench/pods",
+    plural: "pods",
     object: |name| {
         json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "bench"}},
                "spec": {"containers": [{"name": "app", "image": "registry.example/app:1",
@@ -291,11 +353,12 @@ async fn api_creates(
     client: &HttpClient,
     base: &str,
     args: &ApiBenchArgs,
-    what: &Creates,
+    (what, namespace): (&Creates, &str),
     count: usize,
 ) -> anyhow::Result<Phase> {
     let per_client = count / args.clients;
-    let (client, url) = (client.clone(), format!("{base}{}", what.path));
+    let url = format!("{base}/api/v1/namespaces/{namespace}/{}", what.plural);
+    let client = client.clone();
     let (clients, make) = (args.clients, what.object);
     let timed = concurrently(clients, per_client, move |c, i| {
         let (client, url) = (client.clone(), url.clone());

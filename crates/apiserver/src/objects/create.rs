@@ -46,8 +46,13 @@ impl Objects {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
-        // Mutating admission sees the object as decoded, with its defaults.
+        // Mutating admission sees the object as decoded, with its defaults;
+        // managedFields record the client's object, not what admission adds
+        // (upstream's field manager runs before admission too).
         keelson_api::defaults::apply_defaults(resource, &mut object);
+        if ownership == Ownership::Recorded {
+            record_create(resource, options, &mut object);
+        }
         let given_name = meta_str(&object, "name").to_string();
         let write = Attributes {
             operation: Operation::Create,
@@ -76,9 +81,6 @@ impl Objects {
                 ..write
             };
             self.check(&write, &mut object).await?;
-            if ownership == Ownership::Recorded {
-                record_create(resource, options, &mut object);
-            }
             let key = registry::storage_key(resource, namespace.as_deref().unwrap_or(""), &name);
             self.before_store(&write, &mut object).await?;
             if options.dry_run {

@@ -93,16 +93,22 @@ impl Objects {
             // The scheduler's placement is stored as the binding made it,
             // past the pod-update rules (upstream binds with a storage
             // update, not a pod update).
-            if serve != Some(Serve::Binding) {
+            let admitted = serve != Some(Serve::Binding);
+            if admitted {
                 self.prepare_update(&write, &mut next).await;
-                self.admit(&write, &mut next).await?;
-                next_generation(resource, &current, &mut next);
+                keelson_api::defaults::apply_defaults(resource, &mut next);
             }
+            // managedFields record the client's change, not what admission
+            // adds (upstream's field manager runs before admission too).
             let writer = managed::Writer {
                 manager: options.manager(),
                 subresource,
             };
             keep_managed_fields(resource, ownership, &writer, given, &current, &mut next);
+            if admitted {
+                self.admit(&write, &mut next).await?;
+                next_generation(resource, &current, &mut next);
+            }
             if unchanged(&current, &next) {
                 return Ok(current);
             }

@@ -257,6 +257,19 @@ impl Cache {
         Some((objects, state.revision, self.live.subscribe()))
     }
 
+    /// The objects under `prefix` now; `None` when the cache has failed.
+    pub fn objects_under(&self, prefix: &str) -> Option<Vec<Value>> {
+        let state = self.lock();
+        (!state.failed).then(|| {
+            state
+                .objects
+                .range(prefix.to_string()..)
+                .take_while(|(key, _)| key.starts_with(prefix))
+                .map(|(_, object)| object.clone())
+                .collect()
+        })
+    }
+
     /// The revision the cache reflects; `None` when it has failed.
     pub fn revision(&self) -> Option<i64> {
         let state = self.lock();

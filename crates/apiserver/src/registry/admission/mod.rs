@@ -51,6 +51,7 @@ pub fn chain(caches: &Caches) -> Chain {
     let lookups = Lookups {
         caches: caches.clone(),
         written: Arc::default(),
+        found: Arc::default(),
     };
     Chain {
         steps: vec![
@@ -92,7 +93,11 @@ pub struct Lookups {
     caches: Caches,
     /// The revision of this server's last write of each looked-up resource.
     written: Arc<Mutex<HashMap<(&'static str, &'static str), i64>>>,
+    /// The caches found so far, so that a lookup takes no shared lock.
+    found: Arc<Mutex<HashMap<(&'static str, &'static str), CacheRef>>>,
 }
+
+type CacheRef = Arc<crate::watch::Cache>;
 
 /// The storage hook that tells [`Lookups`] of writes.
 struct WrittenHere(Arc<Mutex<HashMap<(&'static str, &'static str), i64>>>);
@@ -127,6 +132,23 @@ impl StoreHook for WrittenHere {
 }
 
 impl Lookups {
+    /// The cache of `resource`: the one found before while it works, else
+    /// the server's (started or restarted).
+    async fn cache_of(&self, resource: &'static ResourceInfo) -> Option<Arc<crate::watch::Cache>> {
+        let key = (resource.group, resource.plural);
+        let known = {
+            let found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
+            found.get(&key).cloned()
+        };
+        if let Some(cache) = known.filter(|cache| cache.revision().is_some()) {
+            return Some(cache);
+        }
+        let cache = self.caches.of(resource).await.ok()?;
+        let mut found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
+        found.insert(key, Arc::clone(&cache));
+        Some(cache)
+    }
+
     /// The cache of `resource`, once it has seen this server's last write
     /// of it; `None` to read the store.
     async fn fresh_cache(
@@ -140,7 +162,7 @@ impl Lookups {
                 .copied()
                 .unwrap_or(0)
         };
-        let cache = self.caches.of(resource).await.ok()?;
+        let cache = self.cache_of(resource).await?;
         let deadline = tokio::time::Instant::now() + CATCH_UP;
         loop {
             match cache.revision() {
@@ -163,8 +185,8 @@ impl Lookups {
         let resource = resource(group, plural)?;
         let prefix = registry::storage_prefix(resource, None);
         let cached = self.fresh_cache(resource).await;
-        match cached.and_then(|cache| cache.snapshot(&prefix)) {
-            Some((objects, _, _)) => Ok(objects),
+        match cached.and_then(|cache| cache.objects_under(&prefix)) {
+            Some(cached) => Ok(cached),
             None => list_live(objects, group, plural).await,
         }
     }
