@@ -9,16 +9,7 @@ use serde_json::{Map, Value, json};
 pub(super) const RBAC: &str = "rbac.authorization.k8s.io";
 pub(super) const READ: &[&str] = &["get", "list", "watch"];
 pub(super) const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
-pub(super) const READ_WRITE: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+pub(super) const READ_WRITE: &[&str] = keelson_api::registry::ALL_VERBS;
 pub(super) const CREATE: &[&str] = &["create"];
 pub(super) const EVENT_WRITE: &[&str] = &["create", "patch", "update"];
 
