@@ -342,9 +342,14 @@ pub fn resources_in(group: &str, version: &str) -> impl Iterator<Item = &'static
 /// The resources in a category (`all`).
 pub fn in_category(category: &str) -> impl Iterator<Item = &'static ResourceInfo> {
     let category = category.to_string();
-    RESOURCES
-        .iter()
-        .filter(move |r| r.categories.contains(&category.as_str()))
+    RESOURCES.iter().enumerate().filter_map(move |(i, r)| {
+        // A resource served in two versions counts once, in its first
+        // (preferred) one.
+        let first = !RESOURCES[..i]
+            .iter()
+            .any(|other| other.group == r.group && other.plural == r.plural);
+        (first && r.categories.contains(&category.as_str())).then_some(r)
+    })
 }
 
 /// The store key of one object. `namespace` is ignored for cluster-scoped

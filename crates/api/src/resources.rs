@@ -72,6 +72,14 @@ const CORE_EVENTS: StoredAs = StoredAs {
     from_storage: crate::conversion::events::from_core,
 };
 
+/// The stored form of autoscaling/v1 HorizontalPodAutoscalers: v2's.
+const HPA_V2: StoredAs = StoredAs {
+    group: "autoscaling",
+    plural: "horizontalpodautoscalers",
+    to_storage: crate::conversion::hpa::to_v2,
+    from_storage: crate::conversion::hpa::from_v2,
+};
+
 /// A resource with the common shape: list kind `<Kind>List`, all verbs,
 /// version v1 unless named, stored in its own form unless `stored_as`
 /// says otherwise.
@@ -245,6 +253,11 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         subresources &[served_in("status", "autoscaling", "v2", "HorizontalPodAutoscaler", STATUS_VERBS, Serve::Owns(STATUS))],
         definition "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
         strategy strategy::HORIZONTAL_POD_AUTOSCALER, version "v2"),
+    resource!("autoscaling" "HorizontalPodAutoscaler" "horizontalpodautoscalers" "horizontalpodautoscaler",
+        short &["hpa"], categories ALL, namespaced true,
+        subresources &[served_in("status", "autoscaling", "v1", "HorizontalPodAutoscaler", STATUS_VERBS, Serve::Owns(STATUS))],
+        definition "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler",
+        strategy strategy::HORIZONTAL_POD_AUTOSCALER_V1, version "v1", stored_as HPA_V2),
     resource!("batch" "CronJob" "cronjobs" "cronjob",
         short &["cj"], categories ALL, namespaced true,
         subresources &[status("batch", "CronJob")],

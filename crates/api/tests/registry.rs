@@ -140,8 +140,9 @@ fn short_names_and_categories_are_upstreams() {
         ("storageclasses", &["sc"], &[]),
         ("priorityclasses", &["pc"], &[]),
     ];
-    // events.k8s.io serves the core events a second time.
-    assert_eq!(registry::all().len(), cases.len() + 1);
+    // events.k8s.io serves the core events a second time, and
+    // autoscaling/v1 the v2 autoscalers.
+    assert_eq!(registry::all().len(), cases.len() + 2);
     for (plural, short, categories) in cases {
         let resource = registry::all()
             .iter()
@@ -236,6 +237,7 @@ fn iterates_per_group_version() {
             ("apps", "v1"),
             ("events.k8s.io", "v1"),
             ("autoscaling", "v2"),
+            ("autoscaling", "v1"),
             ("batch", "v1"),
             ("networking.k8s.io", "v1"),
             ("policy", "v1"),

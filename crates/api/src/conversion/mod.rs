@@ -4,3 +4,4 @@
 //! the other's, so the API server can store one form and serve both.
 
 pub mod events;
+pub mod hpa;

@@ -44,7 +44,7 @@ pub(crate) use self::apiregistration::API_SERVICE;
 pub(crate) use self::apps::{
     CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICA_SET, STATEFUL_SET,
 };
-pub(crate) use self::autoscaling::HORIZONTAL_POD_AUTOSCALER;
+pub(crate) use self::autoscaling::{HORIZONTAL_POD_AUTOSCALER, HORIZONTAL_POD_AUTOSCALER_V1};
 pub(crate) use self::batch::{CRON_JOB, JOB};
 pub(crate) use self::core::{
     CONFIG_MAP, EVENT, LEASE, LIMIT_RANGE, NODE, POD_TEMPLATE, REPLICATION_CONTROLLER,

@@ -51,8 +51,7 @@ pub fn parse(core: bool, rest: &str) -> Option<ApiPath> {
             version: version.to_string(),
         });
     }
-    let served =
-        |plural: &str| registry::by_resource(group, plural).filter(|r| r.version == version);
+    let served = |plural: &str| registry::resources_in(group, version).find(|r| r.plural == plural);
     // `namespaces/NS/RESOURCE/...` when RESOURCE is a namespaced resource;
     // otherwise `RESOURCE/NAME/SUB` (which covers `namespaces/NAME/status`).
     if let ["namespaces", namespace, plural, more @ ..] = rest

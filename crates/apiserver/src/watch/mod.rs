@@ -368,8 +368,9 @@ async fn list_all(
     }
 }
 
-/// A resource's group and plural name.
-type GroupResource = (&'static str, &'static str);
+/// A resource's group, version and plural name (two versions of one
+/// resource each have their own cache, decoding to their own form).
+type GroupResource = (&'static str, &'static str, &'static str);
 
 /// The caches of every resource, made on first use.
 #[derive(Clone)]
@@ -389,7 +390,7 @@ impl Caches {
     /// The cache of `resource`, started (or restarted after a failure) if needed.
     pub async fn of(&self, resource: &'static ResourceInfo) -> Result<Arc<Cache>, ApiError> {
         let mut caches = self.caches.lock().await;
-        let key = (resource.group, resource.plural);
+        let key = (resource.group, resource.version, resource.plural);
         if let Some(cache) = caches.get(&key)
             && !cache.lock().failed
         {
