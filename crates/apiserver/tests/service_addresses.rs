@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use support::{Backend, Server, failure};
 
 on_every_backend!(
+    local_load_balancers_get_a_health_check_port,
     cluster_ips_are_ip_address_objects,
     requested_addresses_and_ports,
     concurrent_creates_never_share,
@@ -35,6 +36,46 @@ fn in_default_range(ip: &str) -> bool {
     let ip: std::net::Ipv4Addr = ip.parse().expect("an IPv4 address");
     let net: ipnet::Ipv4Net = "10.96.0.0/12".parse().expect("a CIDR");
     net.contains(&ip) && ip != net.network() && ip != net.broadcast()
+}
+
+async fn local_load_balancers_get_a_health_check_port(server: Server) {
+    let spec = json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local"});
+    let created = create(&server, "lb", spec).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let spec = &created.body["spec"];
+    let health = spec["healthCheckNodePort"]
+        .as_u64()
+        .expect("a health check port");
+    let node = spec["ports"][0]["nodePort"].as_u64().expect("a node port");
+    assert!(
+        (30000..=32767).contains(&health) && health != node,
+        "{spec}"
+    );
+    let taken = create(
+        &server,
+        "lb2",
+        json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local", "healthCheckNodePort": health}),
+    )
+    .await;
+    let body = failure(&taken, 422);
+    assert_eq!(
+        body["message"],
+        format!(
+            "Service \"lb2\" is invalid: spec.healthCheckNodePort: Invalid value: {health}: provided port is already allocated"
+        )
+    );
+    // Deleting frees it.
+    let deleted = server
+        .json("DELETE", &format!("{SERVICES}/lb"), &Value::Null)
+        .await;
+    assert_eq!(deleted.code, 200, "{}", deleted.body);
+    let again = create(
+        &server,
+        "lb3",
+        json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": health}]}),
+    )
+    .await;
+    assert_eq!(again.code, 201, "{}", again.body);
 }
 
 async fn cluster_ips_are_ip_address_objects(server: Server) {

@@ -3,8 +3,9 @@
 //! base64 `data`), changed by compare-and-swap so that several API servers
 //! never hand out the same port. A Service of type NodePort or
 //! LoadBalancer gets a port for each of its ports that names none; a
-//! requested port must be free and in the range. Ports two entries of one
-//! Service share (TCP and UDP on one number) count once.
+//! requested port must be free and in the range; a LoadBalancer with
+//! `externalTrafficPolicy: Local` gets a health check node port too. Ports
+//! two entries of one Service share (TCP and UDP on one number) count once.
 
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
@@ -82,7 +83,7 @@ impl NodePorts {
         write: &Attributes<'_>,
         service: &mut Value,
     ) -> Result<(), ApiError> {
-        if !needs_node_ports(service) {
+        if !needs_node_ports(service) && !needs_health_check(service) {
             return Ok(());
         }
         let held = write.old.map(held_ports).unwrap_or_default();
@@ -120,28 +121,61 @@ impl NodePorts {
         write: &Attributes<'_>,
     ) -> Result<Vec<u16>, ApiError> {
         let mut taken = Vec::new();
-        let Some(ports) = service["spec"]["ports"].as_array_mut() else {
-            return Ok(taken);
-        };
-        for (i, port) in ports.iter_mut().enumerate() {
-            let requested = port["nodePort"].as_u64().filter(|p| *p != 0);
-            let number = match requested {
-                Some(number) => {
-                    let number = self.check_requested(bitmap, number, held, &taken, write, i)?;
-                    if held.contains(&number) || taken.contains(&number) {
-                        continue;
-                    }
-                    number
+        if needs_node_ports(service)
+            && let Some(ports) = service["spec"]["ports"].as_array_mut()
+        {
+            for (i, port) in ports.iter_mut().enumerate() {
+                let path = FieldPath::new("spec")
+                    .child("ports")
+                    .index(i)
+                    .child("nodePort");
+                let full = "failed to allocate a nodePort: range is full";
+                let slot = (&path, full);
+                if let Some(number) =
+                    self.take_one(bitmap, &port["nodePort"], held, &taken, write, slot)?
+                {
+                    port["nodePort"] = json!(number);
+                    taken.push(number);
                 }
-                None => self.free_port(bitmap).ok_or_else(|| {
-                    ApiError::internal("failed to allocate a nodePort: range is full")
-                })?,
-            };
-            bitmap.set(self.offset(number), true);
-            port["nodePort"] = json!(number);
-            taken.push(number);
+            }
+        }
+        if needs_health_check(service) {
+            let path = FieldPath::new("spec").child("healthCheckNodePort");
+            let slot = (&path, "range is full");
+            let requested = service["spec"]["healthCheckNodePort"].clone();
+            if let Some(number) = self.take_one(bitmap, &requested, held, &taken, write, slot)? {
+                service["spec"]["healthCheckNodePort"] = json!(number);
+                taken.push(number);
+            }
         }
         Ok(taken)
+    }
+
+    /// The port a field asks for (checked) or a free one, marked in
+    /// `bitmap`; `None` when the Service already holds the one asked for.
+    fn take_one(
+        &self,
+        bitmap: &mut Bitmap,
+        requested: &Value,
+        held: &BTreeSet<u16>,
+        taken: &[u16],
+        write: &Attributes<'_>,
+        (path, full): (&FieldPath, &str),
+    ) -> Result<Option<u16>, ApiError> {
+        let number = match requested.as_u64().filter(|p| *p != 0) {
+            Some(number) => {
+                let number = self.check_requested(bitmap, number, held, taken, write, path)?;
+                if held.contains(&number) || taken.contains(&number) {
+                    return Ok(None);
+                }
+                number
+            }
+            None => self
+                .free_port(bitmap)
+                .ok_or_else(|| ApiError::internal(full))?,
+        };
+        bitmap.set(self.offset(number), true);
+        Ok(Some(number))
     }
 
     fn offset(&self, port: u16) -> usize {
@@ -157,14 +191,10 @@ impl NodePorts {
         held: &BTreeSet<u16>,
         taken: &[u16],
         write: &Attributes<'_>,
-        index: usize,
+        path: &FieldPath,
     ) -> Result<u16, ApiError> {
-        let path = FieldPath::new("spec")
-            .child("ports")
-            .index(index)
-            .child("nodePort");
         let refuse = |why: String| {
-            let cause = FieldError::invalid(&path, number, why);
+            let cause = FieldError::invalid(path, number, why);
             ApiError::invalid("", "Service", write.name, &[cause])
         };
         let port = u16::try_from(number)
@@ -305,25 +335,46 @@ fn needs_node_ports(service: &Value) -> bool {
     }
 }
 
-/// The node ports a Service holds.
+/// Whether a Service gets a health check node port: a LoadBalancer whose
+/// external traffic stays on the node that takes it.
+fn needs_health_check(service: &Value) -> bool {
+    let spec = &service["spec"];
+    spec["type"] == "LoadBalancer" && spec["externalTrafficPolicy"] == "Local"
+}
+
+/// The node ports a Service holds, its health check port among them.
 fn held_ports(service: &Value) -> BTreeSet<u16> {
-    if !needs_node_ports(service) {
-        return BTreeSet::new();
+    let mut held = BTreeSet::new();
+    let as_port = |value: &Value| {
+        value
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p != 0)
+    };
+    if needs_node_ports(service) {
+        let ports = service["spec"]["ports"].as_array().into_iter().flatten();
+        held.extend(ports.filter_map(|port| as_port(&port["nodePort"])));
     }
-    service["spec"]["ports"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|port| port["nodePort"].as_u64())
-        .filter_map(|port| u16::try_from(port).ok())
-        .filter(|port| *port != 0)
-        .collect()
+    if needs_health_check(service) {
+        held.extend(as_port(&service["spec"]["healthCheckNodePort"]));
+    }
+    held
 }
 
 /// On update, the node ports the stored Service holds when the client left
 /// them out, matched by port number and protocol (upstream's
 /// `patchAllocatedValues`).
 pub fn keep_allocated(service: &mut Value, old: &Value) {
+    if needs_health_check(service)
+        && needs_health_check(old)
+        && service["spec"]["healthCheckNodePort"].as_u64().unwrap_or(0) == 0
+        && let Some(spec) = service.get_mut("spec").and_then(Value::as_object_mut)
+    {
+        spec.insert(
+            "healthCheckNodePort".into(),
+            old["spec"]["healthCheckNodePort"].clone(),
+        );
+    }
     if !needs_node_ports(service) || !needs_node_ports(old) {
         return;
     }
