@@ -143,6 +143,7 @@ fn router_of(state: AppState) -> Router {
         .route("/api/{*rest}", any(handlers::api))
         .route("/apis/{*rest}", any(handlers::api))
         .fallback(discovery_routes::not_found)
+        .method_not_allowed_fallback(discovery_routes::method_not_allowed)
         // Bodies are read with their own limit so that an oversized one is
         // a `Status`, not a bare 413.
         .layer(DefaultBodyLimit::disable())

@@ -60,6 +60,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    // The store holds Secrets: only its owner may read the data dir.
+    set_mode(&data_dir, 0o700)?;
     let url = match args.store.as_str() {
         "embedded" => format!("embedded:{}", data_dir.join("store").display()),
         other => other.to_string(),
@@ -123,7 +125,15 @@ current-context: keelson
 "
     );
     std::fs::write(&path, config).with_context(|| format!("cannot write {}", path.display()))?;
+    // An admin's credentials: for its owner only.
+    set_mode(&path, 0o600)?;
     Ok(path)
+}
+
+fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -25,3 +25,22 @@ fn sigterm_stops_the_server_and_data_survives_a_restart() {
     server.restart();
     server.prints("get configmap kept -o jsonpath={.data.a}", "b");
 }
+
+#[test]
+fn the_data_dir_and_kubeconfig_are_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let kubeconfig = server.kubeconfig();
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&kubeconfig), 0o600);
+    let data_dir = kubeconfig
+        .parent()
+        .expect("the kubeconfig is in the data dir");
+    assert_eq!(mode(data_dir), 0o700);
+}

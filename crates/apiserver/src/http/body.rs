@@ -11,7 +11,17 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 pub async fn read(body: Body) -> Result<bytes::Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| ApiError::too_large("the request body is larger than the 3 MiB limit"))
+        .map_err(|err| {
+            let too_large = std::error::Error::source(&err)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            match too_large {
+                true => ApiError::too_large("the request body is larger than the 3 MiB limit"),
+                // The client sent less than it announced, or went away.
+                false => {
+                    ApiError::bad_request(format!("the request body could not be read: {err}"))
+                }
+            }
+        })
 }
 
 /// The media type of the request, without parameters.

@@ -43,6 +43,20 @@ pub async fn not_found() -> Response {
     Failure(no_such_path()).into_response()
 }
 
+/// A method a path does not take: 405 with a `Status`, as upstream.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let message = format!(
+        "the server does not allow this method on the requested resource ({method} {})",
+        uri.path()
+    );
+    let error = keelson_api::ApiError {
+        reason: keelson_api::StatusReason::MethodNotAllowed,
+        message,
+        details: None,
+    };
+    Failure(error).into_response()
+}
+
 /// `GET /api`.
 pub async fn core(headers: HeaderMap) -> Response {
     discovery_root(&headers, Aggregated::Core)

@@ -49,6 +49,9 @@ pub async fn api(
     };
     let result = match path::parse(core, rest) {
         None => Err(Failure(no_such_path())),
+        Some(ApiPath::Group { .. } | ApiPath::GroupVersion { .. }) if method != Method::GET => Err(
+            Failure(ApiError::method_not_supported("", path, method.as_str())),
+        ),
         Some(ApiPath::Group { group }) => discovery_routes::group(&group),
         Some(ApiPath::GroupVersion { group, version }) => {
             discovery_routes::group_version(&group, &version)
@@ -83,7 +86,10 @@ impl Call<'_> {
         };
         // An answer the client cannot take is refused before anything is done.
         negotiation::form(self.headers)?;
-        let watching = matches!(self.param("watch"), Some("true" | "1"));
+        let watching = match self.param("watch") {
+            None => false,
+            Some(text) => parse_bool(text, "watch")?,
+        };
         match (&method, self.target.name.as_deref()) {
             (&Method::GET, None) if watching => {
                 watch::serve(
@@ -215,6 +221,18 @@ impl Call<'_> {
 
     fn field_validation(&self) -> ApiResult<FieldValidation> {
         Ok(FieldValidation::parse(self.param("fieldValidation"))?)
+    }
+}
+
+/// A boolean query parameter as Go's `strconv.ParseBool` reads it (and
+/// upstream's query decoding with it): a 400 for anything else.
+fn parse_bool(text: &str, name: &str) -> ApiResult<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "" | "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        other => Err(Failure(ApiError::bad_request(format!(
+            "invalid value for {name}: strconv.ParseBool: parsing {other:?}: invalid syntax"
+        )))),
     }
 }
 

@@ -1,0 +1,57 @@
+//! Malformed requests get upstream's answers, each a `Status`: a bad
+//! boolean is a 400, a method a path does not take a 405, a body shorter
+//! than it announced a 400 (not "too large"), a status path of a resource
+//! without status a 404.
+
+mod support;
+
+use support::{embedded, failure};
+
+#[tokio::test]
+async fn malformed_requests_get_upstreams_answers() {
+    let server = embedded().await;
+    let answer = server
+        .get("/api/v1/namespaces/default/configmaps?watch=notabool")
+        .await;
+    let body = failure(&answer, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ParseBool")),
+        "{body}"
+    );
+    let answer = server
+        .get("/api/v1/namespaces/default/configmaps?watch=false")
+        .await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+
+    for path in ["/api/v1", "/apis/apps", "/apis/apps/v1"] {
+        let answer = server.json("POST", path, &serde_json::json!({})).await;
+        failure(&answer, 405);
+    }
+    for path in ["/version", "/healthz", "/openapi/v3"] {
+        let answer = server.json("POST", path, &serde_json::json!({})).await;
+        let body = failure(&answer, 405);
+        assert_eq!(body["reason"], "MethodNotAllowed", "{path}: {body}");
+    }
+    let answer = server
+        .get("/api/v1/namespaces/default/configmaps/x/status")
+        .await;
+    failure(&answer, 404);
+}
+
+#[tokio::test]
+async fn a_body_shorter_than_announced_is_a_400() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = embedded().await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("a connection");
+    let request = "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"metadata\":";
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    stream.shutdown().await.expect("half-closed");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("\"reason\":\"BadRequest\""), "{answer}");
+}
