@@ -55,3 +55,53 @@ async fn a_body_shorter_than_announced_is_a_400() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("\"reason\":\"BadRequest\""), "{answer}");
 }
+
+#[tokio::test]
+async fn json_patches_are_bounded() {
+    let server = embedded().await;
+    let config = serde_json::json!({"metadata": {"name": "grow"}, "data": {"a": "x".repeat(1000)}});
+    let created = server
+        .json("POST", "/api/v1/namespaces/default/configmaps", &config)
+        .await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    // Each copy doubles the annotations: 1 KB becomes 256 MB after 18.
+    let seed = serde_json::json!({"s": "x".repeat(1000)});
+    let mut ops =
+        vec![serde_json::json!({"op": "add", "path": "/metadata/annotations", "value": seed})];
+    ops.extend((0..18).map(|i| {
+        serde_json::json!({"op": "copy", "from": "/metadata/annotations",
+                           "path": format!("/metadata/annotations/c{i}")})
+    }));
+    let answer = server
+        .raw(
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/grow",
+            "application/json-patch+json",
+            serde_json::to_vec(&ops).expect("json"),
+        )
+        .await;
+    assert_eq!(answer.code, 413, "the doubling patch was not refused");
+    let body = failure(&answer, 413);
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("accumulated size increase of copy")),
+        "{body}"
+    );
+    let many: Vec<serde_json::Value> = (0..10_001)
+        .map(|_| serde_json::json!({"op": "test", "path": "/metadata/name", "value": "grow"}))
+        .collect();
+    let answer = server
+        .raw(
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/grow",
+            "application/json-patch+json",
+            serde_json::to_vec(&many).expect("json"),
+        )
+        .await;
+    let body = failure(&answer, 413);
+    assert_eq!(
+        body["message"],
+        "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
+    );
+}

@@ -53,13 +53,7 @@ impl Patch {
     pub fn apply(&self, current: &Value) -> Result<Value, ApiError> {
         let mut object = current.clone();
         match self {
-            Patch::Json(patch) => {
-                json_patch::patch(&mut object, patch).map_err(|err| ApiError {
-                    reason: keelson_api::StatusReason::Invalid,
-                    message: format!("the JSON patch could not be applied: {err}"),
-                    details: None,
-                })?;
-            }
+            Patch::Json(patch) => apply_json_patch(&mut object, patch)?,
             Patch::Merge(patch) => json_patch::merge(&mut object, patch),
             Patch::Strategic(patch) => {
                 object = strategic_merge::apply(&definition_of(current), current, patch)
@@ -71,6 +65,45 @@ impl Patch {
         }
         Ok(object)
     }
+}
+
+/// The most operations a JSON patch may have, as upstream.
+const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
+/// The most bytes a JSON patch's `copy` operations may add up to, as
+/// upstream's accumulated copy size limit (the request size limit): doubling
+/// copies would otherwise grow an object without bound.
+const MAX_ACCUMULATED_COPY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Applies `patch` to `object` one operation at a time, refusing patches
+/// with too many operations or whose copies add up to too much.
+fn apply_json_patch(object: &mut Value, patch: &json_patch::Patch) -> Result<(), ApiError> {
+    if patch.0.len() > MAX_JSON_PATCH_OPERATIONS {
+        return Err(ApiError::too_large(&format!(
+            "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {}",
+            patch.0.len()
+        )));
+    }
+    let mut copied = 0usize;
+    for operation in &patch.0 {
+        if let json_patch::PatchOperation::Copy(copy) = operation {
+            let size = object.pointer(copy.from.as_str()).map_or(0, |value| {
+                serde_json::to_vec(value).map_or(0, |bytes| bytes.len())
+            });
+            copied += size;
+            if copied > MAX_ACCUMULATED_COPY_BYTES {
+                return Err(ApiError::too_large(&format!(
+                    "Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MAX_ACCUMULATED_COPY_BYTES}"
+                )));
+            }
+        }
+        let one = json_patch::Patch(vec![operation.clone()]);
+        json_patch::patch(object, &one).map_err(|err| ApiError {
+            reason: StatusReason::Invalid,
+            message: format!("the JSON patch could not be applied: {err}"),
+            details: None,
+        })?;
+    }
+    Ok(())
 }
 
 /// The OpenAPI definition of an object (`io.k8s.api.apps.v1.Deployment`),
@@ -104,5 +137,25 @@ fn strategic_error(error: strategic_merge::Error) -> ApiError {
         reason,
         message,
         details: None,
+    }
+}
+
+#[cfg(test)]
+mod json_patch_limits {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn too_many_operations_are_refused() {
+        let ops: Vec<Value> = (0..10_001)
+            .map(|_| json!({"op": "test", "path": "/a", "value": 1}))
+            .collect();
+        let patch = Patch::parse(
+            "application/json-patch+json",
+            &serde_json::to_vec(&ops).expect("json"),
+        )
+        .expect("a patch");
+        let err = patch.apply(&json!({"a": 1})).expect_err("refused");
+        assert_eq!(err.code(), 413, "{}", err.message);
     }
 }
