@@ -101,16 +101,4 @@ impl Objects {
         keelson_api::zero_values::fill(resource, object);
         Ok(())
     }
-
-    /// Both phases of an update: defaults, mutating steps, then
-    /// [`Objects::check`].
-    pub(crate) async fn admit(
-        &self,
-        write: &Attributes<'_>,
-        object: &mut Value,
-    ) -> Result<(), ApiError> {
-        keelson_api::defaults::apply_defaults(write.resource, object);
-        self.mutate(write, object).await?;
-        self.check(write, object).await
-    }
 }

@@ -106,7 +106,9 @@ impl Objects {
             };
             keep_managed_fields(resource, ownership, &writer, given, &current, &mut next);
             if admitted {
-                self.admit(&write, &mut next).await?;
+                // Defaulted above, before managedFields were recorded.
+                self.mutate(&write, &mut next).await?;
+                self.check(&write, &mut next).await?;
                 next_generation(resource, &current, &mut next);
             }
             if unchanged(&current, &next) {

@@ -170,10 +170,23 @@ struct State {
     failed: bool,
 }
 
+impl State {
+    /// Copies of the objects under `prefix`.
+    fn under(&self, prefix: &str) -> Vec<Value> {
+        self.objects
+            .range(prefix.to_string()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+}
+
 /// The cache of one resource.
 pub struct Cache {
     state: Mutex<State>,
     live: broadcast::Sender<Batch>,
+    /// Dropped with the cache, which ends its store watch.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// A watcher's start: what it must replay, and the live events after.
@@ -190,6 +203,7 @@ impl Cache {
         let prefix = registry::storage_prefix(resource, None);
         let (objects, revision) = list_all(&store, resource, &prefix).await?;
         let (live, _) = broadcast::channel(LIVE_BUFFER);
+        let (stop, stopped) = tokio::sync::oneshot::channel();
         let cache = Arc::new(Cache {
             state: Mutex::new(State {
                 objects,
@@ -199,19 +213,29 @@ impl Cache {
                 failed: false,
             }),
             live,
+            _stop: stop,
         });
         let mut events = store
             .watch(&prefix, revision + 1)
             .await
             .map_err(|err| store_error(err, resource.group, resource.plural, ""))?;
-        let feeder = Arc::clone(&cache);
+        // The feeder holds the cache weakly: when every user has let go of
+        // it (a server's caches dropped), its store watch ends too.
+        let feeder = Arc::downgrade(&cache);
         tokio::spawn(async move {
-            let _ = feed(&feeder, resource, &mut events).await;
-            tracing::warn!(
-                resource = resource.plural,
-                "watch cache stopped; it restarts on next use"
-            );
-            feeder.lock().failed = true;
+            tokio::select! {
+                _ = feed(&feeder, resource, &mut events) => {
+                    // Gone: nothing to tell. Still in use: it failed.
+                    if let Some(cache) = feeder.upgrade() {
+                        tracing::warn!(
+                            resource = resource.plural,
+                            "watch cache stopped; it restarts on next use"
+                        );
+                        cache.lock().failed = true;
+                    }
+                }
+                _ = stopped => {}
+            }
         });
         Ok(cache)
     }
@@ -248,26 +272,14 @@ impl Cache {
         if state.failed {
             return None;
         }
-        let objects = state
-            .objects
-            .range(prefix.to_string()..)
-            .take_while(|(key, _)| key.starts_with(prefix))
-            .map(|(_, object)| object.clone())
-            .collect();
+        let objects = state.under(prefix);
         Some((objects, state.revision, self.live.subscribe()))
     }
 
     /// The objects under `prefix` now; `None` when the cache has failed.
     pub fn objects_under(&self, prefix: &str) -> Option<Vec<Value>> {
         let state = self.lock();
-        (!state.failed).then(|| {
-            state
-                .objects
-                .range(prefix.to_string()..)
-                .take_while(|(key, _)| key.starts_with(prefix))
-                .map(|(_, object)| object.clone())
-                .collect()
-        })
+        (!state.failed).then(|| state.under(prefix))
     }
 
     /// The revision the cache reflects; `None` when it has failed.
@@ -304,7 +316,7 @@ impl Cache {
 
 /// Moves the store's events into the cache until the store watch fails.
 async fn feed(
-    cache: &Cache,
+    cache: &std::sync::Weak<Cache>,
     resource: &'static ResourceInfo,
     events: &mut keelson_store::WatchStream,
 ) -> Result<(), ApiError> {
@@ -328,12 +340,17 @@ async fn feed(
             match next {
                 Some(Ok(event)) => batch.push(Arc::new(CachedEvent::decode(resource, &event)?)),
                 _ => {
-                    cache.apply(Arc::new(EventBatch::new(batch)));
+                    if let Some(cache) = cache.upgrade() {
+                        cache.apply(Arc::new(EventBatch::new(batch)));
+                    }
                     return Ok(());
                 }
             }
         }
-        cache.apply(Arc::new(EventBatch::new(batch)));
+        let Some(live) = cache.upgrade() else {
+            return Ok(());
+        };
+        live.apply(Arc::new(EventBatch::new(batch)));
         last_publish = tokio::time::Instant::now();
     }
     Ok(())

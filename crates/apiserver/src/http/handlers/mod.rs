@@ -57,13 +57,21 @@ pub async fn api(
             discovery_routes::group_version(&group, &version)
         }
         Some(ApiPath::Resource(target)) => {
-            let call = Call {
-                state: &state,
-                target: &target,
-                params: &params,
-                headers: &headers,
-            };
-            call.dispatch(method, request_body).await
+            match negotiation::form(&headers) {
+                // An answer the client cannot take is refused before
+                // anything is done.
+                Err(err) => Err(Failure(err)),
+                Ok(form) => {
+                    let call = Call {
+                        state: &state,
+                        target: &target,
+                        params: &params,
+                        headers: &headers,
+                        form,
+                    };
+                    call.dispatch(method, request_body).await
+                }
+            }
         }
     };
     result.unwrap_or_else(IntoResponse::into_response)
@@ -75,6 +83,8 @@ pub(crate) struct Call<'a> {
     pub target: &'a Target,
     pub params: &'a Params,
     pub headers: &'a HeaderMap,
+    /// The form of answer the client's `Accept` asks for.
+    pub form: Form,
 }
 
 impl Call<'_> {
@@ -84,8 +94,6 @@ impl Call<'_> {
             None => None,
             Some(_) => Some(self.serve().ok_or_else(|| Failure(no_such_path()))?),
         };
-        // An answer the client cannot take is refused before anything is done.
-        negotiation::form(self.headers)?;
         let watching = match self.param("watch") {
             None => false,
             Some(text) => parse_bool(text, "watch")?,
@@ -96,7 +104,7 @@ impl Call<'_> {
                     self.state,
                     self.target.clone(),
                     self.params.clone(),
-                    self.headers,
+                    self.form,
                 )
                 .await
             }
@@ -140,7 +148,7 @@ impl Call<'_> {
     /// An answer with one object of the addressed resource, in the form
     /// the client asked for.
     fn object_response(&self, code: axum::http::StatusCode, object: &Value) -> ApiResult<Response> {
-        let form = negotiation::form(self.headers)?;
+        let form = self.form;
         let body = match form {
             Form::Object => return Ok(json_response(code, object)),
             Form::Metadata => negotiation::metadata_of(object),

@@ -65,7 +65,7 @@ impl Call<'_> {
         let from_cache = options.resource_version.as_deref() == Some("0")
             && options.continue_token.is_none()
             && options.resource_version_match.as_deref() != Some("Exact");
-        let form = negotiation::form(self.headers)?;
+        let form = self.form;
         if form == Form::Metadata {
             return Err(Failure(negotiation::wrong_shape(form)));
         }
@@ -125,7 +125,7 @@ impl Call<'_> {
 
     pub(super) async fn get(&self, name: &str) -> ApiResult<Response> {
         let (resource, namespace) = (self.target.resource, self.namespace()?);
-        let form = negotiation::form(self.headers)?;
+        let form = self.form;
         let subresource = self.target.subresource.as_deref();
         if subresource.is_none() && form == Form::Object {
             let body = self

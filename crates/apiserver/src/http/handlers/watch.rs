@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc;
@@ -58,9 +58,9 @@ pub async fn serve(
     state: &AppState,
     target: Target,
     params: Params,
-    headers: &HeaderMap,
+    form: Form,
 ) -> ApiResult<Response> {
-    let request = parse(&target, &params, headers)?;
+    let request = parse(&target, &params, form)?;
     let (tx, rx) = mpsc::channel::<Bytes>(BUFFER);
     let state = state.clone();
     tokio::spawn(async move {
@@ -81,7 +81,7 @@ pub async fn serve(
     Ok(response)
 }
 
-fn parse(target: &Target, params: &Params, headers: &HeaderMap) -> ApiResult<WatchRequest> {
+fn parse(target: &Target, params: &Params, form: Form) -> ApiResult<WatchRequest> {
     objects::list::validate_watch_options(params)?;
     let resource = target.resource;
     let filter = Filter::new(
@@ -118,7 +118,7 @@ fn parse(target: &Target, params: &Params, headers: &HeaderMap) -> ApiResult<Wat
             .get("allowWatchBookmarks")
             .is_some_and(|v| v == "true"),
         timeout,
-        form: match negotiation::form(headers)? {
+        form: match form {
             Form::MetadataList => {
                 return Err(Failure(negotiation::wrong_shape(Form::MetadataList)));
             }
