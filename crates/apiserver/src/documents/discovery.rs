@@ -90,11 +90,6 @@ pub fn negotiate(accept: &str) -> Option<DiscoveryVersion> {
     None
 }
 
-/// The subresources of `resource` that keelson serves, in registry order.
-pub fn served_subresources(resource: &ResourceInfo) -> impl Iterator<Item = &'static Subresource> {
-    resource.served_subresources()
-}
-
 /// `GET /api`: the `APIVersions` of the core group, reachable at
 /// `server_address` (`host:port`) from every client.
 pub fn api_versions(server_address: &str) -> Value {
@@ -157,7 +152,7 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<Value> {
     let mut resources: Vec<Value> = Vec::new();
     for resource in registry::resources_in(group, version) {
         resources.push(api_resource(resource));
-        for sub in served_subresources(resource) {
+        for sub in resource.served_subresources() {
             resources.push(api_subresource(resource, sub));
         }
     }
@@ -280,7 +275,8 @@ fn resource_discovery(resource: &ResourceInfo) -> Value {
     if !resource.categories.is_empty() {
         entry.insert("categories".into(), json!(resource.categories));
     }
-    let subresources: Vec<Value> = served_subresources(resource)
+    let subresources: Vec<Value> = resource
+        .served_subresources()
         .map(|sub| {
             json!({
                 "subresource": sub.name,

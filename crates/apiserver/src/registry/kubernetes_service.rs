@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::registry::ResourceInfo;
 use keelson_api::{ApiError, StatusReason};
 use serde_json::{Value, json};
 
@@ -89,8 +89,7 @@ async fn ensure(
     wanted: Value,
     fields: &[&str],
 ) -> Result<(), ApiError> {
-    let resource: &'static ResourceInfo = registry::by_resource(group, plural)
-        .ok_or_else(|| ApiError::internal(format!("{plural} are not served")))?;
+    let resource: &'static ResourceInfo = super::served(group, plural)?;
     let options = WriteOptions {
         dry_run: false,
         field_manager: Some(MANAGER.to_string()),

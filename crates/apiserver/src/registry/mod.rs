@@ -15,6 +15,14 @@ pub mod pod_actions;
 pub mod scale;
 
 use keelson_api::ApiError;
+use keelson_api::registry::ResourceInfo;
+
+/// The registered resource `group`/`plural`: an internal error (not a
+/// panic) should a step look for one the registry does not serve.
+pub fn served(group: &str, plural: &str) -> Result<&'static ResourceInfo, ApiError> {
+    keelson_api::registry::by_resource(group, plural)
+        .ok_or_else(|| ApiError::internal(format!("{plural}.{group} is not served")))
+}
 
 /// The 404 for a path that addresses nothing.
 pub fn no_such_path() -> ApiError {

@@ -45,10 +45,7 @@ impl Admission for DefaultStorageClass {
         claim: &mut Value,
     ) -> Result<(), ApiError> {
         let creates_claim = is_write_of(write, "", "persistentvolumeclaims", &[Operation::Create]);
-        if !creates_claim
-            || has_class(claim)
-            || keelson_api::registry::by_resource(GROUP, PLURAL).is_none()
-        {
+        if !creates_claim || has_class(claim) {
             return Ok(());
         }
         let classes = self.lookups.list_all(objects, GROUP, PLURAL).await?;

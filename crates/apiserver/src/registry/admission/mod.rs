@@ -23,6 +23,7 @@ use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
 use serde_json::Value;
 
+use super::served as resource;
 use crate::objects::Objects;
 use crate::objects::admission::{Admission, Attributes, Operation};
 use crate::objects::hooks::StoreHook;
@@ -221,12 +222,6 @@ fn is_write_of(
         && operations.contains(&write.operation)
         && write.resource.group == group
         && write.resource.plural == plural
-}
-
-/// The registered resource `group`/`plural`.
-fn resource(group: &str, plural: &str) -> Result<&'static ResourceInfo, ApiError> {
-    registry::by_resource(group, plural)
-        .ok_or_else(|| ApiError::internal(format!("{plural}.{group} is not served")))
 }
 
 /// Every object of the cluster-scoped `group`/`plural`, from the store.

@@ -143,9 +143,7 @@ impl Priority {
                 &format!("no PriorityClass with name {name} was found"),
             )
         };
-        let Some(classes) = keelson_api::registry::by_resource(GROUP, PLURAL) else {
-            return Err(not_found());
-        };
+        let classes = crate::registry::served(GROUP, PLURAL)?;
         match self.lookups.get(objects, classes, "", name).await {
             Ok(class) => Ok(resolved_from(&class, false)),
             Err(err) if err.reason == StatusReason::NotFound => Err(not_found()),
@@ -157,10 +155,7 @@ impl Priority {
     }
 
     async fn default_class(&self, objects: &Objects) -> Result<Resolved, ApiError> {
-        let classes = match keelson_api::registry::by_resource(GROUP, PLURAL) {
-            Some(_) => self.lookups.list_all(objects, GROUP, PLURAL).await?,
-            None => Vec::new(),
-        };
+        let classes = self.lookups.list_all(objects, GROUP, PLURAL).await?;
         Ok(match lowest_default(&classes) {
             Some(class) => resolved_from(class, true),
             None => Resolved {

@@ -10,7 +10,7 @@
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
-use keelson_api::registry::{self, ResourceInfo};
+use keelson_api::registry::ResourceInfo;
 use keelson_api::{ApiError, FieldError, FieldPath, StatusReason};
 use serde_json::{Value, json};
 
@@ -251,8 +251,7 @@ pub fn keep_allocated(service: &mut Value, old: &Value) {
 }
 
 fn ip_addresses() -> Result<&'static ResourceInfo, ApiError> {
-    registry::by_resource("networking.k8s.io", "ipaddresses")
-        .ok_or_else(|| ApiError::internal("ipaddresses.networking.k8s.io is not served"))
+    crate::registry::served("networking.k8s.io", "ipaddresses")
 }
 
 /// The address a client asked for: `clusterIP`, else the first of

@@ -62,12 +62,7 @@ impl ServiceAddresses {
 /// Creates the ServiceCIDR `kubernetes` of the cluster IP range, Ready, if
 /// missing (as upstream's API server does at start).
 pub async fn ensure_service_cidr(objects: &Objects, ranges: &Ranges) -> Result<(), ApiError> {
-    let Some(cidrs) = keelson_api::registry::by_resource("networking.k8s.io", "servicecidrs")
-    else {
-        return Err(ApiError::internal(
-            "servicecidrs.networking.k8s.io is not served",
-        ));
-    };
+    let cidrs = crate::registry::served("networking.k8s.io", "servicecidrs")?;
     let cidr = serde_json::json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "ServiceCIDR",
