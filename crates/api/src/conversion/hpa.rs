@@ -13,6 +13,16 @@ const BEHAVIOR: &str = "autoscaling.alpha.kubernetes.io/behavior";
 const CURRENT_METRICS: &str = "autoscaling.alpha.kubernetes.io/current-metrics";
 const CONDITIONS: &str = "autoscaling.alpha.kubernetes.io/conditions";
 
+/// The spec fields both versions share.
+const SPEC_FIELDS: &[&str] = &["scaleTargetRef", "minReplicas", "maxReplicas"];
+/// The status fields both versions share.
+const STATUS_FIELDS: &[&str] = &[
+    "observedGeneration",
+    "lastScaleTime",
+    "currentReplicas",
+    "desiredReplicas",
+];
+
 /// Whether a v2 metric (spec or status) is the CPU utilization v1 names.
 fn is_cpu_utilization(metric: &Value, side: &str) -> bool {
     metric["type"] == "Resource"
@@ -30,9 +40,7 @@ pub fn to_v2(v1: &Value) -> Value {
     };
     let spec = &v1["spec"];
     let mut v2_spec = Map::new();
-    for field in ["scaleTargetRef", "minReplicas", "maxReplicas"] {
-        copy(spec, &mut v2_spec, field, field);
-    }
+    copy(spec, &mut v2_spec, SPEC_FIELDS);
     let mut metrics = Vec::new();
     if let Some(percent) = spec["targetCPUUtilizationPercentage"].as_i64() {
         metrics.push(json!({"type": "Resource", "resource": {"name": "cpu",
@@ -64,14 +72,7 @@ pub fn to_v2(v1: &Value) -> Value {
 
 fn status_to_v2(status: &Value, current: Option<Value>, conditions: Option<Value>) -> Value {
     let mut v2 = Map::new();
-    for field in [
-        "observedGeneration",
-        "lastScaleTime",
-        "currentReplicas",
-        "desiredReplicas",
-    ] {
-        copy(status, &mut v2, field, field);
-    }
+    copy(status, &mut v2, STATUS_FIELDS);
     let mut metrics = Vec::new();
     if let Some(percent) = status["currentCPUUtilizationPercentage"].as_i64() {
         metrics.push(json!({"type": "Resource", "resource": {"name": "cpu",
@@ -96,9 +97,7 @@ pub fn from_v2(v2: &Value) -> Value {
     let mut metadata = v2.get("metadata").cloned().unwrap_or_else(|| json!({}));
     let spec = &v2["spec"];
     let mut v1_spec = Map::new();
-    for field in ["scaleTargetRef", "minReplicas", "maxReplicas"] {
-        copy(spec, &mut v1_spec, field, field);
-    }
+    copy(spec, &mut v1_spec, SPEC_FIELDS);
     let (cpu, others) = split_metrics(&spec["metrics"], "target");
     if let Some(cpu) = cpu {
         v1_spec.insert(
@@ -120,14 +119,7 @@ pub fn from_v2(v2: &Value) -> Value {
     });
     if let Some(status) = v2.get("status").filter(|s| s.is_object()) {
         let mut v1_status = Map::new();
-        for field in [
-            "observedGeneration",
-            "lastScaleTime",
-            "currentReplicas",
-            "desiredReplicas",
-        ] {
-            copy(status, &mut v1_status, field, field);
-        }
+        copy(status, &mut v1_status, STATUS_FIELDS);
         let (cpu, others) = split_metrics(&status["currentMetrics"], "current");
         if let Some(cpu) = cpu {
             v1_status.insert(
@@ -165,9 +157,12 @@ fn split_metrics(metrics: &Value, side: &str) -> (Option<Value>, Vec<Value>) {
     (cpu, others)
 }
 
-fn copy(from: &Value, to: &mut Map<String, Value>, field: &str, as_field: &str) {
-    if let Some(value) = from.get(field).filter(|v| !v.is_null()) {
-        to.insert(as_field.to_string(), value.clone());
+/// Copies the set `fields` of `from`.
+fn copy(from: &Value, to: &mut Map<String, Value>, fields: &[&str]) {
+    for field in fields {
+        if let Some(value) = from.get(*field).filter(|v| !v.is_null()) {
+            to.insert(field.to_string(), value.clone());
+        }
     }
 }
 
