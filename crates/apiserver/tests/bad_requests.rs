@@ -105,3 +105,27 @@ async fn json_patches_are_bounded() {
         "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_patch_directive_is_a_400_with_its_message() {
+    let server = embedded().await;
+    let config_map = serde_json::json!({"metadata": {"name": "c"}, "data": {"k": "v"}});
+    let path = "/api/v1/namespaces/default/configmaps";
+    assert_eq!(server.json("POST", path, &config_map).await.code, 201);
+    for patch in [r#"{"$patch": "foo"}"#, r#"{"data": {"$patch": "foo"}}"#] {
+        let answer = server
+            .raw(
+                "PATCH",
+                &format!("{path}/c"),
+                "application/strategic-merge-patch+json",
+                patch.as_bytes().to_vec(),
+            )
+            .await;
+        let body = failure(&answer, 400);
+        assert_eq!(body["reason"], "BadRequest", "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("unknown patch type: foo"), "{message}");
+    }
+    let unchanged = server.get(&format!("{path}/c")).await;
+    assert_eq!(unchanged.body["data"], serde_json::json!({"k": "v"}));
+}

@@ -179,6 +179,26 @@ async fn a_secret_of_a_megabyte_keeps_every_byte() {
     assert!(decoded == payload, "the stored bytes differ");
 }
 
+#[tokio::test]
+async fn a_protobuf_body_is_checked_as_json_is() {
+    let server = support::embedded().await;
+    let (mut pod, _) = pod("bad-cpu");
+    let spec = pod.spec.as_mut().unwrap();
+    spec.containers[0].resources = Some(core::ResourceRequirements {
+        limits: quantities(&[("cpu", "lots")]),
+        ..Default::default()
+    });
+    let answer = server
+        .raw("POST", &format!("{NS}/pods"), PROTOBUF, body(&pod))
+        .await;
+    let message = failure(&answer, 400)["message"].as_str().unwrap();
+    assert!(
+        message.contains("spec.containers[0].resources.limits[cpu]: quantities must match"),
+        "{message}"
+    );
+    assert_eq!(server.get(&format!("{NS}/pods/bad-cpu")).await.code, 404);
+}
+
 // ---- subresource and option bodies ----------------------------------------
 
 async fn create_pod(server: &Server, name: &str) -> Value {

@@ -49,8 +49,8 @@ pub enum Error {
     Unsupported(String),
     /// The patch does not fit the object (an item without its merge key,
     /// an unknown `$patch` value, items of different types, an order that
-    /// contradicts `$setElementOrder`): upstream answers 500 with the
-    /// message and no reason.
+    /// contradicts `$setElementOrder`): upstream's handler passes these on
+    /// as 500s; the API server answers them as 400s with the message.
     #[error("{0}")]
     Inapplicable(String),
     /// No schema is known for the definition (custom resources):

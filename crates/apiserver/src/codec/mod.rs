@@ -28,15 +28,53 @@ pub fn decode(bytes: &[u8], media_type: &str) -> Result<Value, ApiError> {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     let value: Value = if media_type.contains("yaml") {
-        serde_yaml::from_slice(bytes).map_err(|err| {
-            ApiError::bad_request(format!("the request body is not valid YAML: {err}"))
-        })?
+        parse_yaml(bytes)?
     } else {
         serde_json::from_slice(bytes).map_err(|err| {
             ApiError::bad_request(format!("the request body is not valid JSON: {err}"))
         })?
     };
     within_depth(value)
+}
+
+/// The stack of the thread that parses a YAML body: the parser's frames
+/// take tens of KiB each in unoptimized builds, and it nests one per level
+/// up to [`MAX_DEPTH`].
+const YAML_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+/// Parses a YAML body on a thread of its own, with the stack its depth
+/// limit needs.
+fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
+    let parse = || {
+        serde_saphyr::from_slice_with_options::<Value>(bytes, yaml_options()).map_err(|err| {
+            ApiError::bad_request(format!("the request body is not valid YAML: {err}"))
+        })
+    };
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("yaml".into())
+            .stack_size(YAML_STACK_BYTES)
+            .spawn_scoped(scope, parse)
+            .map_err(|err| ApiError::internal(format!("failed to start the YAML parser: {err}")))?;
+        parser
+            .join()
+            .unwrap_or_else(|_| Err(ApiError::internal("the YAML parser failed")))
+    })
+}
+
+/// How YAML bodies are read: the parser itself stops at the depth limit
+/// and at alias expansions beyond a body's worth, before building anything.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    budget.max_aliases = 1_000;
+    budget.max_nodes = 1_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    options.emit_comments = false;
+    options
 }
 
 fn within_depth(value: Value) -> Result<Value, ApiError> {

@@ -120,14 +120,16 @@ fn definition_of(object: &Value) -> String {
     }
 }
 
-/// The status upstream answers for each strategic merge patch error.
+/// The status answered for each strategic merge patch error.
 fn strategic_error(error: strategic_merge::Error) -> ApiError {
     use strategic_merge::Error;
     let (reason, message) = match error {
         Error::Malformed(message) => (StatusReason::BadRequest, message),
         Error::Unsupported(message) => (StatusReason::Invalid, message),
-        // Upstream answers 500 with no reason; there is no such reason here.
-        Error::Inapplicable(message) => (StatusReason::InternalError, message),
+        // Upstream's handler passes these on as 500s, as if the server
+        // had failed; they are the client's patch that does not fit its
+        // object, so they are 400s here, with upstream's message.
+        Error::Inapplicable(message) => (StatusReason::BadRequest, message),
         Error::UnknownKind(_) => (
             StatusReason::UnsupportedMediaType,
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".into(),

@@ -11,7 +11,7 @@ use super::{Objects, Ownership, Update, WriteOptions};
 use crate::fields::apply::applied_object;
 use crate::fields::apply::ownership::Applier;
 use crate::meta::{meta_str, set_meta};
-use crate::schema::FieldValidation;
+use crate::schema::{FieldValidation, Source};
 
 /// How often an apply that lost a create race is retried as an update.
 const ATTEMPTS: usize = 3;
@@ -50,7 +50,9 @@ async fn apply(
     let target = request.target;
     let resource = target.resource;
     check_config(target, &mut config)?;
-    let warnings = request.validation.check(resource, &mut config)?;
+    let warnings = request
+        .validation
+        .check(resource, &mut config, Source::Apply)?;
     let who = Applier {
         manager: request.options.manager(),
         subresource: target.subresource,

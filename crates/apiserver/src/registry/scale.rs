@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::fields::patch::Patch;
 use crate::objects::{Objects, Update, WriteOptions};
+use crate::schema::Source;
 
 /// The Scale view of a scalable object.
 pub fn to_scale(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiError> {
@@ -78,13 +79,26 @@ fn set_replicas(
     Ok(next)
 }
 
+/// Checks the types of a Scale body against its schema.
+fn check(resource: &ResourceInfo, scale: &mut Value, source: Source) -> Result<(), ApiError> {
+    const SCALE: (&str, &str) = ("autoscaling/v1", "Scale");
+    crate::schema::check_types(
+        resource,
+        SCALE,
+        "io.k8s.api.autoscaling.v1.Scale",
+        scale,
+        source,
+    )
+}
+
 /// PUT of a Scale.
 pub async fn update(
     objects: &Objects,
     target: &Update<'_>,
     options: &WriteOptions,
-    scale: Value,
+    mut scale: Value,
 ) -> Result<Value, ApiError> {
+    check(target.resource, &mut scale, Source::Body)?;
     // The object is written as a main-resource update; managedFields
     // record it under the `scale` subresource, as upstream.
     let updated = objects
@@ -105,6 +119,7 @@ pub async fn patch(
     let updated = objects
         .update(target, options, |current| {
             let mut scale = patch.apply(&to_scale(target.resource, current)?)?;
+            check(target.resource, &mut scale, Source::Patch)?;
             // The view's resourceVersion is the current one, not a precondition.
             crate::meta::set_meta(&mut scale, "resourceVersion", None);
             set_replicas(target.resource, current, &scale)

@@ -11,6 +11,7 @@ use super::{Call, with_warnings};
 use crate::http::response::{ApiResult, Failure, json_response};
 use crate::objects::Update;
 use crate::registry::pod_actions;
+use crate::schema::Source;
 
 /// A success `Status`, answered with its own code.
 fn status_response(status: &serde_json::Value) -> Response {
@@ -129,7 +130,7 @@ impl Call<'_> {
             .objects
             .update(&update, &options, |current| {
                 let mut patched = patch.apply(current)?;
-                warnings = validation.check(self.target.resource, &mut patched)?;
+                warnings = validation.check(self.target.resource, &mut patched, Source::Patch)?;
                 Ok(patched)
             })
             .await?;
