@@ -38,6 +38,7 @@ mod documents;
 mod meta;
 
 pub use documents::{discovery, openapi, table};
+pub use http::deadline::parse_go_duration;
 pub use registry::allocation::Ranges;
 
 #[cfg(feature = "testing")]
@@ -74,6 +75,15 @@ pub struct Config {
     /// Admission steps left out of the chain, by upstream's plugin names
     /// (`--disable-admission-plugins`).
     pub disabled_admission: Vec<String>,
+    /// How long a request other than a watch may take
+    /// (`--request-timeout`); `None` is upstream's one minute.
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+impl Config {
+    fn request_timeout(&self) -> std::time::Duration {
+        self.request_timeout.unwrap_or(http::deadline::DEFAULT)
+    }
 }
 
 /// The names of the admission steps, in the chain's order.
@@ -111,7 +121,7 @@ pub fn router_with(
     config: &Config,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
-    router_of(state_of(store, config, stopping))
+    router_of(state_of(store, config, stopping), config)
 }
 
 fn state_of(
@@ -127,7 +137,7 @@ fn state_of(
     }
 }
 
-fn router_of(state: AppState) -> Router {
+fn router_of(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/version", get(discovery_routes::version))
         .route("/healthz", get(discovery_routes::ok))
@@ -147,6 +157,10 @@ fn router_of(state: AppState) -> Router {
         // Bodies are read with their own limit so that an oversized one is
         // a `Status`, not a bare 413.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            config.request_timeout(),
+            http::deadline::within,
+        ))
         .with_state(state)
 }
 
@@ -206,6 +220,7 @@ pub async fn serve_with(
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let address = listener.local_addr()?;
     let state = state_of(store, &config, stopping.clone());
+    let router = router_of(state.clone(), &config);
     let keeper = tokio::spawn(keep_kubernetes_service(
         state.objects.clone(),
         config,
@@ -217,7 +232,7 @@ pub async fn serve_with(
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    let served = axum::serve(listener, router_of(state))
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     keeper.abort();

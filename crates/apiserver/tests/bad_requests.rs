@@ -129,3 +129,38 @@ async fn an_unknown_patch_directive_is_a_400_with_its_message() {
     let unchanged = server.get(&format!("{path}/c")).await;
     assert_eq!(unchanged.body["data"], serde_json::json!({"k": "v"}));
 }
+
+/// One request on a connection of its own (the kube-rs client would
+/// retry a 504), and the whole answer.
+async fn exchange(server: &support::Server, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("a connection");
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    answer
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_a_504_and_a_bad_timeout_a_400() {
+    let server = embedded().await;
+    let body = r#"{"metadata": {"name": "late"}}"#;
+    let request = format!(
+        "POST /api/v1/namespaces/default/configmaps?timeout=1ns HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = exchange(&server, &request).await;
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert!(answer.contains("\"reason\":\"Timeout\""), "{answer}");
+    assert!(
+        answer.contains("Timeout: request did not complete within 1ns"),
+        "{answer}"
+    );
+    let path = "/api/v1/namespaces/default/configmaps";
+    let answer = server.get(&format!("{path}?timeout=soon")).await;
+    failure(&answer, 400);
+    let answer = server.get(&format!("{path}?timeout=30s")).await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+}

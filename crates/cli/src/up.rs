@@ -28,6 +28,15 @@ pub struct UpArgs {
     /// (`NamespaceLifecycle`, `ServiceAccount`, `Priority`, ...).
     #[arg(long, value_delimiter = ',')]
     disable_admission_plugins: Vec<String>,
+    /// How long a request other than a watch may take before it is
+    /// answered 504 (a Go duration: `1m0s`, `30s`).
+    #[arg(long, default_value = "1m0s", value_parser = go_duration)]
+    request_timeout: std::time::Duration,
+}
+
+fn go_duration(text: &str) -> Result<std::time::Duration, String> {
+    keelson_apiserver::parse_go_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration such as 1m0s or 30s"))
 }
 
 /// Parses `FIRST-LAST` (a single port is a range of one).
@@ -90,6 +99,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             node_ports: args.service_node_port_range,
         },
         disabled_admission: args.disable_admission_plugins,
+        request_timeout: Some(args.request_timeout),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await

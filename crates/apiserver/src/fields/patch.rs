@@ -63,8 +63,34 @@ impl Patch {
         if !object.is_object() {
             return Err(ApiError::bad_request("the patch did not produce an object"));
         }
+        if encoded_len(&object) > MAX_PATCHED_BYTES {
+            return Err(ApiError::too_large(
+                "the patched object is larger than the 3 MiB request limit",
+            ));
+        }
         Ok(object)
     }
+}
+
+/// The largest object a patch may produce: no more than a request may send.
+const MAX_PATCHED_BYTES: usize = 3 * 1024 * 1024;
+
+/// The length of `value` as JSON, counted without writing it anywhere.
+fn encoded_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// The most operations a JSON patch may have, as upstream.
@@ -159,5 +185,25 @@ mod json_patch_limits {
         .expect("a patch");
         let err = patch.apply(&json!({"a": 1})).expect_err("refused");
         assert_eq!(err.code(), 413, "{}", err.message);
+    }
+
+    #[test]
+    fn a_patch_may_not_grow_an_object_past_the_request_limit() {
+        let current = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "data": {"a": "x".repeat(2 * 1024 * 1024)},
+        });
+        let patch = json!({"data": {"b": "y".repeat(1536 * 1024)}});
+        for media_type in [
+            "application/merge-patch+json",
+            "application/strategic-merge-patch+json",
+        ] {
+            let patch = Patch::parse(media_type, &serde_json::to_vec(&patch).expect("json"))
+                .expect("a patch");
+            let err = patch.apply(&current).expect_err("refused");
+            assert_eq!(err.code(), 413, "{media_type}: {}", err.message);
+        }
+        let small = Patch::Merge(json!({"data": {"b": "y"}}));
+        assert!(small.apply(&current).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 //! cache and the documents).
 
 pub mod body;
+pub mod deadline;
 pub mod discovery_routes;
 pub mod handlers;
 pub mod negotiation;

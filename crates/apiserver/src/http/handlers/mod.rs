@@ -87,6 +87,9 @@ pub(crate) struct Call<'a> {
     pub form: Form,
 }
 
+/// Bodies up to this size are decoded where the request is served.
+const DECODE_INLINE_BYTES: usize = 64 * 1024;
+
 impl Call<'_> {
     async fn dispatch(&self, method: Method, request_body: Body) -> ApiResult<Response> {
         let r = self.target.resource;
@@ -197,13 +200,26 @@ impl Call<'_> {
     async fn object_body(&self, request_body: Body) -> ApiResult<(Value, Vec<String>)> {
         let bytes = body::read(request_body).await?;
         let media_type = body::content_type(self.headers);
-        let object = codec::decode(&bytes, &media_type)?;
         let wanted = self.field_validation()? != FieldValidation::Ignore;
-        let duplicates = match wanted && media_type.contains("json") {
-            true => codec::duplicate_fields(&bytes),
-            false => Vec::new(),
+        let find_duplicates = wanted && media_type.contains("json");
+        let inline = bytes.len() <= DECODE_INLINE_BYTES;
+        let decode = move || {
+            let object = codec::decode(&bytes, &media_type)?;
+            let duplicates = match find_duplicates {
+                true => codec::duplicate_fields(&bytes),
+                false => Vec::new(),
+            };
+            Ok::<_, ApiError>((object, duplicates))
         };
-        Ok((object, duplicates))
+        if inline {
+            return Ok(decode()?);
+        }
+        // A big body is decoded beside the threads that serve requests, so
+        // that a few of them do not hold up every other client.
+        let decoded = tokio::task::spawn_blocking(decode)
+            .await
+            .map_err(|err| ApiError::internal(format!("failed to decode the body: {err}")))?;
+        Ok(decoded?)
     }
 
     /// The options of a write; `kind` names them in errors (`CreateOptions`, ...).
