@@ -1,4 +1,10 @@
-//! The etcd backend: each [`Store`] call is one etcd v3 request.
+//! The etcd backend: each [`Store`] call is one etcd v3 request, but for
+//! reads of many keys, which take as many as their size needs.
+//!
+//! No amount of data under one prefix is too much to read: ranges are read
+//! in pages at one revision (see `range`), and watches ask etcd to split
+//! large responses into fragments, so every gRPC message stays under the
+//! client's limit.
 //!
 //! Conditional writes are etcd transactions comparing `create_revision` or
 //! `mod_revision`; their `else` branch reads the key, so a lost race answers
@@ -16,6 +22,7 @@
 //! when it refuses connections, after about 15 s when it hangs); the same
 //! [`EtcdStore`] works again once etcd is back.
 
+mod range;
 mod watch;
 
 use std::time::Duration;
@@ -41,8 +48,9 @@ use crate::{
 /// [`StoreError::Unavailable`] and ends.
 pub const WATCH_RESUME_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Largest gRPC message either way: a page of several values of
-/// [`crate::MAX_VALUE_BYTES`], or a watch response with many of them.
+/// Largest gRPC message either way. Reads of many keys are paged to stay
+/// under it, and watch responses come in fragments of about etcd's
+/// `--max-request-bytes`, so no amount of data under a prefix needs more.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// HTTP/2 pings while a request or watch is open, so a hung (or paused) etcd
@@ -64,10 +72,13 @@ const PROBE_KEY: &[u8] = b"\0keelson/probe";
 // gRPC status codes (tonic's `Code`, by number, to avoid depending on tonic).
 const CODE_CANCELLED: i32 = 1;
 const CODE_DEADLINE_EXCEEDED: i32 = 4;
+const CODE_OUT_OF_RANGE: i32 = 11;
 const CODE_UNAVAILABLE: i32 = 14;
 
 const COMPACTED_MESSAGE: &str = "required revision has been compacted";
 const FUTURE_MESSAGE: &str = "required revision is a future revision";
+/// How the client's decoder reports a message over its limit.
+const TOO_LARGE_MESSAGE: &str = "decoded message length too large";
 
 /// Parses `etcd://HOST:PORT[,HOST:PORT...]` into `HOST:PORT` endpoints.
 pub fn parse_endpoints(url: &str) -> Result<Vec<String>, StoreError> {
@@ -219,7 +230,7 @@ impl EtcdStore {
                 Failure::Compacted => Err(self.compacted_error(revision).await),
                 // Watching a revision yet to come is fine.
                 Failure::FutureRevision => Ok(()),
-                Failure::Other(err) => Err(err),
+                other => Err(other.into_error()),
             },
         }
     }
@@ -244,43 +255,7 @@ impl Store for EtcdStore {
     }
 
     async fn range(&self, request: RangeRequest) -> Result<RangeResponse, StoreError> {
-        validate_prefix(&request.prefix)?;
-        let revision = request.revision.filter(|r| *r > 0).unwrap_or(0);
-        let start = match &request.start_after {
-            Some(after) if after.as_str() >= request.prefix.as_str() => format!("{after}\0"),
-            _ => request.prefix.clone(),
-        };
-        let limit = request
-            .limit
-            .map_or(0, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        let options = GetOptions::new()
-            .with_range(prefix_end(&request.prefix))
-            .with_revision(revision)
-            .with_limit(limit);
-        let mut response = match self.kv.clone().get(start, Some(options)).await {
-            Ok(response) => response,
-            Err(err) => {
-                return Err(match classify(err, &self.endpoints) {
-                    Failure::Compacted => self.compacted_error(revision).await,
-                    Failure::FutureRevision => self.future_error(revision).await,
-                    Failure::Other(err) => err,
-                });
-            }
-        };
-        let served_at = if revision > 0 {
-            revision
-        } else {
-            revision_of(response.header())?
-        };
-        Ok(RangeResponse {
-            more: response.more(),
-            kvs: response
-                .take_kvs()
-                .into_iter()
-                .map(to_kv)
-                .collect::<Result<_, _>>()?,
-            revision: served_at,
-        })
+        self.range_in_pages(request).await
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue, StoreError> {
@@ -372,6 +347,7 @@ impl Store for EtcdStore {
             prefix: prefix.to_string(),
             next: start,
             stream: None,
+            pending: Vec::new(),
         };
         // Opened before returning, so every write after this call is seen.
         let (stream, first) = watcher.open().await?;
@@ -405,7 +381,7 @@ impl Store for EtcdStore {
             Err(err) => match classify(err, &self.endpoints) {
                 Failure::Compacted => Ok(()),
                 Failure::FutureRevision => Err(self.future_error(revision).await),
-                Failure::Other(err) => Err(err),
+                other => Err(other.into_error()),
             },
         }
     }
@@ -486,10 +462,13 @@ fn to_kv(kv: etcd_client::KeyValue) -> Result<KeyValue, StoreError> {
     })
 }
 
-/// What an etcd error means to us; the first two need context to report.
+/// What an etcd error means to us; the first three need context to report.
 enum Failure {
     Compacted,
     FutureRevision,
+    /// A response over [`MAX_MESSAGE_BYTES`] (the client's message, for
+    /// the details).
+    TooLarge(String),
     Other(StoreError),
 }
 
@@ -499,6 +478,7 @@ impl Failure {
         match self {
             Failure::Compacted => StoreError::Internal(format!("etcd: {COMPACTED_MESSAGE}")),
             Failure::FutureRevision => StoreError::Internal(format!("etcd: {FUTURE_MESSAGE}")),
+            Failure::TooLarge(detail) => StoreError::Internal(format!("etcd: {detail}")),
             Failure::Other(err) => err,
         }
     }
@@ -520,11 +500,16 @@ fn classify(err: etcd_client::Error, endpoints: &str) -> Failure {
             if message.contains(FUTURE_MESSAGE) {
                 return Failure::FutureRevision;
             }
+            let code = i32::from(status.code());
+            // The client's own message limit; etcd answers OutOfRange for
+            // future revisions too, hence the message.
+            if code == CODE_OUT_OF_RANGE && message.contains(TOO_LARGE_MESSAGE) {
+                return Failure::TooLarge(message.to_string());
+            }
             // Statuses made on our side from a transport failure (connection
             // refused or reset, HTTP/2 GOAWAY) carry the failure as their
             // source; etcd's own errors carry none.
             let local = std::error::Error::source(&status).is_some();
-            let code = i32::from(status.code());
             if local
                 || matches!(
                     code,

@@ -13,6 +13,13 @@ use super::*;
 /// etcd watch instead, and opens it again from where it stopped once the
 /// caller catches up. The task ends when the caller drops its stream, and
 /// dropping the gRPC stream makes etcd cancel the watch.
+///
+/// The watch asks etcd for fragments: a response etcd would send whole (up
+/// to 1,000 revisions when a watch catches up, each with its previous value)
+/// can be far larger than the client takes in one message, so etcd splits
+/// it into pieces of about its `--max-request-bytes`. A piece may end in the
+/// middle of a revision; that revision's events wait for the next piece, so
+/// that a watch resumed after a break starts at a revision not yet passed on.
 pub(super) struct Watcher {
     pub(super) client: WatchClient,
     pub(super) endpoints: String,
@@ -20,6 +27,9 @@ pub(super) struct Watcher {
     /// The first revision not yet received: where a resumed watch starts.
     pub(super) next: Revision,
     pub(super) stream: Option<etcd_client::WatchStream>,
+    /// The events of the last revision of a fragment, until the next
+    /// fragment shows whether that revision goes on.
+    pub(super) pending: Vec<Event>,
 }
 
 type Batch = Result<Vec<Event>, StoreError>;
@@ -73,10 +83,22 @@ impl Watcher {
                 tracing::info!(prefix = %self.prefix, "etcd ended a watch stream; resuming");
                 Ok(Vec::new())
             }
-            Err(err) => {
-                tracing::info!(prefix = %self.prefix, %err, "etcd watch stream broke; resuming");
-                Ok(Vec::new())
-            }
+            Err(err) => match classify(err, &self.endpoints) {
+                // Resuming would meet the same response again.
+                Failure::TooLarge(detail) => Err(StoreError::Internal(format!(
+                    "a watch response from etcd at {} for {:?} is too large to read; etcd \
+                     splits watch responses at its --max-request-bytes, which must stay well \
+                     under {} MiB: {detail}",
+                    self.endpoints,
+                    self.prefix,
+                    MAX_MESSAGE_BYTES / (1024 * 1024)
+                ))),
+                failure => {
+                    let err = failure.into_error();
+                    tracing::info!(prefix = %self.prefix, %err, "etcd watch stream broke; resuming");
+                    Ok(Vec::new())
+                }
+            },
         }
     }
 
@@ -97,11 +119,17 @@ impl Watcher {
             self.stream = None;
             return Ok(Vec::new());
         }
-        let mut events = Vec::with_capacity(response.events().len());
+        let mut events = std::mem::take(&mut self.pending);
         for event in response.events() {
-            let event = to_event(event)?;
-            self.next = self.next.max(event.revision() + 1);
-            events.push(event);
+            events.push(to_event(event)?);
+        }
+        // etcd-client has no getter for `fragment`; its `pub-response-field`
+        // feature makes the response's protobuf fields public.
+        if response.0.fragment {
+            self.pending = events.split_off(last_revision_start(&events));
+        }
+        if let Some(last) = events.last() {
+            self.next = self.next.max(last.revision() + 1);
         }
         Ok(events)
     }
@@ -137,7 +165,10 @@ impl Watcher {
         let options = WatchOptions::new()
             .with_range(prefix_end(&self.prefix))
             .with_prev_key()
+            .with_fragment()
             .with_start_revision(self.next);
+        // A new stream starts at `next`, before any held-back event.
+        self.pending.clear();
         let mut client = self.client.clone();
         let prefix = self.prefix.clone();
         let open = async move {
@@ -181,6 +212,15 @@ impl Watcher {
     }
 }
 
+/// Where the events of the last revision in `events` (in revision order) begin.
+fn last_revision_start(events: &[Event]) -> usize {
+    let last = events.last().map(Event::revision);
+    events
+        .iter()
+        .rposition(|event| Some(event.revision()) != last)
+        .map_or(0, |i| i + 1)
+}
+
 /// Maps an etcd event. The kind comes from the key's version, which is 0
 /// only for a deletion's tombstone: etcd-client's `event_type()` panics on a
 /// type number it does not know, and network data must not panic us.
@@ -197,4 +237,45 @@ fn to_event(event: &etcd_client::Event) -> Result<Event, StoreError> {
     };
     let prev = event.prev_kv().cloned().map(to_kv).transpose()?;
     Ok(Event { kind, kv, prev })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put_at(revision: Revision) -> Event {
+        let kv = KeyValue {
+            key: format!("/k/{revision}"),
+            value: Bytes::new(),
+            create_revision: revision,
+            mod_revision: revision,
+            version: 1,
+        };
+        Event {
+            kind: EventKind::Put,
+            kv,
+            prev: None,
+        }
+    }
+
+    #[test]
+    fn the_last_revision_of_a_fragment_is_found() {
+        let events =
+            |revisions: &[Revision]| revisions.iter().map(|r| put_at(*r)).collect::<Vec<_>>();
+        let cases: &[(&[Revision], usize)] = &[
+            (&[], 0),
+            (&[5], 0),
+            (&[5, 5], 0),
+            (&[4, 5], 1),
+            (&[4, 5, 5, 5], 1),
+            (&[3, 4, 4, 5], 3),
+        ];
+        for (revisions, want) in cases {
+            assert_eq!(
+                last_revision_start(&events(revisions)),
+                *want,
+                "{revisions:?}"
+            );
+        }
+    }
 }
