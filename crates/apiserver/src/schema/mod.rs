@@ -119,6 +119,8 @@ impl Schemas {
             };
             let go_struct = definition.map_or("", |d| types::go_named(d).1);
             fields.retain(|name, field| match properties.get(name) {
+                // A field set to null is left unset, as Go decodes it.
+                Some(_) if field.is_null() => false,
                 Some(schema) => {
                     self.walk(schema, field, &at.field(name, go_struct), out);
                     true
@@ -136,7 +138,10 @@ impl Schemas {
                 return;
             };
             for (i, element) in elements.iter_mut().enumerate() {
-                self.walk(items, element, &at.element(&i.to_string()), out);
+                match element.is_null() {
+                    true => *element = self.zero(items),
+                    false => self.walk(items, element, &at.element(&i.to_string()), out),
+                }
             }
             return;
         }
@@ -146,11 +151,37 @@ impl Schemas {
                 return;
             };
             for (key, entry) in entries {
-                self.walk(values, entry, &at.element(key), out);
+                match entry.is_null() {
+                    true => *entry = self.zero(values),
+                    false => self.walk(values, entry, &at.element(key), out),
+                }
             }
             return;
         }
         out.mismatch = types::leaf(schema, value, at).err();
+    }
+
+    /// The value Go decodes a null list element or map value to: its
+    /// type's zero value (`""`, `0`, `false`, `{}`), as it then encodes it.
+    fn zero(&self, schema: &Value) -> Value {
+        let (definition, schema) = resolve_named(self.definitions, schema);
+        match Special::of(definition, schema) {
+            Some(Special::Quantity) => return Value::from("0"),
+            Some(Special::IntOrString) => return Value::from(0),
+            Some(_) => return Value::Null,
+            None => {}
+        }
+        if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() {
+            return Value::Object(Map::new());
+        }
+        match schema.get("type").and_then(Value::as_str) {
+            Some("string") => Value::from(""),
+            Some("integer" | "number") => Value::from(0),
+            Some("boolean") => Value::from(false),
+            Some("array") => Value::Array(Vec::new()),
+            Some("object") => Value::Object(Map::new()),
+            _ => Value::Null,
+        }
     }
 
     /// The Go type of a schema, as upstream's decoding errors name it:
