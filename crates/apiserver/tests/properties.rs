@@ -238,13 +238,13 @@ async fn write_mutated(
                 .await
         }
     };
-    if sensible(&answer, &what)? {
-        if let Err(err) = (kind.typed)(answer.body.clone()) {
-            return Err(TestCaseError::fail(format!(
-                "{what}: accepted, but typed clients cannot read it: {err}: {}",
-                answer.body
-            )));
-        }
+    if sensible(&answer, &what)?
+        && let Err(err) = (kind.typed)(answer.body.clone())
+    {
+        return Err(TestCaseError::fail(format!(
+            "{what}: accepted, but typed clients cannot read it: {err}: {}",
+            answer.body
+        )));
     }
     Ok(())
 }
