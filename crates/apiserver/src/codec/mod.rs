@@ -63,15 +63,21 @@ fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// How YAML bodies are read: the parser itself stops at the depth limit
-/// and at alias expansions beyond a body's worth, before building anything.
+/// and at alias expansions beyond a fraction of a body's worth, before
+/// building anything.
 fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
     budget.max_aliases = 1_000;
     budget.max_nodes = 1_000_000;
+    // No more than a whole request body (3 MiB) kept for anchors.
+    budget.max_recorded_anchor_bytes = 3 * 1024 * 1024;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    // What aliases may add: a tenth of the nodes a body may hold, so that
+    // a few bytes of nested aliases do not expand to a machine's memory.
+    options.alias_limits.max_total_replayed_events = 100_000;
     options.with_snippet = false;
     options.emit_comments = false;
     options

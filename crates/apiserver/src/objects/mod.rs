@@ -225,6 +225,10 @@ pub fn store_error(err: StoreError, group: &str, resource: &str, name: &str) -> 
             ApiError::too_large("the object is larger than the 1.5 MiB limit")
         }
         StoreError::Unavailable(message) => ApiError::service_unavailable(message),
+        // A name too long to be a key names no object that could exist.
+        StoreError::InvalidKey { .. } if !name.is_empty() => {
+            ApiError::not_found(group, resource, name)
+        }
         other => ApiError::internal(other),
     }
 }
