@@ -2,6 +2,7 @@
 //! to its module.
 
 mod api_bench;
+mod hostile_bench;
 mod store_bench;
 mod up;
 mod verbs;
@@ -48,6 +49,8 @@ enum Command {
 enum ApiCommand {
     /// Benchmark the API server on each store against the raw store.
     Bench(api_bench::ApiBenchArgs),
+    /// Measure what a few hostile requests cost a running server.
+    Hostile(hostile_bench::HostileBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -74,6 +77,9 @@ fn main() -> anyhow::Result<()> {
         Command::Api {
             command: ApiCommand::Bench(args),
         } => runtime.block_on(api_bench::run(args)),
+        Command::Api {
+            command: ApiCommand::Hostile(args),
+        } => runtime.block_on(hostile_bench::run(args)),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {
