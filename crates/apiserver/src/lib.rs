@@ -1,10 +1,12 @@
 //! keelson's API server: the Kubernetes REST API (discovery, OpenAPI, CRUD,
 //! list and watch, patches, subresources, tables) on the keelson store.
 //!
-//! [`router`] builds the HTTP service on a store; [`serve`] runs it on a
-//! listener until shutdown.
+//! [`router`] builds the HTTP service on a store; [`serve()`] runs it on a
+//! listener until shutdown, with the connections bounded as
+//! [`ConnectionLimits`] says.
 //!
 //! The crate is layered, and imports only point down:
+//! - `serve`: the accept loop and the connections' deadlines and cap;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
 //! - `registry`: what subresources do beyond storing fields (scale,
 //!   binding, eviction) and admission, the checks every write passes;
@@ -19,6 +21,8 @@
 
 // The layers, top to bottom (see above); a module imports only from
 // those below it.
+mod serve;
+
 mod http;
 
 mod registry;
@@ -39,6 +43,7 @@ mod meta;
 
 pub use documents::{discovery, openapi, table};
 pub use registry::allocation::Ranges;
+pub use serve::ConnectionLimits;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -74,6 +79,8 @@ pub struct Config {
     /// Admission steps left out of the chain, by upstream's plugin names
     /// (`--disable-admission-plugins`).
     pub disabled_admission: Vec<String>,
+    /// The connections' deadlines and cap.
+    pub connections: ConnectionLimits,
 }
 
 /// The names of the admission steps, in the chain's order.
@@ -186,7 +193,8 @@ pub async fn bootstrap_with(
     registry::allocation::ensure_service_cidr(&objects, &config.ranges).await
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes; then the
+/// watches end, and it returns once every connection has closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
@@ -206,6 +214,7 @@ pub async fn serve_with(
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let address = listener.local_addr()?;
     let state = state_of(store, &config, stopping.clone());
+    let limits = config.connections.clone();
     let keeper = tokio::spawn(keep_kubernetes_service(
         state.objects.clone(),
         config,
@@ -217,11 +226,9 @@ pub async fn serve_with(
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    let served = axum::serve(listener, router_of(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    serve::run(listener, router_of(state), &limits, shutdown).await;
     keeper.abort();
-    served
+    Ok(())
 }
 
 /// Reconciles the `kubernetes` Service every interval until `stopping`.

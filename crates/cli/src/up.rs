@@ -90,6 +90,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             node_ports: args.service_node_port_range,
         },
         disabled_admission: args.disable_admission_plugins,
+        connections: keelson_apiserver::ConnectionLimits::default(),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
