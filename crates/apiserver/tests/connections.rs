@@ -2,7 +2,8 @@
 //! nothing or half a request are closed after the header timeout, idle
 //! keep-alive ones after the idle timeout while a watch outlives both; at
 //! the cap an idle connection makes room, and only when all are busy is a
-//! new one answered 429; and h2c is still spoken.
+//! new one answered 429; a body announced over the limit is refused before
+//! it is sent; and h2c is still spoken.
 //!
 //! The timeouts are short by configuration; `PATIENCE` only bounds how
 //! long a test waits before it fails instead of hanging.
@@ -263,6 +264,20 @@ async fn beyond_the_cap_with_every_connection_busy_the_answer_is_429() {
     tokio::time::timeout(PATIENCE, answered)
         .await
         .expect("/readyz answers once a watch ended");
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_is_refused_before_it_is_sent() {
+    let server = server(LONG, LONG, 1000).await;
+    let mut stream = connect(server.address).await;
+    let request = "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: keelson\r\n\
+                   Content-Type: application/json\r\nContent-Length: 10485760\r\n\r\n";
+    send(&mut stream, request.as_bytes()).await;
+    let refused = read_answer(&mut stream).await;
+    assert_eq!(refused.code, 413, "{}", refused.head);
+    let status = refused.json();
+    assert_eq!(status["reason"], "RequestEntityTooLarge", "{status}");
+    assert_eq!(status["code"], 413, "{status}");
 }
 
 #[tokio::test]
