@@ -2,6 +2,7 @@
 //! to its module.
 
 mod api_bench;
+mod open_files;
 mod store_bench;
 mod up;
 mod verbs;

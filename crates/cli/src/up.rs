@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -28,6 +29,62 @@ pub struct UpArgs {
     /// (`NamespaceLifecycle`, `ServiceAccount`, `Priority`, ...).
     #[arg(long, value_delimiter = ',')]
     disable_admission_plugins: Vec<String>,
+    /// How long a client may take to send a request's headers, from
+    /// connecting (from the request's first byte on a kept-alive
+    /// connection): `32s`, `1m30s`, `500ms`.
+    #[arg(long, default_value = "32s", value_parser = duration)]
+    read_header_timeout: Duration,
+    /// How long a connection with no request in flight is kept open for
+    /// the next request (a watch is a request in flight).
+    #[arg(long, default_value = "90s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// The most connections open at once, lowered to what the open-files
+    /// limit leaves room for. At the cap the connection idle longest is
+    /// closed for a new one; when none is idle, new ones are answered 429.
+    #[arg(long, default_value = "10000", value_parser = positive)]
+    max_connections: usize,
+}
+
+/// Parses a duration as upstream's flags write them: whole numbers of
+/// `h`, `m`, `s` or `ms`, one after the other (`1m30s`); zero is refused.
+fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration such as 32s, 1m30s or 500ms");
+    let mut rest = text.trim();
+    let mut total = Duration::ZERO;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let count: u32 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let letters = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..letters] {
+            "h" => Duration::from_secs(3600),
+            "m" => Duration::from_secs(60),
+            "s" => Duration::from_secs(1),
+            "ms" => Duration::from_millis(1),
+            _ => return Err(bad()),
+        };
+        rest = &rest[letters..];
+        total = unit
+            .checked_mul(count)
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(bad)?;
+    }
+    match total.is_zero() {
+        true => Err(format!("{text:?}: a timeout must be longer than zero")),
+        false => Ok(total),
+    }
+}
+
+/// Parses a count of at least one.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(count) if count > 0 => Ok(count),
+        _ => Err(format!("{text:?} is not a whole number of at least 1")),
+    }
 }
 
 /// Parses `FIRST-LAST` (a single port is a range of one).
@@ -57,6 +114,7 @@ fn default_data_dir() -> PathBuf {
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let connections = connection_limits(&args);
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -90,7 +148,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             node_ports: args.service_node_port_range,
         },
         disabled_admission: args.disable_admission_plugins,
-        connections: keelson_apiserver::ConnectionLimits::default(),
+        connections,
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -101,6 +159,29 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())
+}
+
+/// The connections' limits the flags ask for, with the open-files limit
+/// raised first and the cap kept within it.
+fn connection_limits(args: &UpArgs) -> keelson_apiserver::ConnectionLimits {
+    let mut max_connections = args.max_connections;
+    match crate::open_files::raise() {
+        Ok(open_files) => {
+            max_connections = crate::open_files::connection_cap(max_connections, open_files);
+            if max_connections < args.max_connections {
+                eprintln!(
+                    "keelson serves at most {max_connections} connections at once: \
+                     the open-files limit is {open_files}"
+                );
+            }
+        }
+        Err(err) => eprintln!("warning: {err:#}"),
+    }
+    keelson_apiserver::ConnectionLimits {
+        read_header_timeout: args.read_header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections,
+    }
 }
 
 /// Writes `DIR/kubeconfig` for an admin user of the server at `address`.
@@ -150,5 +231,46 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_as_upstream_writes_them() {
+        let cases = [
+            ("32s", Some(Duration::from_secs(32))),
+            ("1m30s", Some(Duration::from_secs(90))),
+            ("500ms", Some(Duration::from_millis(500))),
+            ("2h", Some(Duration::from_secs(7200))),
+            ("1m500ms", Some(Duration::from_millis(60_500))),
+            ("0s", None),
+            ("", None),
+            ("32", None),
+            ("s", None),
+            ("1.5s", None),
+            ("-1s", None),
+            ("3d", None),
+            ("99999999999s", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(duration(text).ok(), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_flags_default_to_the_server_s_defaults() {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            up: UpArgs,
+        }
+        let args = <Command as clap::Parser>::parse_from(["keelson"]).up;
+        let defaults = keelson_apiserver::ConnectionLimits::default();
+        assert_eq!(args.read_header_timeout, defaults.read_header_timeout);
+        assert_eq!(args.idle_timeout, defaults.idle_timeout);
+        assert_eq!(args.max_connections, defaults.max_connections);
     }
 }
