@@ -2,6 +2,7 @@
 //! to its module.
 
 mod api_bench;
+mod api_sockets;
 mod open_files;
 mod store_bench;
 mod up;
@@ -49,6 +50,9 @@ enum Command {
 enum ApiCommand {
     /// Benchmark the API server on each store against the raw store.
     Bench(api_bench::ApiBenchArgs),
+    /// Open many sockets that send nothing or half a request against
+    /// `keelson up`, and see whether it still answers.
+    Sockets(api_sockets::ApiSocketsArgs),
 }
 
 #[derive(Subcommand)]
@@ -75,6 +79,9 @@ fn main() -> anyhow::Result<()> {
         Command::Api {
             command: ApiCommand::Bench(args),
         } => runtime.block_on(api_bench::run(args)),
+        Command::Api {
+            command: ApiCommand::Sockets(args),
+        } => runtime.block_on(api_sockets::run(args)),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {
