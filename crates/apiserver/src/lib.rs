@@ -1,10 +1,12 @@
 //! keelson's API server: the Kubernetes REST API (discovery, OpenAPI, CRUD,
 //! list and watch, patches, subresources, tables) on the keelson store.
 //!
-//! [`router`] builds the HTTP service on a store; [`serve`] runs it on a
-//! listener until shutdown.
+//! [`router`] builds the HTTP service on a store; [`serve()`] runs it on a
+//! listener until shutdown, with the connections bounded as
+//! [`ConnectionLimits`] says.
 //!
 //! The crate is layered, and imports only point down:
+//! - `serve`: the accept loop and the connections' deadlines and cap;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
 //! - `registry`: what subresources do beyond storing fields (scale,
 //!   binding, eviction) and admission, the checks every write passes;
@@ -19,6 +21,8 @@
 
 // The layers, top to bottom (see above); a module imports only from
 // those below it.
+mod serve;
+
 mod http;
 
 mod registry;
@@ -40,6 +44,7 @@ mod meta;
 pub use documents::{discovery, openapi, table};
 pub use http::deadline::parse_go_duration;
 pub use registry::allocation::Ranges;
+pub use serve::ConnectionLimits;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -78,6 +83,8 @@ pub struct Config {
     /// How long a request other than a watch may take
     /// (`--request-timeout`); `None` is upstream's one minute.
     pub request_timeout: Option<std::time::Duration>,
+    /// The connections' deadlines and cap.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -200,7 +207,8 @@ pub async fn bootstrap_with(
     registry::allocation::ensure_service_cidr(&objects, &config.ranges).await
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes; then the
+/// watches end, and it returns once every connection has closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
@@ -221,6 +229,7 @@ pub async fn serve_with(
     let address = listener.local_addr()?;
     let state = state_of(store, &config, stopping.clone());
     let router = router_of(state.clone(), &config);
+    let limits = config.connections.clone();
     let keeper = tokio::spawn(keep_kubernetes_service(
         state.objects.clone(),
         config,
@@ -232,11 +241,9 @@ pub async fn serve_with(
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    serve::run(listener, router, &limits, shutdown).await;
     keeper.abort();
-    served
+    Ok(())
 }
 
 /// Reconciles the `kubernetes` Service every interval until `stopping`.

@@ -2,7 +2,9 @@
 //! to its module.
 
 mod api_bench;
+mod api_sockets;
 mod hostile_bench;
+mod open_files;
 mod store_bench;
 mod up;
 mod verbs;
@@ -51,6 +53,9 @@ enum ApiCommand {
     Bench(api_bench::ApiBenchArgs),
     /// Measure what a few hostile requests cost a running server.
     Hostile(hostile_bench::HostileBenchArgs),
+    /// Open many sockets that send nothing or half a request against
+    /// `keelson up`, and see whether it still answers.
+    Sockets(api_sockets::ApiSocketsArgs),
 }
 
 #[derive(Subcommand)]
@@ -80,6 +85,9 @@ fn main() -> anyhow::Result<()> {
         Command::Api {
             command: ApiCommand::Hostile(args),
         } => runtime.block_on(hostile_bench::run(args)),
+        Command::Api {
+            command: ApiCommand::Sockets(args),
+        } => runtime.block_on(api_sockets::run(args)),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {

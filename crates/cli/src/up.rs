@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -29,14 +30,42 @@ pub struct UpArgs {
     #[arg(long, value_delimiter = ',')]
     disable_admission_plugins: Vec<String>,
     /// How long a request other than a watch may take before it is
-    /// answered 504 (a Go duration: `1m0s`, `30s`).
-    #[arg(long, default_value = "1m0s", value_parser = go_duration)]
-    request_timeout: std::time::Duration,
+    /// answered 504 Timeout: `1m0s`, `30s`.
+    #[arg(long, default_value = "1m0s", value_parser = duration)]
+    request_timeout: Duration,
+    /// How long a client may take to send a request's headers, from
+    /// connecting (from the request's first byte on a kept-alive
+    /// connection): `32s`, `1m30s`, `500ms`.
+    #[arg(long, default_value = "32s", value_parser = duration)]
+    read_header_timeout: Duration,
+    /// How long a connection with no request in flight is kept open for
+    /// the next request (a watch is a request in flight).
+    #[arg(long, default_value = "90s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// The most connections open at once, lowered to what the open-files
+    /// limit leaves room for. At the cap the connection idle longest is
+    /// closed for a new one; when none is idle, new ones are answered 429.
+    #[arg(long, default_value = "10000", value_parser = positive)]
+    max_connections: usize,
 }
 
-fn go_duration(text: &str) -> Result<std::time::Duration, String> {
-    keelson_apiserver::parse_go_duration(text)
-        .ok_or_else(|| format!("{text:?} is not a duration such as 1m0s or 30s"))
+/// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
+/// `500ms`); zero is refused.
+fn duration(text: &str) -> Result<Duration, String> {
+    let total = keelson_apiserver::parse_go_duration(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a duration such as 32s, 1m30s or 500ms"))?;
+    match total.is_zero() {
+        true => Err(format!("{text:?}: a timeout must be longer than zero")),
+        false => Ok(total),
+    }
+}
+
+/// Parses a count of at least one.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(count) if count > 0 => Ok(count),
+        _ => Err(format!("{text:?} is not a whole number of at least 1")),
+    }
 }
 
 /// Parses `FIRST-LAST` (a single port is a range of one).
@@ -66,6 +95,7 @@ fn default_data_dir() -> PathBuf {
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let connections = connection_limits(&args);
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -100,6 +130,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         },
         disabled_admission: args.disable_admission_plugins,
         request_timeout: Some(args.request_timeout),
+        connections,
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -110,6 +141,29 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())
+}
+
+/// The connections' limits the flags ask for, with the open-files limit
+/// raised first and the cap kept within it.
+fn connection_limits(args: &UpArgs) -> keelson_apiserver::ConnectionLimits {
+    let mut max_connections = args.max_connections;
+    match crate::open_files::raise() {
+        Ok(open_files) => {
+            max_connections = crate::open_files::connection_cap(max_connections, open_files);
+            if max_connections < args.max_connections {
+                eprintln!(
+                    "keelson serves at most {max_connections} connections at once: \
+                     the open-files limit is {open_files}"
+                );
+            }
+        }
+        Err(err) => eprintln!("warning: {err:#}"),
+    }
+    keelson_apiserver::ConnectionLimits {
+        read_header_timeout: args.read_header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections,
+    }
 }
 
 /// Writes `DIR/kubeconfig` for an admin user of the server at `address`.
@@ -159,5 +213,46 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_as_upstream_writes_them() {
+        let cases = [
+            ("32s", Some(Duration::from_secs(32))),
+            ("1m30s", Some(Duration::from_secs(90))),
+            ("500ms", Some(Duration::from_millis(500))),
+            ("2h", Some(Duration::from_secs(7200))),
+            ("1m500ms", Some(Duration::from_millis(60_500))),
+            ("0s", None),
+            ("", None),
+            ("32", None),
+            ("s", None),
+            ("1.5s", Some(Duration::from_millis(1500))),
+            ("-1s", None),
+            ("3d", None),
+            ("99999999999s", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(duration(text).ok(), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_flags_default_to_the_server_s_defaults() {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            up: UpArgs,
+        }
+        let args = <Command as clap::Parser>::parse_from(["keelson"]).up;
+        let defaults = keelson_apiserver::ConnectionLimits::default();
+        assert_eq!(args.read_header_timeout, defaults.read_header_timeout);
+        assert_eq!(args.idle_timeout, defaults.idle_timeout);
+        assert_eq!(args.max_connections, defaults.max_connections);
     }
 }

@@ -1,11 +1,13 @@
 //! `keelson up` as a process: SIGTERM stops it at once even with a watch
-//! open, and what was written is there after a restart on the same data dir.
+//! open, what was written is there after a restart on the same data dir,
+//! and it raises its soft open-files limit to the hard limit.
 
 mod support;
 
 use std::thread;
 use std::time::Duration;
 
+use keelson_harness::keelson::KeelsonProcess;
 use support::{Server, spawn_kubectl};
 
 #[test]
@@ -43,4 +45,41 @@ fn the_data_dir_and_kubeconfig_are_for_their_owner_only() {
         .parent()
         .expect("the kubeconfig is in the data dir");
     assert_eq!(mode(data_dir), 0o700);
+}
+
+#[test]
+fn keelson_up_raises_its_open_files_limit_to_the_hard_limit() {
+    let root = tempfile::tempdir().expect("a temporary directory can be created");
+    // Started with a soft limit as low as a login shell's: sh lowers it,
+    // then becomes keelson (same pid). sh reads the script, so it is never
+    // executed while being written.
+    let script = root.path().join("low-limit.sh");
+    let keelson = env!("CARGO_BIN_EXE_keelson");
+    let text = format!("ulimit -Sn 256 2>/dev/null\nexec '{keelson}' up \"$@\"\n");
+    std::fs::write(&script, text).expect("the temp dir is writable");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime can be built");
+    let started = runtime.block_on(
+        KeelsonProcess::builder("/bin/sh", script.as_os_str().to_string_lossy())
+            .data_dir(root.path().join("data"))
+            .log_file(root.path().join("keelson.log"))
+            .pid_file(root.path().join("keelson.pid"))
+            .start(),
+    );
+    // Killed when dropped, also when an assertion below fails.
+    let process = started.unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
+    let pid = process.pid().expect("keelson up runs");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits"))
+        .unwrap_or_else(|err| panic!("cannot read the limits of {pid}: {err}"));
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap_or_else(|| panic!("no open-files limit in:\n{limits}"))
+        .split_whitespace()
+        .collect();
+    let (soft, hard) = (open_files[3], open_files[4]);
+    assert_eq!(soft, hard, "{limits}");
+    assert_ne!(soft, "256", "{limits}");
 }

@@ -95,7 +95,10 @@ pub fn parse_go_duration(text: &str) -> Option<Duration> {
         total += number * seconds;
         rest = &rest[unit_end..];
     }
-    Duration::try_from_secs_f64(total).ok()
+    // Go's durations end at 2^63 nanoseconds, some 292 years.
+    (total <= i64::MAX as f64 / 1e9)
+        .then(|| Duration::try_from_secs_f64(total).ok())
+        .flatten()
 }
 
 /// A duration as Go prints one: `1m0s`, `30s`, `1.5s`, `500ms`, `1ns`.
@@ -133,6 +136,7 @@ mod tests {
         assert_eq!(parse_go_duration("30"), None);
         assert_eq!(parse_go_duration("soon"), None);
         assert_eq!(parse_go_duration(""), None);
+        assert_eq!(parse_go_duration("99999999999s"), None);
         assert_eq!(go_duration(DEFAULT), "1m0s");
         assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(go_duration(Duration::from_millis(500)), "500ms");
