@@ -655,6 +655,19 @@ fn size_cases() -> Vec<Case> {
     store_limit["spec"]["template"]["spec"]["containers"][0]["args"] =
         json!(["x".repeat(2 * 1024 * 1024)]);
     vec![
+        Case {
+            // Refused from the headers alone: the body never comes.
+            half_close: false,
+            ..case(
+                "size: 10 GiB announced, nothing sent",
+                format!(
+                    "POST {CONFIG_MAPS} HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    10u64 << 30
+                )
+                .into_bytes(),
+                Status(413),
+            )
+        },
         case(
             "size: a body over 3 MiB",
             json_body("POST", CONFIG_MAPS, &big),
@@ -778,6 +791,45 @@ fn judge(case: &Case, code: u16, head: &str, body: &[u8]) -> Result<(), String> 
     }
 }
 
+/// 300 sockets that send nothing or half a request's headers: `/readyz`
+/// still answers, and the server closes every one after its header timeout
+/// (2 s here).
+async fn silent_sockets_are_closed(address: std::net::SocketAddr, failures: &mut Vec<String>) {
+    let mut sockets = Vec::new();
+    for i in 0..300 {
+        let Ok(mut socket) = tokio::net::TcpStream::connect(address).await else {
+            failures.push(format!("silent sockets: connection {i} was refused"));
+            return;
+        };
+        if i % 2 == 0 {
+            let _ = socket
+                .write_all(b"GET /api/v1/namespaces HTTP/1.1\r\nHost: k\r\nX-Half: ")
+                .await;
+        }
+        sockets.push(socket);
+    }
+    if !matches!(
+        exchange(address, &get("/readyz"), false).await,
+        Ok((200, _, _))
+    ) {
+        failures.push("silent sockets: /readyz did not answer with 300 of them open".into());
+    }
+    let closed = futures::future::join_all(sockets.iter_mut().map(|socket| async {
+        let mut byte = [0u8; 1];
+        // Closed: the read ends (0 bytes, or an error for a reset).
+        tokio::time::timeout(Duration::from_secs(20), socket.read(&mut byte))
+            .await
+            .is_ok()
+    }))
+    .await;
+    let open = closed.iter().filter(|closed| !**closed).count();
+    if open > 0 {
+        failures.push(format!(
+            "silent sockets: {open} of 300 still open after 20 s"
+        ));
+    }
+}
+
 /// The server's resident set now and at its peak, from /proc.
 fn memory(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -796,6 +848,7 @@ fn memory(pid: u32) -> (u64, u64) {
 async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
     let root = tempfile::tempdir().expect("a temp dir");
     let mut server = KeelsonProcess::builder(env!("CARGO_BIN_EXE_keelson"), "up")
+        .args(["--read-header-timeout", "2s", "--idle-timeout", "2s"])
         .data_dir(root.path().join("data"))
         .log_file(root.path().join("keelson.log"))
         .pid_file(root.path().join("keelson.pid"))
@@ -853,6 +906,8 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
             break;
         }
     }
+    silent_sockets_are_closed(address, &mut failures).await;
+
     // The objects the cases targeted are as they were created.
     let (code, _, body) = exchange(address, &get(&format!("{CONFIG_MAPS}/target")), false)
         .await
