@@ -52,10 +52,6 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(2);
 /// Half of a request's headers.
 const HALF_A_HEADER: &[u8] = b"GET /readyz HTTP/1.1\r\nHost: keel";
 
-/// The kernel's unit of CPU time in `/proc/PID/stat` (`USER_HZ`), which
-/// is 100 on every Linux architecture.
-const TICKS_PER_SECOND: f64 = 100.0;
-
 pub async fn run(args: ApiSocketsArgs) -> anyhow::Result<()> {
     crate::open_files::raise()?;
     let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
@@ -199,25 +195,12 @@ async fn readyz(address: std::net::SocketAddr) -> String {
 
 /// The resident memory (MiB) and CPU time (user + system, s) of `pid`.
 fn usage(pid: u32) -> anyhow::Result<(f64, f64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("cannot read the status of {pid}"))?;
-    let rss_kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .context("no VmRSS in /proc/PID/status")?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("cannot read the stat of {pid}"))?;
-    // The fields after the command name, which is in parentheses: utime
-    // and stime are the 14th and 15th fields of the line.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-    let cpu = ticks(11)
-        .zip(ticks(12))
-        .context("no CPU times in /proc/PID/stat")?;
-    Ok((rss_kib / 1024.0, (cpu.0 + cpu.1) / TICKS_PER_SECOND))
+    let usage = keelson_harness::usage::of(pid)
+        .with_context(|| format!("cannot read what process {pid} uses"))?;
+    Ok((
+        usage.rss_bytes as f64 / (1024.0 * 1024.0),
+        usage.cpu_seconds,
+    ))
 }
 
 fn print_table(rows: &[Row], opened: usize) {

@@ -102,7 +102,7 @@ where
         .context("keelson up did not start")?;
     let address = server.address();
     let pid = server.pid().context("the server has no pid")?;
-    let cpu_before = cpu_seconds(pid);
+    let before = keelson_harness::usage::of(pid)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let poller = tokio::spawn(poll_readyz(address, stopped));
     let start = Instant::now();
@@ -112,14 +112,14 @@ where
     tokio::time::sleep(Duration::from_secs(1)).await;
     let _ = stop.send(true);
     let slowest_readyz = poller.await.unwrap_or_default();
-    let (rss, peak) = memory(pid);
+    let after = keelson_harness::usage::of(pid)?;
     Ok(Outcome {
         scenario: name,
         answers,
         elapsed,
-        cpu_seconds: cpu_seconds(pid) - cpu_before,
-        peak_rss_mib: peak >> 20,
-        rss_after_mib: rss >> 20,
+        cpu_seconds: after.cpu_seconds - before.cpu_seconds,
+        peak_rss_mib: after.peak_rss_bytes >> 20,
+        rss_after_mib: after.rss_bytes >> 20,
         slowest_readyz,
     })
 }
@@ -230,38 +230,4 @@ async fn exchange(address: SocketAddr, request: &[u8]) -> anyhow::Result<u16> {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .with_context(|| format!("not an HTTP answer: {head:?}"))
-}
-
-/// The CPU seconds (user and system) a process has used, from
-/// `/proc/PID/stat`, in Linux's fixed 100 ticks a second.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // utime and stime are fields 14 and 15 of the line: 11 and 12 here.
-    (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-/// The resident set now and at its peak, in bytes.
-fn memory(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }

@@ -830,20 +830,6 @@ async fn silent_sockets_are_closed(address: std::net::SocketAddr, failures: &mut
     }
 }
 
-/// The server's resident set now and at its peak, from /proc.
-fn memory(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
     let root = tempfile::tempdir().expect("a temp dir");
@@ -894,7 +880,8 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
             Err(err) => failures.push(format!("{}: {err}", case.name)),
         }
         if std::env::var_os("SUITE_MEMORY").is_some() {
-            let (rss, peak) = memory(pid);
+            let usage = keelson_harness::usage::of(pid).unwrap_or_default();
+            let (rss, peak) = (usage.rss_bytes, usage.peak_rss_bytes);
             eprintln!("{:>5} {:>5} MiB {}", rss >> 20, peak >> 20, case.name);
         }
         let ready = exchange(address, &get("/readyz"), false).await;
@@ -920,7 +907,8 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
         "no bad write went through"
     );
 
-    let (rss, peak) = memory(pid);
+    let usage = keelson_harness::usage::of(pid).expect("the server is in /proc");
+    let (rss, peak) = (usage.rss_bytes, usage.peak_rss_bytes);
     eprintln!(
         "{} cases; the server's RSS is {} MiB, its peak {} MiB",
         cases.len(),

@@ -8,7 +8,8 @@
 //!   from a given binary, on a free loopback address and its own data dir;
 //! - [`kubectl`]: the real kubectl (and other short commands) run to the end
 //!   with a timeout;
-//! - [`net`]: free loopback addresses and the HTTP readiness probe.
+//! - [`net`]: free loopback addresses and the HTTP readiness probe;
+//! - [`usage`]: a process's memory and CPU time, from `/proc`.
 //!
 //! The harness depends on no keelson crate, so that any crate's tests can use
 //! it without a dependency cycle.
@@ -19,6 +20,7 @@ pub mod kubectl;
 mod launch;
 pub mod net;
 mod process;
+pub mod usage;
 
 pub use launch::Builder;
 pub use process::ProcessError;
