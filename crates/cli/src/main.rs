@@ -5,6 +5,7 @@ mod api_bench;
 mod store_bench;
 mod up;
 mod verbs;
+mod watch_bench;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +49,9 @@ enum Command {
 enum ApiCommand {
     /// Benchmark the API server on each store against the raw store.
     Bench(api_bench::ApiBenchArgs),
+    /// Measure the API server's memory under watchers that never read and
+    /// under large lists.
+    WatchBench(watch_bench::WatchBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -74,6 +78,9 @@ fn main() -> anyhow::Result<()> {
         Command::Api {
             command: ApiCommand::Bench(args),
         } => runtime.block_on(api_bench::run(args)),
+        Command::Api {
+            command: ApiCommand::WatchBench(args),
+        } => runtime.block_on(watch_bench::run(args)),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {
