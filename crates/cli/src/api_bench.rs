@@ -52,7 +52,7 @@ pub struct ApiBenchArgs {
     embedded_only: bool,
 }
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
@@ -280,7 +280,7 @@ async fn fresh_pod_creates(
     api_creates(client, &base, args, (&pods, namespace), count).await
 }
 
-async fn request(
+pub(crate) async fn request(
     client: &HttpClient,
     method: http::Method,
     url: &str,
@@ -297,7 +297,11 @@ async fn request(
     Ok((status, body))
 }
 
-async fn create_namespace(client: &HttpClient, base: &str, name: &str) -> anyhow::Result<()> {
+pub(crate) async fn create_namespace(
+    client: &HttpClient,
+    base: &str,
+    name: &str,
+) -> anyhow::Result<()> {
     let body = serde_json::to_vec(&json!({"metadata": {"name": name}}))?;
     let (status, _) = request(
         client,
@@ -537,7 +541,10 @@ async fn watch_fan_out(
 
 /// Sends a watch request on its own connection and checks the answer's
 /// status; the stream is left at the start of the body.
-async fn open_watch(address: &str, path: &str) -> anyhow::Result<(tokio::net::TcpStream, Vec<u8>)> {
+pub(crate) async fn open_watch(
+    address: &str,
+    path: &str,
+) -> anyhow::Result<(tokio::net::TcpStream, Vec<u8>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(address).await?;
     let request =

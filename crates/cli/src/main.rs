@@ -8,6 +8,7 @@ mod open_files;
 mod store_bench;
 mod up;
 mod verbs;
+mod watch_bench;
 
 use clap::{Parser, Subcommand};
 
@@ -56,6 +57,9 @@ enum ApiCommand {
     /// Open many sockets that send nothing or half a request against
     /// `keelson up`, and see whether it still answers.
     Sockets(api_sockets::ApiSocketsArgs),
+    /// Measure the API server's memory under watchers that never read and
+    /// under large lists.
+    WatchBench(watch_bench::WatchBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -88,6 +92,9 @@ fn main() -> anyhow::Result<()> {
         Command::Api {
             command: ApiCommand::Sockets(args),
         } => runtime.block_on(api_sockets::run(args)),
+        Command::Api {
+            command: ApiCommand::WatchBench(args),
+        } => runtime.block_on(watch_bench::run(args)),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {

@@ -81,20 +81,6 @@ pub fn metadata_of(object: &Value) -> Value {
     })
 }
 
-/// The `PartialObjectMetadataList` of a list object.
-pub fn metadata_list_of(list: &Value) -> Value {
-    let items: Vec<Value> = list["items"]
-        .as_array()
-        .map(|items| items.iter().map(metadata_of).collect())
-        .unwrap_or_default();
-    json!({
-        "kind": "PartialObjectMetadataList",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list.get("metadata").cloned().unwrap_or_else(|| json!({})),
-        "items": items,
-    })
-}
-
 /// Upstream's refusal of a list form for one object, or of the one-object
 /// form for a list.
 pub fn wrong_shape(form: Form) -> ApiError {
@@ -156,10 +142,5 @@ mod tests {
             metadata_of(&object),
             json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": {"name": "a"}})
         );
-        let list = json!({"metadata": {"resourceVersion": "5"}, "items": [object]});
-        let partial = metadata_list_of(&list);
-        assert_eq!(partial["kind"], "PartialObjectMetadataList");
-        assert_eq!(partial["metadata"]["resourceVersion"], "5");
-        assert_eq!(partial["items"][0]["metadata"]["name"], "a");
     }
 }

@@ -3,67 +3,33 @@
 //! `resourceVersion=0`) and a window of recent events (for watches that
 //! resume from a recent resourceVersion).
 //!
-//! Each event is decoded once and, per event type, serialized once; every
-//! watcher shares the result.
+//! Each object is decoded once and kept as its serialized watch line,
+//! which every watcher and list shares ([`event`]); the lines of a batch
+//! of events are joined once for every watcher without selectors.
+//! Watches and lists that start from the current state share one
+//! immutable [`snapshot`] of it. Each watcher has a bounded queue
+//! ([`watcher`]) that the cache fills without ever waiting: one that falls
+//! behind is closed, so no client can slow the cache's writes or hold
+//! more than one buffer's worth of events alive.
+
+pub mod event;
+pub mod snapshot;
+pub mod watcher;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use futures::StreamExt;
 use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
 use keelson_store::{Event, EventKind, RangeRequest, Store};
-use serde_json::{Value, json};
-use tokio::sync::broadcast;
+use serde_json::Value;
 
-use crate::objects::decode;
 use crate::objects::store_error;
 
-/// Events published to watchers together.
-pub type Batch = Arc<EventBatch>;
-
-/// Events published together, with their lines as a watcher without
-/// selectors sees them, joined once for every such watcher.
-pub struct EventBatch {
-    events: Vec<Arc<CachedEvent>>,
-    plain: OnceLock<Bytes>,
-}
-
-impl EventBatch {
-    pub(crate) fn new(events: Vec<Arc<CachedEvent>>) -> Self {
-        EventBatch {
-            events,
-            plain: OnceLock::new(),
-        }
-    }
-
-    /// Every event's line as a watcher without selectors gets it.
-    pub fn plain_lines(&self) -> Bytes {
-        self.plain
-            .get_or_init(|| {
-                let mut joined = Vec::new();
-                for event in &self.events {
-                    let seen = match (&event.new, &event.old) {
-                        (Some(_), Some(_)) => Seen::Modified,
-                        (Some(_), None) => Seen::Added,
-                        (None, _) => Seen::Deleted,
-                    };
-                    joined.extend_from_slice(&event.line(seen));
-                }
-                Bytes::from(joined)
-            })
-            .clone()
-    }
-}
-
-impl std::ops::Deref for EventBatch {
-    type Target = [Arc<CachedEvent>];
-
-    fn deref(&self) -> &Self::Target {
-        &self.events
-    }
-}
+pub use event::{Batch, CachedEvent, CachedObject, EventBatch, Seen, event_line};
+pub use snapshot::{Snapshot, Under};
+pub use watcher::Receiver;
 
 /// Under load, events are published at most this often, in batches, so
 /// that each watcher writes to its client once per batch rather than once
@@ -74,125 +40,128 @@ const MAX_BATCH: usize = 256;
 
 /// Events kept for resuming watches.
 const WINDOW: usize = 2048;
-/// Published events a watcher may fall behind before it must catch up
-/// from the window.
-const LIVE_BUFFER: usize = 4096;
-
-/// How a watcher sees one change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seen {
-    Added,
-    Modified,
-    /// The object no longer matches the watcher's selectors.
-    LeftSelector,
-    /// The object was deleted.
-    Deleted,
-}
-
-impl Seen {
-    pub fn event_type(self) -> &'static str {
-        match self {
-            Seen::Added => "ADDED",
-            Seen::Modified => "MODIFIED",
-            Seen::LeftSelector | Seen::Deleted => "DELETED",
-        }
-    }
-}
-
-/// One change, decoded once for every watcher.
-pub struct CachedEvent {
-    pub revision: i64,
-    pub key: String,
-    /// The object after the change; `None` after a delete.
-    pub new: Option<Value>,
-    /// The object before the change.
-    pub old: Option<Value>,
-    lines: [OnceLock<Bytes>; 4],
-}
-
-impl CachedEvent {
-    /// Decodes a store event.
-    pub fn decode(resource: &ResourceInfo, event: &Event) -> Result<Self, ApiError> {
-        let new = match event.kind {
-            EventKind::Put => Some(decode(resource, &event.kv)?),
-            EventKind::Delete => None,
-        };
-        let old = event
-            .prev
-            .as_ref()
-            .map(|kv| decode(resource, kv))
-            .transpose()?;
-        Ok(CachedEvent {
-            revision: event.revision(),
-            key: event.kv.key.clone(),
-            new,
-            old,
-            lines: Default::default(),
-        })
-    }
-
-    /// The object a watcher is sent for this change.
-    pub fn object(&self, seen: Seen) -> Value {
-        match (seen, &self.new, &self.old) {
-            (Seen::Deleted, _, Some(old)) => {
-                let mut old = old.clone();
-                old["metadata"]["resourceVersion"] = Value::from(self.revision.to_string());
-                old
-            }
-            (_, Some(new), _) => new.clone(),
-            _ => Value::Null,
-        }
-    }
-
-    /// The JSON line of this change as `seen`, serialized once.
-    pub fn line(&self, seen: Seen) -> Bytes {
-        self.lines[seen as usize]
-            .get_or_init(|| event_line(seen.event_type(), &self.object(seen)))
-            .clone()
-    }
-}
-
-/// One watch event as a line of JSON.
-pub fn event_line(event_type: &str, object: &Value) -> Bytes {
-    let mut bytes =
-        serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
-    bytes.push(b'\n');
-    Bytes::from(bytes)
-}
 
 struct State {
-    objects: BTreeMap<String, Value>,
+    objects: BTreeMap<String, Arc<CachedObject>>,
     /// The revision `objects` reflects.
     revision: i64,
+    /// `objects` as a list, made on first demand after each change.
+    snapshot: Option<Snapshot>,
     /// Every event after `window_start` up to `revision`.
     window: VecDeque<Arc<CachedEvent>>,
     window_start: i64,
+    /// The queues of the open watchers, fed under the lock so that each
+    /// watcher sees every event after its start exactly once.
+    watchers: Vec<Arc<watcher::Shared>>,
     failed: bool,
 }
 
 impl State {
+    /// The current objects as a shared snapshot.
+    fn snapshot(&mut self) -> Snapshot {
+        let revision = self.revision;
+        let objects = &self.objects;
+        self.snapshot
+            .get_or_insert_with(|| Snapshot::new(objects.values().cloned().collect(), revision))
+            .clone()
+    }
+
     /// Copies of the objects under `prefix`.
     fn under(&self, prefix: &str) -> Vec<Value> {
         self.objects
             .range(prefix.to_string()..)
             .take_while(|(key, _)| key.starts_with(prefix))
-            .map(|(_, object)| object.clone())
+            .map(|(_, object)| object.value().clone())
             .collect()
+    }
+
+    /// A new watcher of the events after the current revision.
+    fn watch(&mut self) -> Receiver {
+        let (shared, receiver) = Receiver::new();
+        self.watchers.push(shared);
+        receiver
+    }
+
+    /// The object `event` replaced: the cache's own, when it has that
+    /// version, else decoded from the event.
+    fn previous(
+        &self,
+        resource: &ResourceInfo,
+        event: &Event,
+    ) -> Result<Option<Arc<CachedObject>>, ApiError> {
+        let Some(prev) = &event.prev else {
+            return Ok(None);
+        };
+        match self.objects.get(&prev.key) {
+            Some(object) if object.revision == prev.mod_revision => Ok(Some(Arc::clone(object))),
+            _ => Ok(Some(Arc::new(CachedObject::decode(resource, prev)?))),
+        }
+    }
+
+    /// Applies one store event whose new object is decoded already.
+    fn apply_one(&mut self, event: CachedEvent) -> Arc<CachedEvent> {
+        match &event.new {
+            Some(object) => self.objects.insert(event.key.clone(), Arc::clone(object)),
+            None => self.objects.remove(&event.key),
+        };
+        self.revision = event.revision;
+        let event = Arc::new(event);
+        self.window.push_back(Arc::clone(&event));
+        if self.window.len() > WINDOW
+            && let Some(oldest) = self.window.pop_front()
+        {
+            self.window_start = oldest.revision;
+        }
+        event
+    }
+
+    /// Offers `batch` to every watcher; returns how many were closed for
+    /// being too far behind.
+    fn publish(&mut self, batch: &Batch) -> usize {
+        let mut overflowed = 0;
+        self.watchers.retain(|watcher| match watcher.offer(batch) {
+            watcher::Offer::Queued => true,
+            watcher::Offer::Overflowed => {
+                overflowed += 1;
+                false
+            }
+            watcher::Offer::Gone => false,
+        });
+        overflowed
+    }
+}
+
+impl Drop for State {
+    /// A cache let go of ends its watches (their clients watch again).
+    fn drop(&mut self) {
+        for watcher in self.watchers.drain(..) {
+            watcher.end();
+        }
     }
 }
 
 /// The cache of one resource.
 pub struct Cache {
+    resource: &'static ResourceInfo,
     state: Mutex<State>,
-    live: broadcast::Sender<Batch>,
     /// Dropped with the cache, which ends its store watch.
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-/// A watcher's start: what it must replay, and the live events after.
-pub struct Subscription {
-    pub replay: Vec<Arc<CachedEvent>>,
-    pub live: broadcast::Receiver<Batch>,
+/// A store event with its new object decoded, not yet applied.
+struct Pending {
+    event: Event,
+    new: Option<Arc<CachedObject>>,
+}
+
+impl Pending {
+    fn decode(resource: &ResourceInfo, event: Event) -> Result<Self, ApiError> {
+        let new = match event.kind {
+            EventKind::Put => Some(Arc::new(CachedObject::decode(resource, &event.kv)?)),
+            EventKind::Delete => None,
+        };
+        Ok(Pending { event, new })
+    }
 }
 
 impl Cache {
@@ -202,17 +171,18 @@ impl Cache {
     ) -> Result<Arc<Self>, ApiError> {
         let prefix = registry::storage_prefix(resource, None);
         let (objects, revision) = list_all(&store, resource, &prefix).await?;
-        let (live, _) = broadcast::channel(LIVE_BUFFER);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let cache = Arc::new(Cache {
+            resource,
             state: Mutex::new(State {
                 objects,
                 revision,
+                snapshot: None,
                 window: VecDeque::new(),
                 window_start: revision,
+                watchers: Vec::new(),
                 failed: false,
             }),
-            live,
             _stop: stop,
         });
         let mut events = store
@@ -231,7 +201,7 @@ impl Cache {
                             resource = resource.plural,
                             "watch cache stopped; it restarts on next use"
                         );
-                        cache.lock().failed = true;
+                        cache.fail();
                     }
                 }
                 _ = stopped => {}
@@ -246,34 +216,71 @@ impl Cache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn apply(&self, batch: Batch) {
+    /// Marks the cache failed and ends its watchers (their clients watch
+    /// again, on a restarted cache).
+    fn fail(&self) {
         let mut state = self.lock();
-        for event in batch.iter() {
-            match &event.new {
-                Some(object) => state.objects.insert(event.key.clone(), object.clone()),
-                None => state.objects.remove(&event.key),
-            };
-            state.revision = event.revision;
-            state.window.push_back(Arc::clone(event));
-            if state.window.len() > WINDOW
-                && let Some(oldest) = state.window.pop_front()
-            {
-                state.window_start = oldest.revision;
-            }
+        state.failed = true;
+        for watcher in state.watchers.drain(..) {
+            watcher.end();
         }
-        // Sent under the lock so a subscriber sees each event exactly once.
-        let _ = self.live.send(batch);
     }
 
-    /// The objects under `prefix` now, their revision, and the live
-    /// events after it.
-    pub fn snapshot(&self, prefix: &str) -> Option<(Vec<Value>, i64, broadcast::Receiver<Batch>)> {
-        let state = self.lock();
+    /// Applies decoded store events and publishes them as one batch.
+    fn apply(&self, pending: Vec<Pending>) -> Result<(), ApiError> {
+        let mut state = self.lock();
+        let mut events = Vec::with_capacity(pending.len());
+        for Pending { event, new } in pending {
+            let old = state.previous(self.resource, &event)?;
+            events.push(state.apply_one(CachedEvent::new(&event, new, old)));
+        }
+        state.snapshot = None;
+        let batch = Arc::new(EventBatch::new(events));
+        let overflowed = state.publish(&batch);
+        drop(state);
+        if overflowed > 0 {
+            // As upstream's cacher: the client lists and watches again.
+            tracing::warn!(
+                resource = self.resource.plural,
+                watchers = overflowed,
+                max_events = watcher::MAX_EVENTS,
+                max_bytes = watcher::MAX_BYTES,
+                "forcing watcher close due to unresponsiveness: its buffer is full"
+            );
+        }
+        Ok(())
+    }
+
+    /// The current objects, shared; `None` when the cache has failed.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        let mut state = self.lock();
+        (!state.failed).then(|| state.snapshot())
+    }
+
+    /// A watch from now: the current objects and a watcher of the
+    /// events after them.
+    pub fn watch_now(&self) -> Option<(Snapshot, Receiver)> {
+        let mut state = self.lock();
         if state.failed {
             return None;
         }
-        let objects = state.under(prefix);
-        Some((objects, state.revision, self.live.subscribe()))
+        Some((state.snapshot(), state.watch()))
+    }
+
+    /// A watch from `revision`: the window's events after it (if the
+    /// window still has them all) and a watcher of the events after those.
+    pub fn watch_from(&self, revision: i64) -> Option<(Vec<Arc<CachedEvent>>, Receiver)> {
+        let mut state = self.lock();
+        if state.failed || revision < state.window_start || revision > state.revision {
+            return None;
+        }
+        let replay = state
+            .window
+            .iter()
+            .filter(|event| event.revision > revision)
+            .cloned()
+            .collect();
+        Some((replay, state.watch()))
     }
 
     /// The objects under `prefix` now; `None` when the cache has failed.
@@ -292,25 +299,7 @@ impl Cache {
     /// there is none, `None` when the cache has failed (ask the store).
     pub fn lookup(&self, key: &str) -> Option<Option<Value>> {
         let state = self.lock();
-        (!state.failed).then(|| state.objects.get(key).cloned())
-    }
-
-    /// The events after `revision`, if the window still has them all.
-    pub fn subscribe_from(&self, revision: i64) -> Option<Subscription> {
-        let state = self.lock();
-        if state.failed || revision < state.window_start || revision > state.revision {
-            return None;
-        }
-        let replay = state
-            .window
-            .iter()
-            .filter(|event| event.revision > revision)
-            .cloned()
-            .collect();
-        Some(Subscription {
-            replay,
-            live: self.live.subscribe(),
-        })
+        (!state.failed).then(|| state.objects.get(key).map(|object| object.value().clone()))
     }
 }
 
@@ -322,7 +311,7 @@ async fn feed(
 ) -> Result<(), ApiError> {
     let mut last_publish = tokio::time::Instant::now() - COALESCE;
     while let Some(Ok(event)) = events.next().await {
-        let mut batch = vec![Arc::new(CachedEvent::decode(resource, &event)?)];
+        let mut batch = vec![Pending::decode(resource, event)?];
         let until = last_publish + COALESCE;
         while batch.len() < MAX_BATCH {
             // Take what is ready; wait for more only while publishing again
@@ -338,10 +327,10 @@ async fn feed(
                 None => break,
             };
             match next {
-                Some(Ok(event)) => batch.push(Arc::new(CachedEvent::decode(resource, &event)?)),
+                Some(Ok(event)) => batch.push(Pending::decode(resource, event)?),
                 _ => {
                     if let Some(cache) = cache.upgrade() {
-                        cache.apply(Arc::new(EventBatch::new(batch)));
+                        cache.apply(batch)?;
                     }
                     return Ok(());
                 }
@@ -350,7 +339,7 @@ async fn feed(
         let Some(live) = cache.upgrade() else {
             return Ok(());
         };
-        live.apply(Arc::new(EventBatch::new(batch)));
+        live.apply(batch)?;
         last_publish = tokio::time::Instant::now();
     }
     Ok(())
@@ -360,7 +349,7 @@ async fn list_all(
     store: &Arc<dyn Store>,
     resource: &ResourceInfo,
     prefix: &str,
-) -> Result<(BTreeMap<String, Value>, i64), ApiError> {
+) -> Result<(BTreeMap<String, Arc<CachedObject>>, i64), ApiError> {
     let mut objects = BTreeMap::new();
     let mut start_after = None;
     let mut revision = None;
@@ -377,7 +366,8 @@ async fn list_all(
         revision = Some(page.revision);
         start_after = page.kvs.last().map(|kv| kv.key.clone());
         for kv in &page.kvs {
-            objects.insert(kv.key.clone(), decode(resource, kv)?);
+            let object = CachedObject::decode(resource, kv)?;
+            objects.insert(kv.key.clone(), Arc::new(object));
         }
         if !page.more {
             return Ok((objects, page.revision));
@@ -416,5 +406,115 @@ impl Caches {
         let cache = Cache::start(Arc::clone(&self.store), resource).await?;
         caches.insert(key, Arc::clone(&cache));
         Ok(cache)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_maps() -> &'static ResourceInfo {
+        registry::by_resource("", "configmaps").expect("configmaps are registered")
+    }
+
+    async fn put(store: &Arc<dyn Store>, name: &str) {
+        put_sized(store, name, 0).await;
+    }
+
+    async fn put_sized(store: &Arc<dyn Store>, name: &str, bytes: usize) {
+        let key = registry::storage_key(config_maps(), "default", name);
+        let pad = "x".repeat(bytes);
+        let value = format!(
+            r#"{{"metadata":{{"name":"{name}","namespace":"default"}},"data":{{"pad":"{pad}"}}}}"#
+        );
+        store
+            .create(&key, bytes::Bytes::from(value))
+            .await
+            .expect("a create");
+    }
+
+    async fn cache_with(names: &[&str]) -> (tempfile::TempDir, Arc<dyn Store>, Arc<Cache>) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = keelson_store::open(&format!("embedded:{}", dir.path().display()))
+            .await
+            .expect("a store");
+        for name in names {
+            put(&store, name).await;
+        }
+        let cache = Caches::new(Arc::clone(&store))
+            .of(config_maps())
+            .await
+            .expect("a cache");
+        (dir, store, cache)
+    }
+
+    fn names(snapshot: &Snapshot) -> Vec<String> {
+        snapshot
+            .under("/")
+            .map(|o| {
+                o.value()["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn watches_from_now_share_one_snapshot_until_a_change() {
+        let (_dir, store, cache) = cache_with(&["b", "a"]).await;
+        let (first, live) = cache.watch_now().expect("a working cache");
+        let (second, _other) = cache.watch_now().expect("a working cache");
+        assert_eq!(names(&first), ["a", "b"]);
+        let (one, two) = (first.under("/"), second.under("/"));
+        for (x, y) in one.zip(two) {
+            assert!(Arc::ptr_eq(&x, &y), "the same objects, not copies");
+        }
+        put(&store, "c").await;
+        let batch = tokio::time::timeout(std::time::Duration::from_secs(5), live.recv())
+            .await
+            .expect("the change arrives")
+            .expect("a batch");
+        assert_eq!(batch[0].plain(), Seen::Added);
+        // The earlier snapshot stays as it was; a new one has the change.
+        assert_eq!(names(&first), ["a", "b"]);
+        let third = cache.snapshot().expect("a working cache");
+        assert_eq!(names(&third), ["a", "b", "c"]);
+        // The cache's object and the event's are one.
+        let shared = third.under("/").last().expect("c");
+        assert!(Arc::ptr_eq(&shared, batch[0].new.as_ref().expect("new")));
+        let (replay, after) = cache
+            .watch_from(third.revision() - 1)
+            .expect("in the window");
+        assert_eq!(replay.len(), 1);
+        assert!(after.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_watcher_left_unread_is_closed_and_the_others_go_on() {
+        let (_dir, store, cache) = cache_with(&[]).await;
+        let (_, unread) = cache.watch_now().expect("a working cache");
+        let (_, read) = cache.watch_now().expect("a working cache");
+        // Large objects, so that the buffer fills by size in a few writes.
+        let size = 64 * 1024;
+        let writes = watcher::MAX_BYTES / size + 10;
+        let mut received = 0;
+        for i in 0..writes {
+            put_sized(&store, &format!("cm-{i:05}"), size).await;
+            while let Some(batch) = read.try_recv() {
+                received += batch.len();
+            }
+        }
+        while received < writes {
+            let batch = tokio::time::timeout(std::time::Duration::from_secs(5), read.recv())
+                .await
+                .expect("the reading watcher goes on")
+                .expect("a batch");
+            received += batch.len();
+        }
+        assert!(unread.is_closed(), "closed once its buffer was full");
+        assert!(unread.recv().await.is_none());
+        assert!(!read.is_closed());
+        assert_eq!(cache.lock().watchers.len(), 1, "the cache forgot it");
     }
 }

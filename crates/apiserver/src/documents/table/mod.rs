@@ -10,6 +10,7 @@
 use jiff::Timestamp;
 use keelson_api::ResourceInfo;
 use keelson_api::printers::{Column, DEFAULT_COLUMNS, Row, since};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 pub use keelson_api::printers::human_duration;
@@ -63,17 +64,9 @@ pub fn table(
     include_object: IncludeObject,
     now: Timestamp,
 ) -> Value {
-    let printer = resource.strategy.printer();
     let rows: Vec<Value> = objects
         .iter()
-        .map(|object| {
-            let row = match &printer {
-                Some(printer) => (printer.row)(object, now)
-                    .unwrap_or_else(|| fallback_row(object, printer.columns, now)),
-                None => default_row(object),
-            };
-            row_json(row, object, include_object)
-        })
+        .map(|object| row_json(row(resource, object, now), object, include_object))
         .collect();
     json!({
         "kind": "Table",
@@ -84,14 +77,61 @@ pub fn table(
     })
 }
 
+/// The JSON of a table up to its first row, with `metadata`, for callers
+/// that write the rows one by one ([`write_row`]) and end with [`TAIL`].
+pub fn head(resource: &ResourceInfo, metadata: &Value) -> Vec<u8> {
+    let start = json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": metadata,
+        "columnDefinitions": column_definitions(resource),
+    });
+    let mut head = serde_json::to_vec(&start).unwrap_or_default();
+    // Reopened after its last field, for the rows.
+    head.pop();
+    head.extend_from_slice(b",\"rows\":[");
+    head
+}
+
+/// What ends a table begun with [`head`].
+pub const TAIL: &[u8] = b"]}";
+
+/// Writes the row of `object` as [`table`] makes it, without copying the
+/// object (rows are separated by the caller).
+pub fn write_row(
+    out: &mut Vec<u8>,
+    resource: &ResourceInfo,
+    object: &Value,
+    include_object: IncludeObject,
+    now: Timestamp,
+) {
+    let row = row(resource, object, now);
+    let written = RowOut {
+        cells: &row.cells,
+        conditions: row.conditions.as_ref(),
+        object: RowObject {
+            object,
+            include: include_object,
+        },
+    };
+    // Writing values to memory cannot fail.
+    let _ = serde_json::to_writer(out, &written);
+}
+
+/// One object's row, from its kind's printer.
+fn row(resource: &ResourceInfo, object: &Value, now: Timestamp) -> Row {
+    match resource.strategy.printer() {
+        Some(printer) => {
+            (printer.row)(object, now).unwrap_or_else(|| fallback_row(object, printer.columns, now))
+        }
+        None => default_row(object),
+    }
+}
+
 fn row_json(row: Row, object: &Value, include_object: IncludeObject) -> Value {
     let object = match include_object {
         IncludeObject::None => Value::Null,
-        IncludeObject::Metadata => json!({
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
-        }),
+        IncludeObject::Metadata => partial_metadata(object),
         IncludeObject::Object => object.clone(),
     };
     let mut out = json!({ "cells": row.cells, "object": object });
@@ -99,6 +139,63 @@ fn row_json(row: Row, object: &Value, include_object: IncludeObject) -> Value {
         out["conditions"] = conditions;
     }
     out
+}
+
+/// The `PartialObjectMetadata` of `object`.
+fn partial_metadata(object: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+/// A row as [`row_json`] makes it, serialized from borrowed parts.
+#[derive(Serialize)]
+struct RowOut<'a> {
+    cells: &'a [Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditions: Option<&'a Value>,
+    object: RowObject<'a>,
+}
+
+/// What a row carries in `object`, borrowed.
+struct RowObject<'a> {
+    object: &'a Value,
+    include: IncludeObject,
+}
+
+impl Serialize for RowObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.include {
+            IncludeObject::None => serializer.serialize_unit(),
+            IncludeObject::Metadata => PartialMetadata::of(self.object).serialize(serializer),
+            IncludeObject::Object => self.object.serialize(serializer),
+        }
+    }
+}
+
+/// The `PartialObjectMetadata` of an object, borrowing its metadata.
+#[derive(Serialize)]
+pub struct PartialMetadata<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: &'a Value,
+}
+
+/// The metadata of an object that has none.
+static NO_METADATA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| json!({}));
+
+impl<'a> PartialMetadata<'a> {
+    /// The `PartialObjectMetadata` of `object`.
+    pub fn of(object: &'a Value) -> Self {
+        PartialMetadata {
+            kind: "PartialObjectMetadata",
+            api_version: "meta.k8s.io/v1",
+            metadata: object.get("metadata").unwrap_or(&NO_METADATA),
+        }
+    }
 }
 
 /// Upstream's default table row: the name and the creation time in
@@ -141,4 +238,64 @@ fn name_of(object: &Value) -> &str {
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INCLUDES: [IncludeObject; 3] = [
+        IncludeObject::None,
+        IncludeObject::Metadata,
+        IncludeObject::Object,
+    ];
+
+    #[test]
+    fn written_rows_are_the_table_rows_of_every_kind() {
+        let now: Timestamp = "2025-01-02T00:00:00Z".parse().expect("a time");
+        let object = json!({
+            "metadata": {"name": "a", "namespace": "default", "labels": {"x": "y"},
+                         "creationTimestamp": "2025-01-01T00:00:00Z"},
+            "spec": {}, "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+            "data": {"k": "v"},
+        });
+        for resource in keelson_api::registry::all() {
+            for include in INCLUDES {
+                let whole = table(resource, std::slice::from_ref(&object), include, now);
+                let mut written = Vec::new();
+                write_row(&mut written, resource, &object, include, now);
+                let written: Value = serde_json::from_slice(&written).expect("a JSON row");
+                assert_eq!(written, whole["rows"][0], "{} {include:?}", resource.plural);
+            }
+        }
+    }
+
+    #[test]
+    fn a_table_from_its_head_and_rows_is_the_whole_table() {
+        let now = Timestamp::now();
+        let resource = keelson_api::registry::by_resource("", "configmaps").expect("registered");
+        let objects = [
+            json!({"metadata": {"name": "a"}}),
+            json!({"metadata": {"name": "b"}}),
+        ];
+        let metadata = json!({"resourceVersion": "7"});
+        let mut streamed = head(resource, &metadata);
+        for (i, object) in objects.iter().enumerate() {
+            if i > 0 {
+                streamed.push(b',');
+            }
+            write_row(
+                &mut streamed,
+                resource,
+                object,
+                IncludeObject::Metadata,
+                now,
+            );
+        }
+        streamed.extend_from_slice(TAIL);
+        let streamed: Value = serde_json::from_slice(&streamed).expect("a JSON table");
+        let mut whole = table(resource, &objects, IncludeObject::Metadata, now);
+        whole["metadata"] = metadata;
+        assert_eq!(streamed, whole);
+    }
 }

@@ -1,9 +1,11 @@
 //! The resource endpoints: one handler takes every request under `/api` and
 //! `/apis`, finds what the path addresses, and calls the object layer.
-//! [`read`] answers gets, lists and tables; [`watch`] streams watches;
+//! [`read`] answers gets, lists and tables (large lists written item by
+//! item in [`lists`]); [`watch`] streams watches;
 //! [`write`] creates, replaces, patches and applies; [`delete`] deletes.
 
 mod delete;
+mod lists;
 mod read;
 mod watch;
 mod write;

@@ -1,12 +1,14 @@
 //! Reads: get, list (from the store, or the watch cache at
-//! `resourceVersion=0`), and the tables kubectl asks for.
+//! `resourceVersion=0`, in [`lists`](super::lists)), and the tables
+//! kubectl asks for.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use keelson_api::ApiError;
 use keelson_api::registry::ResourceInfo;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::lists::{self, Shape};
 use super::{Call, Params};
 use crate::documents::table;
 use crate::http::negotiation::{self, Form};
@@ -16,19 +18,10 @@ use crate::objects::list::{Filter, validate_options};
 
 /// The table of `objects` as the request's `includeObject` asks.
 pub fn as_table(resource: &ResourceInfo, objects: &[Value], params: &Params) -> ApiResult<Value> {
-    let include = params
-        .get("includeObject")
-        .map(String::as_str)
-        .unwrap_or("");
-    let include = table::IncludeObject::parse(include).ok_or_else(|| {
-        Failure(ApiError::bad_request(format!(
-            "invalid includeObject {include:?}"
-        )))
-    })?;
     Ok(table::table(
         resource,
         objects,
-        include,
+        lists::include_object(params)?,
         jiff::Timestamp::now(),
     ))
 }
@@ -69,38 +62,24 @@ impl Call<'_> {
         if form == Form::Metadata {
             return Err(Failure(negotiation::wrong_shape(form)));
         }
-        let table = form == Form::Table;
-        if !from_cache && form == Form::Object {
-            let body = self
-                .state
-                .objects
-                .list_bytes(resource, namespace, &options)
-                .await?;
-            return Ok(bytes_response(StatusCode::OK, body));
+        let shape = Shape::of(form, self.params)?;
+        if from_cache {
+            return self.cached_list(&options, shape).await;
         }
-        let list = if from_cache {
-            self.cached_list(&options).await?
-        } else {
-            self.state
-                .objects
-                .list(resource, namespace, &options)
-                .await?
-        };
-        if form == Form::MetadataList {
-            let partial = negotiation::metadata_list_of(&list);
-            return Ok(json_response(StatusCode::OK, &partial));
+        let body = self
+            .state
+            .objects
+            .list_bytes(resource, namespace, &options)
+            .await?;
+        match shape {
+            Shape::Objects => Ok(bytes_response(StatusCode::OK, body)),
+            shape => lists::reshaped(resource, &body, shape),
         }
-        if !table {
-            return Ok(json_response(StatusCode::OK, &list));
-        }
-        let items = list["items"].as_array().cloned().unwrap_or_default();
-        let mut table = as_table(resource, &items, self.params)?;
-        table["metadata"] = list["metadata"].clone();
-        Ok(json_response(StatusCode::OK, &table))
     }
 
-    /// A list at `resourceVersion=0` ("any"), served from the watch cache.
-    async fn cached_list(&self, options: &ListOptions) -> ApiResult<Value> {
+    /// A list at `resourceVersion=0` ("any"), served from the watch
+    /// cache's shared objects as the client reads it.
+    async fn cached_list(&self, options: &ListOptions, shape: Shape) -> ApiResult<Response> {
         let r = self.target.resource;
         let filter = Filter::new(
             r,
@@ -109,18 +88,12 @@ impl Call<'_> {
         )?;
         let prefix = keelson_api::registry::storage_prefix(r, self.target.namespace.as_deref());
         let cache = self.state.caches.of(r).await?;
-        let (objects, revision, _) = cache.snapshot(&prefix).ok_or_else(|| {
+        let snapshot = cache.snapshot().ok_or_else(|| {
             Failure(ApiError::service_unavailable(
                 "the watch cache is restarting; try again",
             ))
         })?;
-        let items: Vec<Value> = objects.into_iter().filter(|o| filter.matches(o)).collect();
-        Ok(json!({
-            "kind": r.list_kind,
-            "apiVersion": r.api_version(),
-            "metadata": {"resourceVersion": revision.to_string()},
-            "items": items,
-        }))
+        Ok(lists::from_snapshot(r, &snapshot, &prefix, filter, shape))
     }
 
     pub(super) async fn get(&self, name: &str) -> ApiResult<Response> {

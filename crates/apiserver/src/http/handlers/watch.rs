@@ -4,8 +4,13 @@
 //! matching is DELETED for the watcher, one that starts matching ADDED),
 //! periodic bookmarks, `timeoutSeconds`, and 410 Gone as an ERROR event.
 //!
-//! Each watch runs in its own task writing into a small channel: a client
-//! that stops reading stalls only its own task.
+//! Each watch runs in its own task, writing into a small channel that the
+//! response body drains as the client reads: the lines are made only as
+//! fast as the client takes them. The initial events are the lines the
+//! cache keeps for its objects, read from a snapshot that every watcher
+//! shares, so a watcher costs no copy of the objects. A client that stops
+//! reading stalls only its own task; once its buffer in the cache is full
+//! the cache closes its watcher and the watch ends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +25,6 @@ use keelson_api::ApiError;
 use keelson_api::registry::{self, ResourceInfo};
 use keelson_store::{StoreError, WatchStream};
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 
 use super::{Params, as_table};
 use crate::AppState;
@@ -28,14 +32,16 @@ use crate::http::negotiation::{self, Form};
 use crate::http::path::Target;
 use crate::http::response::{ApiResult, Failure};
 use crate::objects::{self, list::Filter};
-use crate::watch::{Batch, CachedEvent, EventBatch, Seen, event_line};
+use crate::watch::{
+    Batch, CachedEvent, CachedObject, EventBatch, Receiver, Seen, Under, event_line,
+};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(15);
-/// The most bytes of events sent to a client in one chunk.
-const MAX_BATCH_BYTES: usize = 64 * 1024;
-/// Events buffered per watcher before its task waits for the client.
-const BUFFER: usize = 64;
+/// Chunks of lines waiting for the client per watch. The lines are
+/// mostly the cache's own (shared, not copied), so this bounds the work
+/// done ahead of the client more than the memory.
+const BUFFER: usize = 16;
 
 /// What a watch request asks for, parsed up front so that bad parameters
 /// are a plain 400 before the stream starts.
@@ -129,166 +135,51 @@ fn parse(target: &Target, params: &Params, form: Form) -> ApiResult<WatchRequest
 }
 
 /// Streams the events of one watch into `tx` until the client goes away.
-async fn run(state: AppState, request: WatchRequest, mut tx: mpsc::Sender<Bytes>) {
-    if let Err(err) = stream(&state, &request, &mut tx).await {
-        let _ = tx.send(event_line("ERROR", &err.to_json())).await;
+async fn run(state: AppState, request: WatchRequest, tx: mpsc::Sender<Bytes>) {
+    let mut out = Out { tx };
+    if let Err(err) = stream(&state, &request, &mut out).await {
+        let _ = out.tx.send(event_line("ERROR", &err.to_json())).await;
     }
 }
 
-/// Replays `events` after `last` to the watcher; false once it is gone.
-async fn replay(
-    request: &WatchRequest,
-    tx: &mut mpsc::Sender<Bytes>,
-    prefix: &str,
-    events: Vec<Arc<CachedEvent>>,
-    last: &mut i64,
-) -> bool {
-    for event in events {
-        *last = event.revision;
-        if event.key.starts_with(prefix) && !deliver(request, tx, &event).await {
-            return false;
-        }
-    }
-    true
+/// Where a watch's lines go: the response body, through a small channel.
+struct Out {
+    tx: mpsc::Sender<Bytes>,
 }
 
-async fn stream(
-    state: &AppState,
-    request: &WatchRequest,
-    tx: &mut mpsc::Sender<Bytes>,
-) -> Result<(), ApiError> {
-    let resource = request.resource;
-    let prefix = registry::storage_prefix(resource, request.namespace.as_deref());
-    let cache = state.caches.of(resource).await?;
-    let (mut last, mut source) = match request.from {
-        None => {
-            let (objects, revision, live) = cache.snapshot(&prefix).ok_or_else(restarting)?;
-            for object in objects.iter().filter(|o| request.filter.matches(o)) {
-                let line = formed_line(request, "ADDED", object);
-                if tx.send(line).await.is_err() {
-                    return Ok(());
-                }
-            }
-            (revision, Source::Cache(live))
-        }
-        Some(from) => match cache.subscribe_from(from) {
-            Some(subscription) => {
-                let mut last = from;
-                if !replay(request, tx, &prefix, subscription.replay, &mut last).await {
-                    return Ok(());
-                }
-                (last, Source::Cache(subscription.live))
-            }
-            None => {
-                let events = state
-                    .objects
-                    .store()
-                    .watch(&prefix, from + 1)
-                    .await
-                    .map_err(|err| too_old(err, from))?;
-                (from, Source::Store(events))
-            }
-        },
-    };
-    if request.initial_events_end {
-        let mut bookmark = bookmark(resource, last);
-        bookmark["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-        if tx.send(event_line("BOOKMARK", &bookmark)).await.is_err() {
-            return Ok(());
+impl Out {
+    /// Sends `line` once the client has room; false once the client is
+    /// gone, or once `live`'s watcher is closed while waiting for room.
+    async fn send(&mut self, line: Bytes, live: Option<&Receiver>) -> bool {
+        let line = match self.tx.try_send(line) {
+            Ok(()) => return true,
+            Err(err) if err.is_disconnected() => return false,
+            Err(err) => err.into_inner(),
+        };
+        match live {
+            Some(live) => tokio::select! {
+                biased;
+                _ = live.closed() => false,
+                sent = self.tx.send(line) => sent.is_ok(),
+            },
+            None => self.tx.send(line).await.is_ok(),
         }
     }
-    let mut ticks = tokio::time::interval(BOOKMARK_INTERVAL);
-    ticks.tick().await;
-    loop {
-        tokio::select! {
-            next = source.next(resource) => {
-                let batch = match next {
-                    Next::Events(batch) => batch,
-                    Next::Lagged => match cache.subscribe_from(last) {
-                        Some(subscription) => {
-                            source = Source::Cache(subscription.live);
-                            if !replay(request, tx, &prefix, subscription.replay, &mut last).await {
-                                return Ok(());
-                            }
-                            continue;
-                        }
-                        // Too far behind: end the watch; the client watches again.
-                        None => return Ok(()),
-                    },
-                    Next::Failed(err) => return Err(too_old(err, last)),
-                    Next::End => return Ok(()),
-                };
-                // Whatever else is already waiting goes out in the same
-                // chunk: one write per batch, not per event.
-                let mut chunk = BytesMut::new();
-                let mut next = Some(batch);
-                while let Some(batch) = next.take() {
-                    if shares_plain_lines(request, &prefix, &batch, last) {
-                        // The common case: no selectors, every event new to
-                        // this watcher: the lines are joined once for all.
-                        last = batch.last().map_or(last, |event| event.revision);
-                        let lines = batch.plain_lines();
-                        if chunk.is_empty() && source_is_idle(&mut source, &mut next) {
-                            if tx.send(lines).await.is_err() {
-                                return Ok(());
-                            }
-                            break;
-                        }
-                        chunk.extend_from_slice(&lines);
-                    } else {
-                        for event in batch.iter() {
-                            if event.revision <= last {
-                                continue;
-                            }
-                            last = event.revision;
-                            if event.key.starts_with(&prefix)
-                                && let Some(line) = render(request, event)
-                            {
-                                chunk.extend_from_slice(&line);
-                            }
-                        }
-                    }
-                    if next.is_none() && chunk.len() < MAX_BATCH_BYTES {
-                        next = source.try_next();
-                    }
-                }
-                if !chunk.is_empty() && tx.send(chunk.freeze()).await.is_err() {
-                    return Ok(());
-                }
-            }
-            _ = ticks.tick(), if request.bookmarks => {
-                if tx.send(event_line("BOOKMARK", &bookmark(resource, last))).await.is_err() {
-                    return Ok(());
-                }
-            }
-        }
-    }
-}
-
-fn restarting() -> ApiError {
-    ApiError::service_unavailable("the watch cache is restarting; try again")
 }
 
 /// Where a watch's events come from.
 enum Source {
     /// The resource's watch cache.
-    Cache(broadcast::Receiver<Batch>),
+    Cache(Receiver),
     /// The store directly, for a resourceVersion older than the cache's window.
     Store(WatchStream),
 }
 
-enum Next {
-    Events(Batch),
-    Lagged,
-    Failed(StoreError),
-    End,
-}
-
 impl Source {
-    /// An event that is ready now, without waiting.
-    fn try_next(&mut self) -> Option<Batch> {
+    /// The cache's watcher, whose closing ends the watch.
+    fn watcher(&self) -> Option<&Receiver> {
         match self {
-            Source::Cache(live) => live.try_recv().ok(),
+            Source::Cache(live) => Some(live),
             Source::Store(_) => None,
         }
     }
@@ -296,9 +187,9 @@ impl Source {
     async fn next(&mut self, resource: &ResourceInfo) -> Next {
         match self {
             Source::Cache(live) => match live.recv().await {
-                Ok(batch) => Next::Events(batch),
-                Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
-                Err(broadcast::error::RecvError::Closed) => Next::End,
+                Some(batch) => Next::Events(batch),
+                // Closed by the cache: too far behind, or the cache failed.
+                None => Next::End,
             },
             Source::Store(events) => match events.next().await {
                 Some(Ok(event)) => match CachedEvent::decode(resource, &event) {
@@ -312,6 +203,165 @@ impl Source {
     }
 }
 
+enum Next {
+    Events(Batch),
+    Failed(StoreError),
+    End,
+}
+
+/// Where a watch starts, and what it is owed first.
+struct Start {
+    source: Source,
+    /// The revision the watcher has seen once the replay is sent.
+    last: i64,
+    initial: Initial,
+}
+
+/// What a watch is owed before the live events.
+enum Initial {
+    /// The objects of a snapshot, as ADDED events.
+    Objects(Under),
+    /// The cache's recent events after the requested revision.
+    Replay(Vec<Arc<CachedEvent>>),
+}
+
+async fn start(state: &AppState, request: &WatchRequest, prefix: &str) -> Result<Start, ApiError> {
+    let cache = state.caches.of(request.resource).await?;
+    let Some(from) = request.from else {
+        let (snapshot, live) = cache.watch_now().ok_or_else(restarting)?;
+        return Ok(Start {
+            source: Source::Cache(live),
+            last: snapshot.revision(),
+            initial: Initial::Objects(snapshot.under(prefix)),
+        });
+    };
+    if let Some((replay, live)) = cache.watch_from(from) {
+        let last = replay.last().map_or(from, |event| event.revision);
+        return Ok(Start {
+            source: Source::Cache(live),
+            last,
+            initial: Initial::Replay(replay),
+        });
+    }
+    let events = state
+        .objects
+        .store()
+        .watch(prefix, from + 1)
+        .await
+        .map_err(|err| too_old(err, from))?;
+    Ok(Start {
+        source: Source::Store(events),
+        last: from,
+        initial: Initial::Replay(Vec::new()),
+    })
+}
+
+/// Sends what the watch is owed first; false once the watch is over.
+async fn send_initial(
+    request: &WatchRequest,
+    out: &mut Out,
+    prefix: &str,
+    initial: Initial,
+    live: Option<&Receiver>,
+) -> bool {
+    match initial {
+        Initial::Objects(objects) => {
+            for object in objects.filter(|o| o.selected_by(&request.filter)) {
+                let line = match request.form {
+                    Form::Object => object.added_line(),
+                    _ => formed_line(request, "ADDED", &object.parsed()),
+                };
+                if !out.send(line, live).await {
+                    return false;
+                }
+            }
+            true
+        }
+        Initial::Replay(events) => {
+            for event in events.iter().filter(|e| e.key.starts_with(prefix)) {
+                if let Some(line) = render(request, event)
+                    && !out.send(line, live).await
+                {
+                    return false;
+                }
+            }
+            true
+        }
+    }
+}
+
+async fn stream(state: &AppState, request: &WatchRequest, out: &mut Out) -> Result<(), ApiError> {
+    let resource = request.resource;
+    let prefix = registry::storage_prefix(resource, request.namespace.as_deref());
+    let Start {
+        mut source,
+        mut last,
+        initial,
+    } = start(state, request, &prefix).await?;
+    if !send_initial(request, out, &prefix, initial, source.watcher()).await {
+        return Ok(());
+    }
+    if request.initial_events_end {
+        let mut bookmark = bookmark(resource, last);
+        bookmark["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        if !out
+            .send(event_line("BOOKMARK", &bookmark), source.watcher())
+            .await
+        {
+            return Ok(());
+        }
+    }
+    let mut ticks = tokio::time::interval(BOOKMARK_INTERVAL);
+    ticks.tick().await;
+    loop {
+        let line = tokio::select! {
+            next = source.next(resource) => match next {
+                Next::Events(batch) => batch_lines(request, &prefix, &batch, &mut last),
+                Next::Failed(err) => return Err(too_old(err, last)),
+                Next::End => return Ok(()),
+            },
+            _ = ticks.tick(), if request.bookmarks => {
+                Some(event_line("BOOKMARK", &bookmark(resource, last)))
+            }
+        };
+        if let Some(line) = line
+            && !out.send(line, source.watcher()).await
+        {
+            return Ok(());
+        }
+    }
+}
+
+/// The lines this watcher gets for a batch, if any; `last` moves past it.
+fn batch_lines(
+    request: &WatchRequest,
+    prefix: &str,
+    batch: &EventBatch,
+    last: &mut i64,
+) -> Option<Bytes> {
+    if shares_plain_lines(request, prefix, batch, *last) {
+        // The common case: no selectors, every event new to this watcher:
+        // the lines are joined once for all.
+        *last = batch.last().map_or(*last, |event| event.revision);
+        return Some(batch.plain_lines());
+    }
+    let mut chunk = BytesMut::new();
+    let seen = *last;
+    for event in batch.iter().filter(|event| event.revision > seen) {
+        *last = event.revision;
+        if event.key.starts_with(prefix)
+            && let Some(line) = render(request, event)
+        {
+            chunk.extend_from_slice(&line);
+        }
+    }
+    (!chunk.is_empty()).then(|| chunk.freeze())
+}
+
+fn restarting() -> ApiError {
+    ApiError::service_unavailable("the watch cache is restarting; try again")
+}
+
 /// Whether this watcher gets exactly a batch's shared plain lines.
 fn shares_plain_lines(request: &WatchRequest, prefix: &str, batch: &EventBatch, last: i64) -> bool {
     request.form == Form::Object
@@ -320,40 +370,22 @@ fn shares_plain_lines(request: &WatchRequest, prefix: &str, batch: &EventBatch, 
         && batch.iter().all(|event| event.key.starts_with(prefix))
 }
 
-/// Whether nothing else is waiting; if something is, it is put in `next`.
-fn source_is_idle(source: &mut Source, next: &mut Option<Batch>) -> bool {
-    *next = source.try_next();
-    next.is_none()
-}
-
 /// How this watcher sees a change, after its selectors; `None` to skip it.
 fn classify(request: &WatchRequest, event: &CachedEvent) -> Option<Seen> {
-    let new_matches = event
-        .new
-        .as_ref()
-        .is_some_and(|o| request.filter.matches(o));
-    let old_matches = event
-        .old
-        .as_ref()
-        .is_some_and(|o| request.filter.matches(o));
-    match (&event.new, new_matches, old_matches) {
+    if request.filter.is_everything() {
+        return Some(event.plain());
+    }
+    let matches = |object: &Option<Arc<CachedObject>>| {
+        object
+            .as_ref()
+            .is_some_and(|o| request.filter.matches(o.value()))
+    };
+    match (&event.new, matches(&event.new), matches(&event.old)) {
         (Some(_), true, true) => Some(Seen::Modified),
         (Some(_), true, false) => Some(Seen::Added),
         (Some(_), false, true) => Some(Seen::LeftSelector),
         (None, _, true) => Some(Seen::Deleted),
         _ => None,
-    }
-}
-
-/// Sends one change as this watcher sees it; false once the client is gone.
-async fn deliver(
-    request: &WatchRequest,
-    tx: &mut mpsc::Sender<Bytes>,
-    event: &CachedEvent,
-) -> bool {
-    match render(request, event) {
-        Some(line) => tx.send(line).await.is_ok(),
-        None => true,
     }
 }
 
