@@ -65,6 +65,8 @@ pub enum Serve {
     Binding,
     /// `POST` of an Eviction: a disruption-checked pod delete.
     Eviction,
+    /// `POST` of a TokenRequest: a ServiceAccount token, made and not stored.
+    TokenRequest,
 }
 
 impl Serve {
@@ -75,6 +77,7 @@ impl Serve {
             Self::Scale => Some(crate::strategy::SCALE),
             Self::Binding => Some(crate::strategy::BINDING),
             Self::Eviction => Some(crate::strategy::EVICTION),
+            Self::TokenRequest => Some(crate::strategy::TOKEN_REQUEST),
             Self::Not | Self::Owns(_) => None,
         }
     }

@@ -44,6 +44,7 @@ mod meta;
 pub use documents::{discovery, openapi, table};
 pub use http::deadline::parse_go_duration;
 pub use registry::allocation::Ranges;
+pub use registry::tokens::{DEFAULT_ISSUER, Issuer as TokenIssuer, generate_key_pem};
 pub use serve::ConnectionLimits;
 
 #[cfg(feature = "testing")]
@@ -70,6 +71,8 @@ pub struct AppState {
     pub caches: watch::Caches,
     /// Turns true when the server stops: open watches end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// What signs ServiceAccount tokens (`None`: no key could be made).
+    pub tokens: Option<Arc<TokenIssuer>>,
 }
 
 /// How an API server is set up.
@@ -85,6 +88,9 @@ pub struct Config {
     pub request_timeout: Option<std::time::Duration>,
     /// The connections' deadlines and cap.
     pub connections: ConnectionLimits,
+    /// What signs ServiceAccount tokens; `None` makes a key for this
+    /// process alone, so that its tokens end with it.
+    pub service_account_tokens: Option<Arc<TokenIssuer>>,
 }
 
 impl Config {
@@ -137,10 +143,17 @@ fn state_of(
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
     let caches = watch::Caches::new(Arc::clone(&store));
+    let tokens = config.service_account_tokens.clone().or_else(|| {
+        let key = generate_key_pem().ok()?;
+        TokenIssuer::new(&key, DEFAULT_ISSUER, &[])
+            .ok()
+            .map(Arc::new)
+    });
     AppState {
         objects: objects_of(store, config, &caches),
         caches,
         stopping,
+        tokens,
     }
 }
 

@@ -47,6 +47,16 @@ pub struct UpArgs {
     /// closed for a new one; when none is idle, new ones are answered 429.
     #[arg(long, default_value = "10000", value_parser = positive)]
     max_connections: usize,
+    /// The PKCS#8 PEM P-256 key that signs ServiceAccount tokens (default:
+    /// `service-account.key` in the data dir, made on first start).
+    #[arg(long)]
+    service_account_signing_key_file: Option<PathBuf>,
+    /// The issuer (`iss`) of ServiceAccount tokens.
+    #[arg(long, default_value = keelson_apiserver::DEFAULT_ISSUER)]
+    service_account_issuer: String,
+    /// The audiences of tokens that name none (default: the issuer).
+    #[arg(long, value_delimiter = ',')]
+    api_audiences: Vec<String>,
 }
 
 /// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
@@ -96,6 +106,11 @@ fn default_data_dir() -> PathBuf {
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let connections = connection_limits(&args);
+    let args_tokens = TokenArgs {
+        key_file: args.service_account_signing_key_file.clone(),
+        issuer: args.service_account_issuer.clone(),
+        audiences: args.api_audiences.clone(),
+    };
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -131,6 +146,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         disabled_admission: args.disable_admission_plugins,
         request_timeout: Some(args.request_timeout),
         connections,
+        service_account_tokens: Some(service_account_tokens(&args_tokens, &data_dir)?),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -198,6 +214,46 @@ fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of {}", path.display()))
+}
+
+/// Where ServiceAccount tokens' key comes from and what they say.
+struct TokenArgs {
+    key_file: Option<PathBuf>,
+    issuer: String,
+    audiences: Vec<String>,
+}
+
+/// The signer of ServiceAccount tokens: the given key, or the data dir's
+/// own, made (mode 0600) on first start.
+fn service_account_tokens(
+    args: &TokenArgs,
+    data_dir: &Path,
+) -> anyhow::Result<std::sync::Arc<keelson_apiserver::TokenIssuer>> {
+    let path = match &args.key_file {
+        Some(path) => path.clone(),
+        None => {
+            let path = data_dir.join("service-account.key");
+            if !path.exists() {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let key = keelson_apiserver::generate_key_pem()?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                file.write_all(key.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            path
+        }
+    };
+    let key = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the service account key {}", path.display()))?;
+    let issuer = keelson_apiserver::TokenIssuer::new(&key, &args.issuer, &args.audiences)
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(std::sync::Arc::new(issuer))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

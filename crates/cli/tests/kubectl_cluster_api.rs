@@ -212,3 +212,35 @@ fn manifests_with_rbac_ingress_and_hpa_apply() {
     let classes = server.ok(&["get", "priorityclasses"]);
     row(&classes, "system-node-critical");
 }
+
+#[test]
+fn kubectl_create_token_gets_a_signed_token_that_lasts_across_restarts() {
+    let mut server = Server::start();
+    server.ok(&["create", "serviceaccount", "builder"]);
+    let token = server.ok(&["create", "token", "builder", "--duration=20m"]);
+    let token = token.trim();
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a JWT: {token}");
+    let claims = {
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap_or_else(|err| panic!("not base64url ({err}): {token}"));
+        json_of(&String::from_utf8_lossy(&payload))
+    };
+    assert_eq!(claims["sub"], "system:serviceaccount:default:builder");
+    let lifetime = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
+    assert_eq!(lifetime, 1200, "{claims}");
+    let refused = server.kubectl(&["create", "token", "builder", "--duration=1m"]);
+    assert!(
+        refused
+            .stderr
+            .contains("may not specify a duration less than 10 minutes"),
+        "{refused:?}"
+    );
+    // The signing key is kept in the data dir: the same key id after a restart.
+    let kid = |token: &str| token.split('.').next().unwrap_or_default().to_string();
+    server.restart();
+    let again = server.ok(&["create", "token", "builder"]);
+    assert_eq!(kid(again.trim()), kid(token));
+}

@@ -106,6 +106,8 @@ pub const BINDING: Message = message!(api::core::v1::Binding);
 pub const SCALE: Message = message!(api::autoscaling::v1::Scale);
 /// The body of `pods/eviction`.
 pub const EVICTION: Message = message!(api::policy::v1::Eviction);
+/// The body of `serviceaccounts/token`.
+pub const TOKEN_REQUEST: Message = message!(api::authentication::v1::TokenRequest);
 /// The options of a delete, in any group-version.
 pub const DELETE_OPTIONS: Message = Message::any_version::<
     k8s_pb::apimachinery::pkg::apis::meta::v1::DeleteOptions,

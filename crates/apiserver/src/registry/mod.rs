@@ -1,6 +1,7 @@
 //! The registry layer, between HTTP and the generic object layer: what the
 //! registry's subresource table says a subresource does beyond storing
-//! fields ([`scale`], the pod actions [`pod_actions`]), the admission
+//! fields ([`scale`], the pod actions [`pod_actions`], ServiceAccount
+//! tokens [`token_request`] signed by [`tokens`]), the admission
 //! steps every write passes ([`admission`]), Services' addresses
 //! ([`allocation`], [`kubernetes_service`]), and the objects a cluster
 //! starts with ([`bootstrap`]). The kinds' own rules live in their
@@ -13,6 +14,8 @@ mod disruption;
 pub mod kubernetes_service;
 pub mod pod_actions;
 pub mod scale;
+pub mod token_request;
+pub mod tokens;
 
 use keelson_api::ApiError;
 use keelson_api::registry::ResourceInfo;

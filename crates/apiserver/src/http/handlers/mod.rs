@@ -117,7 +117,10 @@ impl Call<'_> {
             (&Method::GET, Some(name)) => self.get(name).await,
             (&Method::POST, None) => self.create(request_body).await,
             (&Method::POST, Some(name))
-                if matches!(serve, Some(Serve::Binding | Serve::Eviction)) =>
+                if matches!(
+                    serve,
+                    Some(Serve::Binding | Serve::Eviction | Serve::TokenRequest)
+                ) =>
             {
                 self.pod_action(name, request_body).await
             }

@@ -10,7 +10,7 @@ use keelson_api::registry::Serve;
 use super::{Call, with_warnings};
 use crate::http::response::{ApiResult, Failure, json_response};
 use crate::objects::Update;
-use crate::registry::pod_actions;
+use crate::registry::{pod_actions, token_request};
 use crate::schema::Source;
 
 /// A success `Status`, answered with its own code.
@@ -43,7 +43,8 @@ impl Call<'_> {
         ))
     }
 
-    /// `POST pods/NAME/binding` and `pods/NAME/eviction`.
+    /// `POST pods/NAME/binding`, `pods/NAME/eviction` and
+    /// `serviceaccounts/NAME/token`.
     pub(super) async fn pod_action(&self, name: &str, request_body: Body) -> ApiResult<Response> {
         let object = self.body(request_body).await?;
         let update = Update {
@@ -62,6 +63,13 @@ impl Call<'_> {
                 let objects = &self.state.objects;
                 let status = pod_actions::evict(objects, &update, object, options.dry_run).await?;
                 Ok(status_response(&status))
+            }
+            Some(Serve::TokenRequest) => {
+                self.write_options("CreateOptions")?;
+                let issuer = self.state.tokens.as_deref();
+                let objects = &self.state.objects;
+                let made = token_request::create(objects, issuer, &update, object).await?;
+                Ok(json_response(StatusCode::CREATED, &made))
             }
             _ => Err(Failure(ApiError::method_not_supported(
                 self.target.resource.group,

@@ -1,0 +1,164 @@
+//! `serviceaccounts/NAME/token` (TokenRequest, `kubectl create token`): a
+//! token signed by the server for an existing ServiceAccount, with the
+//! audiences and lifetime asked for and, when asked, bound to a Pod, Secret
+//! or Node that must exist with the uid given; bad requests get upstream's
+//! answers.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use support::{embedded, failure};
+
+const NS: &str = "/api/v1/namespaces/default";
+
+/// The claims in the middle of a JWT.
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn request(spec: Value) -> Value {
+    json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec})
+}
+
+#[tokio::test]
+async fn a_token_for_a_service_account_names_it_and_expires() {
+    let server = embedded().await;
+    let account = server
+        .json(
+            "POST",
+            &format!("{NS}/serviceaccounts"),
+            &json!({"metadata": {"name": "builder"}}),
+        )
+        .await;
+    assert_eq!(account.code, 201, "{}", account.body);
+    let path = format!("{NS}/serviceaccounts/builder/token");
+    let answer = server.json("POST", &path, &request(json!({}))).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    assert_eq!(answer.body["kind"], "TokenRequest");
+    assert_eq!(answer.body["spec"]["expirationSeconds"], 3600);
+    let token = answer.body["status"]["token"].as_str().unwrap();
+    let claims = claims_of(token);
+    assert_eq!(claims["sub"], "system:serviceaccount:default:builder");
+    assert_eq!(
+        claims["iss"],
+        "https://kubernetes.default.svc.cluster.local"
+    );
+    assert_eq!(
+        claims["aud"],
+        json!(["https://kubernetes.default.svc.cluster.local"])
+    );
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    assert_eq!(
+        claims["kubernetes.io"]["serviceaccount"]["uid"],
+        account.body["metadata"]["uid"]
+    );
+    assert!(
+        answer.body["status"]["expirationTimestamp"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+
+    let asked = request(json!({"audiences": ["https://vault.example"], "expirationSeconds": 7200}));
+    let answer = server.json("POST", &path, &asked).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    let claims = claims_of(answer.body["status"]["token"].as_str().unwrap());
+    assert_eq!(claims["aud"], json!(["https://vault.example"]));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        7200
+    );
+}
+
+#[tokio::test]
+async fn a_bound_token_names_its_pod_and_its_node() {
+    let server = embedded().await;
+    let created = server
+        .json(
+            "POST",
+            &format!("{NS}/serviceaccounts"),
+            &json!({"metadata": {"name": "runner"}}),
+        )
+        .await;
+    assert_eq!(created.code, 201);
+    let node = server
+        .json(
+            "POST",
+            "/api/v1/nodes",
+            &json!({"metadata": {"name": "n1"}}),
+        )
+        .await;
+    assert_eq!(node.code, 201, "{}", node.body);
+    let pod = json!({
+        "metadata": {"name": "p"},
+        "spec": {"nodeName": "n1", "serviceAccountName": "runner", "containers": [{"name": "c", "image": "i"}]},
+    });
+    let pod = server.json("POST", &format!("{NS}/pods"), &pod).await;
+    assert_eq!(pod.code, 201, "{}", pod.body);
+    let uid = pod.body["metadata"]["uid"].as_str().unwrap();
+    let path = format!("{NS}/serviceaccounts/runner/token");
+    let bound = request(
+        json!({"boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": uid}}),
+    );
+    let answer = server.json("POST", &path, &bound).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    let claims = claims_of(answer.body["status"]["token"].as_str().unwrap());
+    assert_eq!(claims["kubernetes.io"]["pod"]["name"], "p");
+    assert_eq!(claims["kubernetes.io"]["pod"]["uid"], uid);
+    assert_eq!(claims["kubernetes.io"]["node"]["name"], "n1");
+
+    let stale = request(
+        json!({"boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": "not-it"}}),
+    );
+    let answer = server.json("POST", &path, &stale).await;
+    let message = failure(&answer, 409)["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("does not match the UID in record"),
+        "{message}"
+    );
+    let absent =
+        request(json!({"boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "gone"}}));
+    failure(&server.json("POST", &path, &absent).await, 404);
+    let odd =
+        request(json!({"boundObjectRef": {"kind": "Deployment", "apiVersion": "v1", "name": "p"}}));
+    failure(&server.json("POST", &path, &odd).await, 422);
+}
+
+#[tokio::test]
+async fn bad_token_requests_get_upstreams_answers() {
+    let server = embedded().await;
+    let absent = server
+        .json(
+            "POST",
+            &format!("{NS}/serviceaccounts/nobody/token"),
+            &request(json!({})),
+        )
+        .await;
+    let body = failure(&absent, 404);
+    assert_eq!(body["message"], "serviceaccounts \"nobody\" not found");
+    let path = format!("{NS}/serviceaccounts/nobody/token");
+    let short = server
+        .json("POST", &path, &request(json!({"expirationSeconds": 60})))
+        .await;
+    let message = failure(&short, 422)["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes"),
+        "{message}"
+    );
+}
