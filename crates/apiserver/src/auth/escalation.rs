@@ -50,7 +50,9 @@ impl Admission for Escalation {
         };
         match write.resource.plural {
             "roles" | "clusterroles" => self.check_role(&user, write, object).await,
-            "rolebindings" | "clusterrolebindings" => self.check_binding(&user, write, object).await,
+            "rolebindings" | "clusterrolebindings" => {
+                self.check_binding(&user, write, object).await
+            }
             _ => Ok(()),
         }
     }
@@ -84,7 +86,12 @@ fn full_authority() -> Vec<Rule> {
 }
 
 impl Escalation {
-    async fn check_role(&self, user: &User, write: &Write<'_>, object: &Value) -> Result<(), ApiError> {
+    async fn check_role(
+        &self,
+        user: &User,
+        write: &Write<'_>,
+        object: &Value,
+    ) -> Result<(), ApiError> {
         let rules = rules_of(object);
         let aggregation = object.get("aggregationRule").filter(|a| !a.is_null());
         if let Some(old) = write.old
@@ -107,7 +114,8 @@ impl Escalation {
         }
         let policy = self.rbac.policy().await?;
         let (owned, errors) = policy.rules_for(user, namespace);
-        let forbidden = |why: String| ApiError::forbidden(GROUP, write.resource.plural, write.name, &why);
+        let forbidden =
+            |why: String| ApiError::forbidden(GROUP, write.resource.plural, write.name, &why);
         covers(&owned, &rules).map_err(|missing| forbidden(not_held(user, &missing, &errors)))?;
         if aggregation.is_some() && covers(&owned, &full_authority()).is_err() {
             return Err(forbidden(
@@ -143,9 +151,12 @@ impl Escalation {
         if authorizer.authorize(user, &bind).await?.allowed {
             return Ok(());
         }
-        let forbidden = |why: String| ApiError::forbidden(GROUP, write.resource.plural, write.name, &why);
+        let forbidden =
+            |why: String| ApiError::forbidden(GROUP, write.resource.plural, write.name, &why);
         let policy = self.rbac.policy().await?;
-        let rules = policy.role_ref_rules(&role_ref, namespace).map_err(forbidden)?;
+        let rules = policy
+            .role_ref_rules(&role_ref, namespace)
+            .map_err(forbidden)?;
         let (owned, errors) = policy.rules_for(user, namespace);
         covers(&owned, rules).map_err(|missing| forbidden(not_held(user, &missing, &errors)))
     }

@@ -61,12 +61,19 @@ pub async fn impersonate(
         checks.push(Attributes::resource("impersonate", "", "groups", "", group));
     }
     for (key, value) in &extra {
-        let mut check = Attributes::resource("impersonate", AUTHENTICATION, "userextras", "", value);
+        let mut check =
+            Attributes::resource("impersonate", AUTHENTICATION, "userextras", "", value);
         check.subresource = key.clone();
         checks.push(check);
     }
     if let Some(uid) = &uid {
-        checks.push(Attributes::resource("impersonate", AUTHENTICATION, "uids", "", uid));
+        checks.push(Attributes::resource(
+            "impersonate",
+            AUTHENTICATION,
+            "uids",
+            "",
+            uid,
+        ));
     }
     for check in &checks {
         let decision = authorizer.authorize(&requester, check).await?;

@@ -181,7 +181,11 @@ impl Auth {
 
 /// The token of an `Authorization: Bearer TOKEN` header, if any.
 fn bearer_token(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -205,11 +209,11 @@ pub async fn layer(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     };
     // The credentials go no further than here.
     request.headers_mut().remove(header::AUTHORIZATION);
-    let user =
-        match impersonation::impersonate(&auth.authorizer, user, request.headers_mut()).await {
-            Ok(user) => user,
-            Err(err) => return Failure(err).into_response(),
-        };
+    let user = match impersonation::impersonate(&auth.authorizer, user, request.headers_mut()).await
+    {
+        Ok(user) => user,
+        Err(err) => return Failure(err).into_response(),
+    };
     let attributes = request_info::parse(
         request.method().as_str(),
         request.uri().path(),

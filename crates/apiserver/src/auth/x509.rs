@@ -32,7 +32,10 @@ pub enum CertificateError {
 
 /// The user of `certificates` at `now` (seconds since the epoch); `None`
 /// when there is no certificate or its subject has no common name.
-pub fn user_of(certificates: &ClientCertificates, now: i64) -> Result<Option<User>, CertificateError> {
+pub fn user_of(
+    certificates: &ClientCertificates,
+    now: i64,
+) -> Result<Option<User>, CertificateError> {
     let Some(leaf) = certificates.0.first() else {
         return Ok(None);
     };
@@ -40,11 +43,12 @@ pub fn user_of(certificates: &ClientCertificates, now: i64) -> Result<Option<Use
         .map_err(|err| CertificateError::Malformed(err.to_string()))?;
     let validity = certificate.validity();
     let (not_before, not_after) = (validity.not_before, validity.not_after);
-    let outside = |relation, bound: x509_parser::time::ASN1Time| CertificateError::OutsideValidity {
-        now: rfc3339(now),
-        relation,
-        bound: rfc3339(bound.timestamp()),
-    };
+    let outside =
+        |relation, bound: x509_parser::time::ASN1Time| CertificateError::OutsideValidity {
+            now: rfc3339(now),
+            relation,
+            bound: rfc3339(bound.timestamp()),
+        };
     if now < not_before.timestamp() {
         return Err(outside("before", not_before));
     }
@@ -117,7 +121,10 @@ mod tests {
     fn expired_not_yet_valid_and_garbage_are_refused() {
         let expired = certificate("jane", &[], NOW - 120, NOW - 60);
         let err = user_of(&expired, NOW).expect_err("expired");
-        assert!(err.to_string().contains("has expired or is not yet valid"), "{err}");
+        assert!(
+            err.to_string().contains("has expired or is not yet valid"),
+            "{err}"
+        );
         assert!(err.to_string().contains("is after"), "{err}");
         let early = certificate("jane", &[], NOW + 60, NOW + 120);
         let err = user_of(&early, NOW).expect_err("not yet valid");

@@ -32,7 +32,12 @@ use crate::watch::{Cache, Caches};
 pub const GROUP: &str = "rbac.authorization.k8s.io";
 
 /// The resources a policy is made of, in [`Policy::build`]'s order.
-const RESOURCES: [&str; 4] = ["clusterroles", "roles", "clusterrolebindings", "rolebindings"];
+const RESOURCES: [&str; 4] = [
+    "clusterroles",
+    "roles",
+    "clusterrolebindings",
+    "rolebindings",
+];
 
 /// How long a decision waits for the caches to see this server's last
 /// RBAC write before it uses what they have.

@@ -155,7 +155,12 @@ impl Policy {
     /// Calls `visit` with each rule that applies to `user` in `namespace`
     /// (the cluster's bindings, then the namespace's), until it returns
     /// true; gathers the errors of bindings whose role is missing.
-    fn visit(&self, user: &User, namespace: &str, mut visit: impl FnMut(&Rule) -> bool) -> Decision {
+    fn visit(
+        &self,
+        user: &User,
+        namespace: &str,
+        mut visit: impl FnMut(&Rule) -> bool,
+    ) -> Decision {
         let mut errors = Vec::new();
         let cluster = self.cluster_bindings.iter().map(|b| (b, ""));
         let local = self
@@ -266,7 +271,10 @@ fn gather<'a>(
         .collect();
     matched.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     for source in matched {
-        let source = by_name.get(source.metadata.name.as_str()).copied().unwrap_or(source);
+        let source = by_name
+            .get(source.metadata.name.as_str())
+            .copied()
+            .unwrap_or(source);
         gather(source, by_name, roles, seen, rules);
     }
 }

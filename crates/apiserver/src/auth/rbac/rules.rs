@@ -120,8 +120,9 @@ impl Rule {
                     };
                     match self.resource_names.is_empty() {
                         true => atoms.push(one(Vec::new())),
-                        false => atoms
-                            .extend(self.resource_names.iter().map(|n| one(vec![n.clone()]))),
+                        false => {
+                            atoms.extend(self.resource_names.iter().map(|n| one(vec![n.clone()])))
+                        }
                     }
                 }
             }

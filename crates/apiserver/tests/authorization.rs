@@ -1,0 +1,291 @@
+//! Authentication and RBAC through the HTTP API: a server with a token
+//! file and RBAC on, an admin in `system:masters`, and a second user
+//! given one namespaced Role, as an operator would set them up.
+
+use keelson_apiserver::auth::{AuthConfig, AuthorizationMode, TokenFile};
+use keelson_apiserver::testing::{Answer, Backend, Server, failure, server_with};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "Bearer admin-token";
+const JANE: &str = "Bearer jane-token";
+const BOB: &str = "Bearer bob-token";
+
+async fn server(anonymous: bool) -> Server {
+    let tokens = TokenFile::parse(
+        "admin-token,admin,1,system:masters\njane-token,jane,2,\"dev-team\"\nbob-token,bob,3\n",
+        "tokens.csv",
+    )
+    .expect("a token file");
+    let config = keelson_apiserver::Config {
+        auth: Some(AuthConfig {
+            anonymous,
+            tokens,
+            mode: AuthorizationMode::Rbac,
+        }),
+        ..Default::default()
+    };
+    server_with(Backend::Embedded, config).await
+}
+
+async fn as_user(server: &Server, token: &str, method: &str, path: &str, body: &Value) -> Answer {
+    server
+        .json_with(method, path, &[("authorization", token)], body)
+        .await
+}
+
+fn created(answer: &Answer) {
+    assert!(
+        matches!(answer.code, 200 | 201),
+        "{}: {}",
+        answer.code,
+        answer.body
+    );
+}
+
+/// Namespace `dev` with a Role that may read and create pods, bound to
+/// jane.
+async fn jane_can_work_with_pods_in_dev(server: &Server) {
+    let ns = json!({"metadata": {"name": "dev"}});
+    created(&as_user(server, ADMIN, "POST", "/api/v1/namespaces", &ns).await);
+    let role = json!({
+        "metadata": {"name": "pod-worker"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create"]}],
+    });
+    let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles";
+    created(&as_user(server, ADMIN, "POST", roles, &role).await);
+    let binding = json!({
+        "metadata": {"name": "jane-pods"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-worker"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane"}],
+    });
+    let bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings";
+    created(&as_user(server, ADMIN, "POST", bindings, &binding).await);
+}
+
+fn pod(name: &str) -> Value {
+    json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+}
+
+#[tokio::test]
+async fn a_role_user_may_do_its_verbs_and_nothing_else() {
+    let server = server(true).await;
+    jane_can_work_with_pods_in_dev(&server).await;
+    let pods = "/api/v1/namespaces/dev/pods";
+    created(&as_user(&server, JANE, "POST", pods, &pod("web")).await);
+    let list = as_user(&server, JANE, "GET", pods, &Value::Null).await;
+    assert_eq!(list.code, 200, "{}", list.body);
+    assert_eq!(list.body["items"][0]["metadata"]["name"], "web");
+    let got = as_user(&server, JANE, "GET", &format!("{pods}/web"), &Value::Null).await;
+    assert_eq!(got.code, 200);
+
+    let cases = [
+        (
+            "DELETE",
+            format!("{pods}/web"),
+            "pods \"web\" is forbidden: User \"jane\" cannot delete resource \"pods\" in API group \"\" in the namespace \"dev\"",
+        ),
+        (
+            "GET",
+            "/api/v1/namespaces/prod/pods".to_string(),
+            "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"prod\"",
+        ),
+        (
+            "GET",
+            "/api/v1/pods".to_string(),
+            "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" at the cluster scope",
+        ),
+        (
+            "GET",
+            format!("{pods}/web/log"),
+            "pods \"web\" is forbidden: User \"jane\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"dev\"",
+        ),
+        (
+            "GET",
+            "/apis/apps/v1/namespaces/dev/deployments".to_string(),
+            "deployments.apps is forbidden: User \"jane\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"dev\"",
+        ),
+        (
+            "GET",
+            "/metrics".to_string(),
+            "forbidden: User \"jane\" cannot get path \"/metrics\"",
+        ),
+    ];
+    for (method, path, message) in cases {
+        let answer = as_user(&server, JANE, method, &path, &Value::Null).await;
+        let status = failure(&answer, 403);
+        assert_eq!(status["reason"], "Forbidden", "{path}");
+        assert_eq!(status["message"], message, "{method} {path}");
+    }
+    // What every authenticated user may do: discovery and the version.
+    for path in ["/api", "/apis", "/api/v1", "/version", "/healthz"] {
+        let answer = as_user(&server, JANE, "GET", path, &Value::Null).await;
+        assert_eq!(answer.code, 200, "{path}: {}", answer.body);
+    }
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401_and_anonymous_sees_only_public_info() {
+    let server = server(true).await;
+    let answer = as_user(&server, "Bearer wrong", "GET", "/api/v1/pods", &Value::Null).await;
+    let status = failure(&answer, 401);
+    assert_eq!(status["message"], "Unauthorized");
+    assert_eq!(status["reason"], "Unauthorized");
+    // A bad token is refused even where anonymous requests are allowed.
+    let answer = as_user(&server, "Bearer wrong", "GET", "/healthz", &Value::Null).await;
+    failure(&answer, 401);
+    for path in ["/healthz", "/livez", "/readyz", "/version"] {
+        assert_eq!(server.get(path).await.code, 200, "{path}");
+    }
+    let answer = server.get("/api/v1/namespaces/default/pods").await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "pods is forbidden: User \"system:anonymous\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
+    let answer = server.get("/apis").await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "forbidden: User \"system:anonymous\" cannot get path \"/apis\""
+    );
+
+    let closed = self::server(false).await;
+    let answer = closed.get("/healthz").await;
+    assert_eq!(failure(&answer, 401)["message"], "Unauthorized");
+    let answer = as_user(&closed, JANE, "GET", "/healthz", &Value::Null).await;
+    assert_eq!(answer.code, 200);
+}
+
+#[tokio::test]
+async fn impersonation_needs_the_impersonate_verb() {
+    let server = server(true).await;
+    jane_can_work_with_pods_in_dev(&server).await;
+    let pods = "/api/v1/namespaces/dev/pods";
+    // The admin acts as jane: jane's permissions, not the admin's.
+    let as_jane = [("authorization", ADMIN), ("impersonate-user", "jane")];
+    let answer = server.json_with("GET", pods, &as_jane, &Value::Null).await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+    let answer = server
+        .json_with("GET", "/api/v1/namespaces", &as_jane, &Value::Null)
+        .await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "namespaces is forbidden: User \"jane\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope"
+    );
+    // Jane may not impersonate anyone.
+    let jane_as_admin = [("authorization", JANE), ("impersonate-user", "admin")];
+    let answer = server
+        .json_with("GET", pods, &jane_as_admin, &Value::Null)
+        .await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "users \"admin\" is forbidden: User \"jane\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+    );
+    let jane_as_masters = [
+        ("authorization", JANE),
+        ("impersonate-user", "jane"),
+        ("impersonate-group", "system:masters"),
+    ];
+    let answer = server
+        .json_with("GET", pods, &jane_as_masters, &Value::Null)
+        .await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "users \"jane\" is forbidden: User \"jane\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+    );
+    // Given the verb on users, bob may act as jane.
+    let role = json!({
+        "metadata": {"name": "impersonate-jane"},
+        "rules": [{"apiGroups": [""], "resources": ["users"], "resourceNames": ["jane"], "verbs": ["impersonate"]}],
+    });
+    let roles = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
+    created(&as_user(&server, ADMIN, "POST", roles, &role).await);
+    let binding = json!({
+        "metadata": {"name": "bob-as-jane"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-jane"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}],
+    });
+    let bindings = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
+    created(&as_user(&server, ADMIN, "POST", bindings, &binding).await);
+    let bob_as_jane = [("authorization", BOB), ("impersonate-user", "jane")];
+    let answer = server
+        .json_with("GET", pods, &bob_as_jane, &Value::Null)
+        .await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+    let bob_as_admin = [("authorization", BOB), ("impersonate-user", "admin")];
+    let answer = server
+        .json_with("GET", pods, &bob_as_admin, &Value::Null)
+        .await;
+    failure(&answer, 403);
+}
+
+#[tokio::test]
+async fn roles_and_bindings_cannot_grant_more_than_their_writer_holds() {
+    let server = server(true).await;
+    jane_can_work_with_pods_in_dev(&server).await;
+    // Jane may write Roles in dev (admin's power over RBAC, nothing more).
+    let rbac_writer = json!({
+        "metadata": {"name": "rbac-writer"},
+        "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "update", "get"]}],
+    });
+    let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles";
+    created(&as_user(&server, ADMIN, "POST", roles, &rbac_writer).await);
+    let binding = json!({
+        "metadata": {"name": "jane-rbac"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rbac-writer"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane"}],
+    });
+    let bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings";
+    created(&as_user(&server, ADMIN, "POST", bindings, &binding).await);
+
+    // A Role within jane's own permissions is fine.
+    let reader = json!({
+        "metadata": {"name": "pod-reader"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+    });
+    created(&as_user(&server, JANE, "POST", roles, &reader).await);
+    // One that grants deletes she lacks is not.
+    let deleter = json!({
+        "metadata": {"name": "pod-deleter"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "delete"]}],
+    });
+    let answer = as_user(&server, JANE, "POST", roles, &deleter).await;
+    let message = failure(&answer, 403)["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        message.starts_with("roles.rbac.authorization.k8s.io \"pod-deleter\" is forbidden: user \"jane\" (groups=[\"dev-team\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}"),
+        "{message}"
+    );
+    // Binding the admin role (which she does not hold) is refused; binding
+    // the reader role is fine.
+    let to_admin = json!({
+        "metadata": {"name": "jane-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}],
+    });
+    let answer = as_user(&server, JANE, "POST", bindings, &to_admin).await;
+    let message = failure(&answer, 403)["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        message.contains("is attempting to grant RBAC permissions not currently held"),
+        "{message}"
+    );
+    let to_reader = json!({
+        "metadata": {"name": "bob-reader"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}],
+    });
+    created(&as_user(&server, JANE, "POST", bindings, &to_reader).await);
+    // And bob can use it at once.
+    let answer = as_user(
+        &server,
+        BOB,
+        "GET",
+        "/api/v1/namespaces/dev/pods",
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+}
