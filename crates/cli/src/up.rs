@@ -47,6 +47,43 @@ pub struct UpArgs {
     /// closed for a new one; when none is idle, new ones are answered 429.
     #[arg(long, default_value = "10000", value_parser = positive)]
     max_connections: usize,
+    /// A file of static bearer tokens, one `token,user,uid,"group1,group2"`
+    /// a line; turns authentication on.
+    #[arg(long)]
+    token_auth_file: Option<PathBuf>,
+    /// Whether requests without credentials are served as
+    /// `system:anonymous` (`--anonymous-auth=false` answers them 401);
+    /// given, it turns authentication on.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    anonymous_auth: Option<bool>,
+    /// `AlwaysAllow` or `RBAC`; given, it turns authentication on.
+    /// Without authentication every request is allowed.
+    #[arg(long, value_parser = authorization_mode)]
+    authorization_mode: Option<keelson_apiserver::auth::AuthorizationMode>,
+}
+
+fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::AuthorizationMode, String> {
+    text.trim().parse()
+}
+
+/// Authentication and authorization as the flags ask: off unless one of
+/// them is given.
+fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::AuthConfig>> {
+    if args.token_auth_file.is_none()
+        && args.anonymous_auth.is_none()
+        && args.authorization_mode.is_none()
+    {
+        return Ok(None);
+    }
+    let tokens = match &args.token_auth_file {
+        Some(path) => keelson_apiserver::auth::TokenFile::load(path)?,
+        None => keelson_apiserver::auth::TokenFile::default(),
+    };
+    Ok(Some(keelson_apiserver::auth::AuthConfig {
+        anonymous: args.anonymous_auth.unwrap_or(true),
+        tokens,
+        mode: args.authorization_mode.unwrap_or_default(),
+    }))
 }
 
 /// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
@@ -96,6 +133,7 @@ fn default_data_dir() -> PathBuf {
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let connections = connection_limits(&args);
+    let auth = auth_config(&args)?;
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -131,6 +169,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         disabled_admission: args.disable_admission_plugins,
         request_timeout: Some(args.request_timeout),
         connections,
+        auth,
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
