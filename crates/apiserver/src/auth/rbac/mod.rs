@@ -45,12 +45,15 @@ const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(500);
 
 type Revisions = [i64; 4];
 
+/// The policy last built, and the caches' revisions it was built at.
+type Built = Arc<Mutex<Option<(Revisions, Arc<Policy>)>>>;
+
 /// The RBAC authorizer of one server.
 #[derive(Clone)]
 pub struct Rbac {
     caches: Caches,
     writes: Writes,
-    current: Arc<Mutex<Option<(Revisions, Arc<Policy>)>>>,
+    current: Built,
 }
 
 /// The revision of this server's last write of each RBAC resource.

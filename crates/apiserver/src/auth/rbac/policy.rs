@@ -228,15 +228,11 @@ fn applies(subject: &Subject, user: &User, namespace: &str) -> bool {
 
 /// Each ClusterRole's rules, with those its aggregation rule gathers.
 fn aggregate(roles: &[RoleObject]) -> HashMap<String, Vec<Rule>> {
-    let by_name: HashMap<&str, &RoleObject> = roles
-        .iter()
-        .map(|r| (r.metadata.name.as_str(), r))
-        .collect();
     let mut out = HashMap::new();
     for role in roles {
         let mut rules = Vec::new();
         let mut seen = HashSet::new();
-        gather(role, &by_name, roles, &mut seen, &mut rules);
+        gather(role, roles, &mut seen, &mut rules);
         out.insert(role.metadata.name.clone(), rules);
     }
     out
@@ -244,7 +240,6 @@ fn aggregate(roles: &[RoleObject]) -> HashMap<String, Vec<Rule>> {
 
 fn gather<'a>(
     role: &'a RoleObject,
-    by_name: &HashMap<&str, &'a RoleObject>,
     roles: &'a [RoleObject],
     seen: &mut HashSet<&'a str>,
     rules: &mut Vec<Rule>,
@@ -271,10 +266,6 @@ fn gather<'a>(
         .collect();
     matched.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     for source in matched {
-        let source = by_name
-            .get(source.metadata.name.as_str())
-            .copied()
-            .unwrap_or(source);
-        gather(source, by_name, roles, seen, rules);
+        gather(source, roles, seen, rules);
     }
 }

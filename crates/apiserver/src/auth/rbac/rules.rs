@@ -36,8 +36,7 @@ impl Rule {
         }
         has(&self.api_groups, &request.api_group)
             && self.resource_matches(&request.combined_resource(), &request.subresource)
-            && (self.resource_names.is_empty()
-                || self.resource_names.iter().any(|n| *n == request.name))
+            && (self.resource_names.is_empty() || self.resource_names.contains(&request.name))
     }
 
     fn resource_matches(&self, combined: &str, subresource: &str) -> bool {
