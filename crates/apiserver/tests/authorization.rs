@@ -289,3 +289,73 @@ async fn roles_and_bindings_cannot_grant_more_than_their_writer_holds() {
     .await;
     assert_eq!(answer.code, 200, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn reviews_answer_who_and_what() {
+    let server = server(true).await;
+    jane_can_work_with_pods_in_dev(&server).await;
+    let whoami = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    let answer = as_user(&server, JANE, "POST", whoami, &json!({})).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    assert_eq!(answer.body["kind"], "SelfSubjectReview");
+    assert_eq!(answer.body["status"]["userInfo"]["username"], "jane");
+    assert_eq!(answer.body["status"]["userInfo"]["uid"], "2");
+    assert_eq!(
+        answer.body["status"]["userInfo"]["groups"],
+        json!(["dev-team", "system:authenticated"])
+    );
+    // Anonymous users may not ask who they are, as upstream.
+    failure(&server.json("POST", whoami, &json!({})).await, 403);
+
+    let can_i = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let ask = |verb: &str, namespace: &str| json!({"spec": {"resourceAttributes": {"verb": verb, "resource": "pods", "namespace": namespace}}});
+    for (verb, namespace, allowed) in [
+        ("list", "dev", true),
+        ("create", "dev", true),
+        ("delete", "dev", false),
+        ("list", "prod", false),
+    ] {
+        let answer = as_user(&server, JANE, "POST", can_i, &ask(verb, namespace)).await;
+        assert_eq!(answer.code, 201, "{}", answer.body);
+        assert_eq!(
+            answer.body["status"]["allowed"], allowed,
+            "{verb} in {namespace}"
+        );
+    }
+    let bad = as_user(&server, JANE, "POST", can_i, &json!({"spec": {}})).await;
+    let status = failure(&bad, 422);
+    assert!(
+        status["message"].as_str().is_some_and(
+            |m| m.contains("exactly one of nonResourceAttributes or resourceAttributes")
+        ),
+        "{status}"
+    );
+
+    let list = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+    let answer = as_user(
+        &server,
+        JANE,
+        "POST",
+        list,
+        &json!({"spec": {"namespace": "dev"}}),
+    )
+    .await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    let rules = answer.body["status"]["resourceRules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        rules.iter().any(|r| r["resources"] == json!(["pods"])),
+        "{}",
+        answer.body
+    );
+
+    // Asking about someone else needs create on subjectaccessreviews.
+    let sar = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
+    let about_jane = json!({"spec": {"user": "jane", "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "dev"}}});
+    failure(&as_user(&server, JANE, "POST", sar, &about_jane).await, 403);
+    let answer = as_user(&server, ADMIN, "POST", sar, &about_jane).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    assert_eq!(answer.body["status"]["allowed"], true);
+}

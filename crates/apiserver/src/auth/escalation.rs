@@ -68,7 +68,7 @@ fn rules_of(object: &Value) -> Vec<Rule> {
 use serde::Deserialize;
 
 /// Every permission there is.
-fn full_authority() -> Vec<Rule> {
+pub fn full_authority() -> Vec<Rule> {
     let all = || vec!["*".to_string()];
     vec![
         Rule {

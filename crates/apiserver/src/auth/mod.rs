@@ -3,7 +3,8 @@
 //! bearer token of the token file, or anonymous), whom it acts as
 //! ([`impersonation`]), and whether that user may do what it asks
 //! ([`Authorizer`]: `AlwaysAllow`, or RBAC after the `system:masters`
-//! group), answered 401 or 403 with upstream's `Status` when not.
+//! group), answered 401 or 403 with upstream's `Status` when not; and
+//! the review resources that ask those questions ([`reviews`]).
 //!
 //! Off unless the server's `Config` says [`AuthConfig`]: then every
 //! request is allowed and has no user, as before.
@@ -16,6 +17,7 @@ pub mod escalation;
 pub mod impersonation;
 pub mod rbac;
 pub mod request_info;
+pub mod reviews;
 pub mod token_file;
 pub mod user;
 pub mod x509;
@@ -220,7 +222,10 @@ pub async fn layer(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
         request.uri().query(),
     );
     match auth.authorizer.authorize(&user, &attributes).await {
-        Ok(decision) if decision.allowed => REQUESTER.scope(user, next.run(request)).await,
+        Ok(decision) if decision.allowed => match reviews::Review::of(&request) {
+            Some(review) => reviews::serve(review, &auth.authorizer, &user, request).await,
+            None => REQUESTER.scope(user, next.run(request)).await,
+        },
         Ok(decision) => Failure(forbidden(&user, &attributes, &decision.reason())).into_response(),
         Err(err) => Failure(err).into_response(),
     }
