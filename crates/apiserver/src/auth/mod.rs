@@ -151,9 +151,13 @@ impl Auth {
         }
     }
 
-    /// The user `request` comes from; `Err` for 401.
+    /// The user `request` comes from; `Err` for 401. As upstream's union
+    /// of authenticators: the first that knows the request wins; one that
+    /// refuses it (a bad certificate or token) makes it 401 unless
+    /// another knows it; only a request with no credentials at all is
+    /// anonymous.
     fn authenticate(&self, request: &Request) -> Result<User, ApiError> {
-        let unauthorized = || ApiError::unauthorized("Unauthorized");
+        let mut refused = false;
         if let Some(certificates) = request.extensions().get::<ClientCertificates>() {
             let now = jiff::Timestamp::now().as_second();
             match x509::user_of(certificates, now) {
@@ -161,22 +165,22 @@ impl Auth {
                 Ok(None) => {}
                 Err(err) => {
                     tracing::debug!(error = %err, "client certificate refused");
-                    return Err(unauthorized());
+                    refused = true;
                 }
             }
         }
         if let Some(token) = bearer_token(request) {
-            return match self.tokens.user(token) {
-                Some(user) => Ok(user.authenticated()),
+            match self.tokens.user(token) {
+                Some(user) => return Ok(user.authenticated()),
                 None => {
                     tracing::debug!("bearer token refused: not in the token file");
-                    Err(unauthorized())
+                    refused = true;
                 }
-            };
+            }
         }
-        match self.anonymous {
+        match self.anonymous && !refused {
             true => Ok(User::anonymous()),
-            false => Err(unauthorized()),
+            false => Err(ApiError::unauthorized("Unauthorized")),
         }
     }
 }
@@ -267,4 +271,76 @@ pub fn forbidden(user: &User, request: &Attributes, reason: &str) -> ApiError {
         false => ("", ""),
     };
     ApiError::forbidden(group, resource, &request.name, &message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
+
+    fn auth(anonymous: bool) -> Auth {
+        Auth {
+            anonymous,
+            tokens: TokenFile::parse("good,jane,1,dev", "tokens").expect("a token file"),
+            authorizer: Authorizer::AlwaysAllow,
+            writes: rbac::Writes::default(),
+        }
+    }
+
+    fn certificate(cn: &str, valid_for: std::ops::Range<i64>) -> ClientCertificates {
+        let mut params = CertificateParams::default();
+        let mut subject = DistinguishedName::new();
+        subject.push(DnType::CommonName, cn);
+        subject.push(DnType::OrganizationName, "system:masters");
+        params.distinguished_name = subject;
+        let now = jiff::Timestamp::now().as_second();
+        let at = |offset| time::OffsetDateTime::from_unix_timestamp(now + offset).expect("a time");
+        params.not_before = at(valid_for.start);
+        params.not_after = at(valid_for.end);
+        let key = KeyPair::generate().expect("a key");
+        let cert = params.self_signed(&key).expect("a certificate");
+        ClientCertificates(vec![cert.der().to_vec()])
+    }
+
+    fn request(token: Option<&str>, certificates: Option<ClientCertificates>) -> Request {
+        let mut builder = Request::builder().uri("/api/v1/pods");
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let mut request = builder.body(axum::body::Body::empty()).expect("a request");
+        if let Some(certificates) = certificates {
+            request.extensions_mut().insert(certificates);
+        }
+        request
+    }
+
+    fn who(auth: &Auth, request: &Request) -> Result<String, u16> {
+        auth.authenticate(request)
+            .map(|user| user.name)
+            .map_err(|err| err.code())
+    }
+
+    #[test]
+    fn the_first_authenticator_that_knows_the_request_wins() {
+        let on = auth(true);
+        let valid = || Some(certificate("admin", -60..3600));
+        let expired = || Some(certificate("admin", -3600..-60));
+        let cases = [
+            (None, None, Ok("system:anonymous")),
+            (Some("good"), None, Ok("jane")),
+            (Some("bad"), None, Err(401)),
+            (None, valid(), Ok("admin")),
+            (Some("bad"), valid(), Ok("admin")),
+            (None, expired(), Err(401)),
+            (Some("good"), expired(), Ok("jane")),
+        ];
+        for (token, certificates, expected) in cases {
+            let label = format!("{token:?} {}", certificates.is_some());
+            let got = who(&on, &request(token, certificates));
+            assert_eq!(got, expected.map(str::to_string), "{label}");
+        }
+        assert_eq!(who(&auth(false), &request(None, None)), Err(401));
+        let user = on.authenticate(&request(None, valid())).expect("a user");
+        assert_eq!(user.groups, ["system:masters", "system:authenticated"]);
+    }
 }
