@@ -177,6 +177,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let kubeconfig = write_kubeconfig(&data_dir, address)?;
     eprintln!("keelson is serving the Kubernetes API on http://{address}");
     eprintln!("kubeconfig: {}", kubeconfig.display());
+    if let Some(auth) = &config.auth {
+        eprintln!(
+            "authentication: {} tokens, anonymous requests {}; authorization: {}",
+            auth.tokens.len(),
+            if auth.anonymous { "allowed" } else { "refused" },
+            auth.mode
+        );
+    }
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())

@@ -48,6 +48,15 @@ pub enum AuthorizationMode {
     Rbac,
 }
 
+impl std::fmt::Display for AuthorizationMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthorizationMode::AlwaysAllow => "AlwaysAllow",
+            AuthorizationMode::Rbac => "RBAC",
+        })
+    }
+}
+
 impl std::str::FromStr for AuthorizationMode {
     type Err = String;
 
