@@ -359,3 +359,108 @@ async fn reviews_answer_who_and_what() {
     assert_eq!(answer.code, 201, "{}", answer.body);
     assert_eq!(answer.body["status"]["allowed"], true);
 }
+
+#[tokio::test]
+async fn bind_and_escalate_verbs_and_aggregation_rules() {
+    let server = server(true).await;
+    jane_can_work_with_pods_in_dev(&server).await;
+    let cluster_roles = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
+    let cluster_bindings = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
+    // Bob may create ClusterRoleBindings, and bind `view` (which he does
+    // not hold) by the `bind` verb; and write ClusterRoles.
+    let binder = json!({
+        "metadata": {"name": "binder"},
+        "rules": [
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterrolebindings", "clusterroles"], "verbs": ["create"]},
+            {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["view"], "verbs": ["bind"]},
+        ],
+    });
+    created(&as_user(&server, ADMIN, "POST", cluster_roles, &binder).await);
+    let bob_binder = json!({
+        "metadata": {"name": "bob-binder"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "binder"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}],
+    });
+    created(&as_user(&server, ADMIN, "POST", cluster_bindings, &bob_binder).await);
+    let bind = |role: &str, name: &str| {
+        json!({
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane"}],
+        })
+    };
+    created(
+        &as_user(
+            &server,
+            BOB,
+            "POST",
+            cluster_bindings,
+            &bind("view", "jane-view"),
+        )
+        .await,
+    );
+    let answer = as_user(
+        &server,
+        BOB,
+        "POST",
+        cluster_bindings,
+        &bind("edit", "jane-edit"),
+    )
+    .await;
+    failure(&answer, 403);
+    let answer = as_user(
+        &server,
+        BOB,
+        "POST",
+        cluster_bindings,
+        &bind("missing", "jane-x"),
+    )
+    .await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "clusterrolebindings.rbac.authorization.k8s.io \"jane-x\" is forbidden: clusterrole.rbac.authorization.k8s.io \"missing\" not found"
+    );
+    // Jane now views every namespace.
+    let answer = as_user(
+        &server,
+        JANE,
+        "GET",
+        "/api/v1/namespaces/default/pods",
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+
+    // An aggregation rule can gather anything: only for cluster admins.
+    let aggregated = json!({
+        "metadata": {"name": "everything"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"x": "y"}}]},
+    });
+    let answer = as_user(&server, BOB, "POST", cluster_roles, &aggregated).await;
+    assert!(
+        failure(&answer, 403)["message"].as_str().is_some_and(
+            |m| m.ends_with("must have cluster-admin privileges to use the aggregationRule")
+        ),
+        "{}",
+        answer.body
+    );
+    // The admin's aggregated role takes its members' rules at once.
+    created(&as_user(&server, ADMIN, "POST", cluster_roles, &aggregated).await);
+    let member = json!({
+        "metadata": {"name": "node-lister", "labels": {"x": "y"}},
+        "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}],
+    });
+    created(&as_user(&server, ADMIN, "POST", cluster_roles, &member).await);
+    created(
+        &as_user(
+            &server,
+            ADMIN,
+            "POST",
+            cluster_bindings,
+            &bind("everything", "jane-everything"),
+        )
+        .await,
+    );
+    let answer = as_user(&server, JANE, "GET", "/api/v1/nodes", &Value::Null).await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+}
