@@ -121,6 +121,14 @@ async fn a_role_user_may_do_its_verbs_and_nothing_else() {
         let answer = as_user(&server, JANE, "GET", path, &Value::Null).await;
         assert_eq!(answer.code, 200, "{path}: {}", answer.body);
     }
+    // Without her binding, at once, she may do nothing there.
+    let binding = "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/rolebindings/jane-pods";
+    let deleted = as_user(&server, ADMIN, "DELETE", binding, &Value::Null).await;
+    assert_eq!(deleted.code, 200, "{}", deleted.body);
+    failure(
+        &as_user(&server, JANE, "GET", pods, &Value::Null).await,
+        403,
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 //! made by the server itself (no requester) are not checked.
 
 use keelson_api::ApiError;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::Attributes;
@@ -64,8 +65,6 @@ fn rules_of(object: &Value) -> Vec<Rule> {
         .and_then(|r| Vec::<Rule>::deserialize(r).ok())
         .unwrap_or_default()
 }
-
-use serde::Deserialize;
 
 /// Every permission there is.
 pub fn full_authority() -> Vec<Rule> {
