@@ -472,3 +472,44 @@ async fn bind_and_escalate_verbs_and_aggregation_rules() {
     let answer = as_user(&server, JANE, "GET", "/api/v1/nodes", &Value::Null).await;
     assert_eq!(answer.code, 200, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn impersonated_service_accounts_uids_and_extras() {
+    let server = server(true).await;
+    let whoami = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    let headers = [
+        ("authorization", ADMIN),
+        ("impersonate-user", "system:serviceaccount:dev:builder"),
+        ("impersonate-uid", "abc-123"),
+        ("impersonate-extra-scopes", "view"),
+        ("impersonate-extra-scopes", "edit"),
+    ];
+    let answer = server.json_with("POST", whoami, &headers, &json!({})).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
+    let info = &answer.body["status"]["userInfo"];
+    assert_eq!(info["username"], "system:serviceaccount:dev:builder");
+    assert_eq!(info["uid"], "abc-123");
+    assert_eq!(
+        info["groups"],
+        json!([
+            "system:serviceaccounts",
+            "system:serviceaccounts:dev",
+            "system:authenticated"
+        ])
+    );
+    assert_eq!(info["extra"]["scopes"], json!(["view", "edit"]));
+    // Groups without a user are refused.
+    let headers = [("authorization", ADMIN), ("impersonate-group", "ops")];
+    let answer = server.json_with("POST", whoami, &headers, &json!({})).await;
+    failure(&answer, 500);
+    // Jane may not act as a service account.
+    let headers = [
+        ("authorization", JANE),
+        ("impersonate-user", "system:serviceaccount:dev:builder"),
+    ];
+    let answer = server.json_with("POST", whoami, &headers, &json!({})).await;
+    assert_eq!(
+        failure(&answer, 403)["message"],
+        "serviceaccounts \"builder\" is forbidden: User \"jane\" cannot impersonate resource \"serviceaccounts\" in API group \"\" in the namespace \"dev\""
+    );
+}
