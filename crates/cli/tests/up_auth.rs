@@ -4,7 +4,9 @@
 //! message; a bad token is 401; impersonation is checked against the
 //! `impersonate` verb.
 //!
-//! The token users go through keelson's own CLI (kube-rs): kubectl sends
+//! The token users go through keelson's own CLI (kube-rs) and the official
+//! Python client (`pip install kubernetes==37.0.2`, as `.ci/run` does;
+//! missing, the test fails): kubectl sends
 //! no bearer token over plain HTTP, which `keelson up` serves until TLS
 //! comes. The real kubectl is there as the anonymous user: it sees the
 //! public paths, upstream's 403 for the rest, and its `--as` refused.
@@ -174,6 +176,33 @@ fn a_token_user_with_a_namespaced_role() {
         "User \"jane\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"default\"",
     );
     cluster.refused("wrong-token", &["get", "pods"], "Unauthorized");
+
+    // The official Python client sends jane's token and reads the 403.
+    let script = "import json, sys\n\
+from kubernetes import client, config\n\
+config.load_kube_config(sys.argv[1])\n\
+v1 = client.CoreV1Api()\n\
+print('dev:', ','.join(c.metadata.name for c in v1.list_namespaced_config_map('dev').items))\n\
+try:\n    v1.list_namespaced_pod('dev')\n\
+except client.exceptions.ApiException as e:\n    print('refused:', e.status, json.loads(e.body)['message'])\n";
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(cluster.kubeconfig("jane-token"))
+        .output()
+        .expect("python3 runs (Debian: apt-get install python3)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named 'kubernetes'"),
+        "the Python client is missing: pip install kubernetes==37.0.2\n{stderr}"
+    );
+    assert!(
+        output.status.success()
+            && stdout.contains("dev: settings")
+            && stdout.contains("refused: 403 pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"dev\""),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
 
     // kubectl, anonymous: the public paths only, and no impersonation.
     let run = cluster.kubectl(&["get", "--raw", "/healthz"]);
