@@ -5,13 +5,14 @@
 //! `impersonate` verb.
 //!
 //! The token users go through keelson's own CLI (kube-rs) and the official
-//! Python client (`pip install kubernetes==37.0.2`, as `.ci/run` does;
-//! missing, the test fails): kubectl sends
-//! no bearer token over plain HTTP, which `keelson up` serves until TLS
-//! comes. The real kubectl is there as the anonymous user: it sees the
-//! public paths, upstream's 403 for the rest, and its `--as` refused.
-//! kubectl is a required tool here: when it is missing the test fails
-//! with instructions, it never skips.
+//! Python client: kubectl sends no bearer token over plain HTTP, which
+//! `keelson up` serves until TLS comes. The real kubectl is there as the
+//! anonymous user: it sees the public paths, upstream's 403 for the rest,
+//! and its `--as` refused.
+//!
+//! kubectl and the Python client (`pip install kubernetes==37.0.2`, which
+//! `.ci/run` does) are required tools here: when one is missing the test
+//! fails with instructions, it never skips.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
