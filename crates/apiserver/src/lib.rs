@@ -8,6 +8,8 @@
 //! The crate is layered, and imports only point down:
 //! - `serve`: the accept loop and the connections' deadlines and cap;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
+//! - [`auth`]: authentication, impersonation and authorization, one layer
+//!   in front of every route when the config asks for it;
 //! - `registry`: what subresources do beyond storing fields (scale,
 //!   binding, eviction) and admission, the checks every write passes;
 //! - `watch`: the watch cache, one store watch per resource, fanned out;
@@ -24,6 +26,8 @@
 mod serve;
 
 mod http;
+
+pub mod auth;
 
 mod registry;
 
@@ -73,6 +77,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// What signs ServiceAccount tokens (`None`: no key could be made).
     pub tokens: Option<Arc<TokenIssuer>>,
+    /// Authentication and authorization, when on.
+    pub auth: Option<Arc<auth::Auth>>,
 }
 
 /// How an API server is set up.
@@ -91,6 +97,9 @@ pub struct Config {
     /// What signs ServiceAccount tokens; `None` makes a key for this
     /// process alone, so that its tokens end with it.
     pub service_account_tokens: Option<Arc<TokenIssuer>>,
+    /// Authentication and authorization; `None` lets every request
+    /// through with no user.
+    pub auth: Option<auth::AuthConfig>,
 }
 
 impl Config {
@@ -106,14 +115,23 @@ pub fn admission_plugins() -> &'static [&'static str] {
 
 /// The object layer of a server: every kind's strategy, the admission
 /// chain and the storage hooks.
-fn objects_of(store: Arc<dyn Store>, config: &Config, caches: &watch::Caches) -> objects::Objects {
+fn objects_of(
+    store: Arc<dyn Store>,
+    config: &Config,
+    caches: &watch::Caches,
+    auth: Option<&auth::Auth>,
+) -> objects::Objects {
     let chain = registry::admission::chain(caches);
-    let steps = chain
+    let mut steps: Vec<_> = chain
         .steps
         .into_iter()
         .filter(|step| !config.disabled_admission.iter().any(|d| d == step.name()))
         .collect();
     let mut hooks = chain.hooks;
+    if let Some(auth) = auth {
+        steps.extend(auth.admission());
+        hooks.extend(auth.hooks());
+    }
     hooks.push(Arc::new(registry::allocation::ServiceAddresses::new(
         &config.ranges,
     )));
@@ -149,16 +167,21 @@ fn state_of(
             .ok()
             .map(Arc::new)
     });
+    let auth = config
+        .auth
+        .as_ref()
+        .map(|auth| Arc::new(auth::Auth::new(auth, &caches)));
     AppState {
-        objects: objects_of(store, config, &caches),
+        objects: objects_of(store, config, &caches, auth.as_deref()),
         caches,
         stopping,
         tokens,
+        auth,
     }
 }
 
 fn router_of(state: AppState, config: &Config) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/version", get(discovery_routes::version))
         .route("/healthz", get(discovery_routes::ok))
         .route("/livez", get(discovery_routes::ok))
@@ -173,7 +196,17 @@ fn router_of(state: AppState, config: &Config) -> Router {
         .route("/api/{*rest}", any(handlers::api))
         .route("/apis/{*rest}", any(handlers::api))
         .fallback(discovery_routes::not_found)
-        .method_not_allowed_fallback(discovery_routes::method_not_allowed)
+        .method_not_allowed_fallback(discovery_routes::method_not_allowed);
+    // Every route, the fallbacks included, behind authentication and
+    // authorization when they are on.
+    let router = match &state.auth {
+        Some(auth) => router.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(auth),
+            auth::layer,
+        )),
+        None => router,
+    };
+    router
         // Bodies are read with their own limit so that an oversized one is
         // a `Status`, not a bare 413.
         .layer(DefaultBodyLimit::disable())
@@ -197,7 +230,7 @@ pub async fn bootstrap_with(
     config: &Config,
 ) -> Result<(), keelson_api::ApiError> {
     let caches = watch::Caches::new(Arc::clone(&store));
-    let objects = objects_of(store, config, &caches);
+    let objects = objects_of(store, config, &caches, None);
     let namespaces =
         keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {

@@ -172,6 +172,30 @@ impl Server {
         self.send(request).await
     }
 
+    /// A JSON request with extra headers (`Authorization`,
+    /// `Impersonate-User`, ...); `Value::Null` sends no body.
+    pub async fn json_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Answer {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let bytes = match body.is_null() {
+            true => Vec::new(),
+            false => serde_json::to_vec(body).expect("a JSON value serializes"),
+        };
+        self.send(request.body(Body::from(bytes)).expect("a request"))
+            .await
+    }
+
     async fn send(&self, request: http::Request<Body>) -> Answer {
         let response = self.client.send(request).await.expect("an answer");
         let code = response.status().as_u16();

@@ -57,6 +57,43 @@ pub struct UpArgs {
     /// The audiences of tokens that name none (default: the issuer).
     #[arg(long, value_delimiter = ',')]
     api_audiences: Vec<String>,
+    /// A file of static bearer tokens, one `token,user,uid,"group1,group2"`
+    /// a line; turns authentication on.
+    #[arg(long)]
+    token_auth_file: Option<PathBuf>,
+    /// Whether requests without credentials are served as
+    /// `system:anonymous` (`--anonymous-auth=false` answers them 401);
+    /// given, it turns authentication on.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    anonymous_auth: Option<bool>,
+    /// `AlwaysAllow` or `RBAC`; given, it turns authentication on.
+    /// Without authentication every request is allowed.
+    #[arg(long, value_parser = authorization_mode)]
+    authorization_mode: Option<keelson_apiserver::auth::AuthorizationMode>,
+}
+
+fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::AuthorizationMode, String> {
+    text.trim().parse()
+}
+
+/// Authentication and authorization as the flags ask: off unless one of
+/// them is given.
+fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::AuthConfig>> {
+    if args.token_auth_file.is_none()
+        && args.anonymous_auth.is_none()
+        && args.authorization_mode.is_none()
+    {
+        return Ok(None);
+    }
+    let tokens = match &args.token_auth_file {
+        Some(path) => keelson_apiserver::auth::TokenFile::load(path)?,
+        None => keelson_apiserver::auth::TokenFile::default(),
+    };
+    Ok(Some(keelson_apiserver::auth::AuthConfig {
+        anonymous: args.anonymous_auth.unwrap_or(true),
+        tokens,
+        mode: args.authorization_mode.unwrap_or_default(),
+    }))
 }
 
 /// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
@@ -111,6 +148,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         issuer: args.service_account_issuer.clone(),
         audiences: args.api_audiences.clone(),
     };
+    let auth = auth_config(&args)?;
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -147,6 +185,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         request_timeout: Some(args.request_timeout),
         connections,
         service_account_tokens: Some(service_account_tokens(&args_tokens, &data_dir)?),
+        auth,
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -154,6 +193,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let kubeconfig = write_kubeconfig(&data_dir, address)?;
     eprintln!("keelson is serving the Kubernetes API on http://{address}");
     eprintln!("kubeconfig: {}", kubeconfig.display());
+    if let Some(auth) = &config.auth {
+        eprintln!(
+            "authentication: {} tokens, anonymous requests {}; authorization: {}",
+            auth.tokens.len(),
+            if auth.anonymous { "allowed" } else { "refused" },
+            auth.mode
+        );
+    }
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())

@@ -1,12 +1,14 @@
 //! The objects the server creates at start when they are missing, as an
 //! upstream API server's post-start hooks do: the bootstrap RBAC policy
-//! ([`policy`], with the controllers' roles from [`controllers`]), the
+//! ([`policy`], with the controllers' roles from [`controllers`] and the
+//! Roles of `kube-system` and `kube-public` from [`namespaced`]), the
 //! built-in PriorityClasses, and one local APIService per served
 //! group-version ([`apiservices`]). Objects that exist are left
 //! as they are; APIServices are marked available.
 
 mod apiservices;
 mod controllers;
+mod namespaced;
 mod policy;
 
 use keelson_api::registry::{self, ResourceInfo};
@@ -47,6 +49,14 @@ pub async fn ensure(objects: &Objects) -> Result<(), ApiError> {
     for binding in policy::cluster_role_bindings() {
         create_missing(objects, bindings, binding, &options).await?;
     }
+    let namespaced = resource("rbac.authorization.k8s.io", "roles");
+    for (namespace, role) in namespaced::roles() {
+        create_missing_in(objects, namespaced, &namespace, role, &options).await?;
+    }
+    let namespaced = resource("rbac.authorization.k8s.io", "rolebindings");
+    for (namespace, binding) in namespaced::role_bindings() {
+        create_missing_in(objects, namespaced, &namespace, binding, &options).await?;
+    }
     let classes = resource("scheduling.k8s.io", "priorityclasses");
     for (name, value, description) in PRIORITY_CLASSES {
         let class = json!({
@@ -73,6 +83,24 @@ async fn create_missing(
     options: &WriteOptions,
 ) -> Result<(), ApiError> {
     match objects.create(resource, None, object, options).await {
+        Ok(_) => Ok(()),
+        Err(err) if err.reason == StatusReason::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Creates `object` in `namespace` unless one of its name exists there.
+async fn create_missing_in(
+    objects: &Objects,
+    resource: &ResourceInfo,
+    namespace: &str,
+    object: Value,
+    options: &WriteOptions,
+) -> Result<(), ApiError> {
+    match objects
+        .create(resource, Some(namespace), object, options)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(err) if err.reason == StatusReason::AlreadyExists => Ok(()),
         Err(err) => Err(err),
@@ -157,6 +185,26 @@ mod tests {
             .await
             .expect("a controller's binding");
         assert_eq!(controller["subjects"][0]["name"], "deployment-controller");
+        let roles_in = resource("rbac.authorization.k8s.io", "roles");
+        let lock = objects
+            .get(
+                roles_in,
+                "kube-system",
+                "system::leader-locking-kube-scheduler",
+            )
+            .await
+            .expect("a kube-system Role");
+        assert_eq!(lock["rules"][1]["resourceNames"][0], "kube-scheduler");
+        let bindings_in = resource("rbac.authorization.k8s.io", "rolebindings");
+        let signer = objects
+            .get(
+                bindings_in,
+                "kube-public",
+                "system:controller:bootstrap-signer",
+            )
+            .await
+            .expect("a kube-public RoleBinding");
+        assert_eq!(signer["subjects"][0]["namespace"], "kube-system");
         let classes = resource("scheduling.k8s.io", "priorityclasses");
         let critical = objects
             .get(classes, "", "system-node-critical")
