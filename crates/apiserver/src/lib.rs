@@ -13,6 +13,7 @@
 //! - `watch`: the watch cache, one store watch per resource, fanned out;
 //! - [`objects`]: the generic object layer over the store, with every
 //!   kind's rules found from its strategy in `keelson_api::strategy`;
+//! - [`encryption`]: encryption at rest, a store over the store;
 //! - `fields`: managedFields, the server-side apply engine and patches;
 //! - `codec`: JSON, YAML and protobuf documents into JSON values;
 //! - `schema` and `documents` ([`discovery`], [`openapi`], [`table`]):
@@ -30,6 +31,8 @@ mod registry;
 mod watch;
 
 pub mod objects;
+
+pub mod encryption;
 
 mod fields;
 
@@ -85,6 +88,9 @@ pub struct Config {
     pub request_timeout: Option<std::time::Duration>,
     /// The connections' deadlines and cap.
     pub connections: ConnectionLimits,
+    /// Encryption at rest (`--encryption-provider-config`); `None` stores
+    /// every value as it is.
+    pub encryption: Option<encryption::EncryptionConfig>,
 }
 
 impl Config {
@@ -100,7 +106,12 @@ pub fn admission_plugins() -> &'static [&'static str] {
 
 /// The object layer of a server: every kind's strategy, the admission
 /// chain and the storage hooks.
-fn objects_of(store: Arc<dyn Store>, config: &Config, caches: &watch::Caches) -> objects::Objects {
+fn objects_of(
+    store: Arc<dyn Store>,
+    encrypted: Option<Arc<encryption::EncryptedStore>>,
+    config: &Config,
+    caches: &watch::Caches,
+) -> objects::Objects {
     let chain = registry::admission::chain(caches);
     let steps = chain
         .steps
@@ -114,6 +125,7 @@ fn objects_of(store: Arc<dyn Store>, config: &Config, caches: &watch::Caches) ->
     objects::Objects::new(store)
         .with_admission(steps)
         .with_hooks(hooks)
+        .with_encryption(encrypted)
 }
 
 /// The API server's HTTP service on `store`; its watches end when
@@ -136,9 +148,10 @@ fn state_of(
     config: &Config,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
+    let (store, encrypted) = encryption::wrap(store, config.encryption.as_ref());
     let caches = watch::Caches::new(Arc::clone(&store));
     AppState {
-        objects: objects_of(store, config, &caches),
+        objects: objects_of(store, encrypted, config, &caches),
         caches,
         stopping,
     }
@@ -183,8 +196,9 @@ pub async fn bootstrap_with(
     store: Arc<dyn Store>,
     config: &Config,
 ) -> Result<(), keelson_api::ApiError> {
+    let (store, encrypted) = encryption::wrap(store, config.encryption.as_ref());
     let caches = watch::Caches::new(Arc::clone(&store));
-    let objects = objects_of(store, config, &caches);
+    let objects = objects_of(store, encrypted, config, &caches);
     let namespaces =
         keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {

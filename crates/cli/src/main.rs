@@ -3,6 +3,7 @@
 
 mod api_bench;
 mod api_sockets;
+mod at_rest;
 mod hostile_bench;
 mod open_files;
 mod store_bench;

@@ -47,6 +47,12 @@ pub struct UpArgs {
     /// closed for a new one; when none is idle, new ones are answered 429.
     #[arg(long, default_value = "10000", value_parser = positive)]
     max_connections: usize,
+    /// An EncryptionConfiguration (apiserver.config.k8s.io/v1) for the
+    /// resources to encrypt at rest. Without it, Secrets are encrypted
+    /// with the key in `DATA_DIR/encryption-config.yaml`, made on first
+    /// start; servers sharing one etcd need the same file.
+    #[arg(long)]
+    encryption_provider_config: Option<PathBuf>,
 }
 
 /// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
@@ -101,6 +107,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     // The store holds Secrets: only its owner may read the data dir.
     set_mode(&data_dir, 0o700)?;
+    let (encryption, encryption_file) =
+        crate::at_rest::config(args.encryption_provider_config.as_deref(), &data_dir)?;
     let url = match args.store.as_str() {
         "embedded" => format!("embedded:{}", data_dir.join("store").display()),
         other => other.to_string(),
@@ -131,6 +139,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         disabled_admission: args.disable_admission_plugins,
         request_timeout: Some(args.request_timeout),
         connections,
+        encryption: Some(encryption),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -138,6 +147,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let kubeconfig = write_kubeconfig(&data_dir, address)?;
     eprintln!("keelson is serving the Kubernetes API on http://{address}");
     eprintln!("kubeconfig: {}", kubeconfig.display());
+    eprintln!("encryption at rest: {}", encryption_file.display());
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())
@@ -194,7 +204,7 @@ current-context: keelson
     Ok(path)
 }
 
-fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
+pub(crate) fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of {}", path.display()))
