@@ -7,6 +7,7 @@
 //!
 //! The crate is layered, and imports only point down:
 //! - `serve`: the accept loop and the connections' deadlines and cap;
+//! - [`audit`]: the audit log, one layer around every route;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
 //! - `registry`: what subresources do beyond storing fields (scale,
 //!   binding, eviction) and admission, the checks every write passes;
@@ -23,6 +24,8 @@
 // The layers, top to bottom (see above); a module imports only from
 // those below it.
 mod serve;
+
+pub mod audit;
 
 mod http;
 
@@ -91,6 +94,9 @@ pub struct Config {
     /// Encryption at rest (`--encryption-provider-config`); `None` stores
     /// every value as it is.
     pub encryption: Option<encryption::EncryptionConfig>,
+    /// The audit policy and log (`--audit-policy-file`,
+    /// `--audit-log-path`); `None` logs nothing.
+    pub audit: Option<audit::AuditConfig>,
 }
 
 impl Config {
@@ -158,7 +164,7 @@ fn state_of(
 }
 
 fn router_of(state: AppState, config: &Config) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/version", get(discovery_routes::version))
         .route("/healthz", get(discovery_routes::ok))
         .route("/livez", get(discovery_routes::ok))
@@ -180,8 +186,16 @@ fn router_of(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             config.request_timeout(),
             http::deadline::within,
-        ))
-        .with_state(state)
+        ));
+    // Outermost, so that it records every answer, timeouts included.
+    let router = match &config.audit {
+        Some(audit) => router.layer(axum::middleware::from_fn_with_state(
+            audit.clone(),
+            audit::record,
+        )),
+        None => router,
+    };
+    router.with_state(state)
 }
 
 /// Creates what every cluster starts with, if missing: the namespaces,
