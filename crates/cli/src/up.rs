@@ -53,6 +53,14 @@ pub struct UpArgs {
     /// start; servers sharing one etcd need the same file.
     #[arg(long)]
     encryption_provider_config: Option<PathBuf>,
+    /// Write the audit log here (JSON lines; `-` for standard output).
+    #[arg(long)]
+    audit_log_path: Option<PathBuf>,
+    /// The audit Policy (audit.k8s.io/v1) for the log. Without it,
+    /// `DATA_DIR/audit-policy.yaml` is used, made on first use: every
+    /// request at Metadata, no bodies, health probes left out.
+    #[arg(long)]
+    audit_policy_file: Option<PathBuf>,
 }
 
 /// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
@@ -109,6 +117,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     set_mode(&data_dir, 0o700)?;
     let (encryption, encryption_file) =
         crate::at_rest::config(args.encryption_provider_config.as_deref(), &data_dir)?;
+    let audit = crate::audit_files::config(
+        args.audit_policy_file.as_deref(),
+        args.audit_log_path.as_deref(),
+        &data_dir,
+    )?;
     let url = match args.store.as_str() {
         "embedded" => format!("embedded:{}", data_dir.join("store").display()),
         other => other.to_string(),
@@ -140,6 +153,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         request_timeout: Some(args.request_timeout),
         connections,
         encryption: Some(encryption),
+        audit: audit.as_ref().map(|(audit, _)| audit.clone()),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -148,6 +162,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     eprintln!("keelson is serving the Kubernetes API on http://{address}");
     eprintln!("kubeconfig: {}", kubeconfig.display());
     eprintln!("encryption at rest: {}", encryption_file.display());
+    if let (Some((_, policy)), Some(log)) = (&audit, &args.audit_log_path) {
+        eprintln!("audit log: {} (policy {})", log.display(), policy.display());
+    }
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
     Ok(())
