@@ -206,3 +206,126 @@ fn url_matches(pattern: &str, path: &str) -> bool {
         None => pattern == path,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::request;
+
+    const POLICY: &str = "apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: RequestResponse
+  users: [alice]
+  resources:
+  - group: ''
+    resources: [pods/log]
+- level: Request
+  userGroups: [admins]
+  verbs: [patch]
+- level: None
+  resources:
+  - group: apps
+    resources: ['*/scale']
+- level: Metadata
+  resources:
+  - group: ''
+    resources: [configmaps]
+    resourceNames: [controller-leader]
+  omitStages: [ResponseStarted]
+- level: None
+  resources:
+  - group: ''
+    resources: [configmaps]
+- level: Request
+  nonResourceURLs: ['/apis*']
+- level: Metadata
+  namespaces: [kube-system]
+";
+
+    fn user(name: &str, groups: &[&str]) -> AuditUser {
+        AuditUser {
+            name: name.into(),
+            uid: String::new(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_first_matching_rule_decides() {
+        let policy = Policy::parse(POLICY).expect("valid");
+        let cases = [
+            (
+                "alice",
+                &[][..],
+                "GET",
+                "/api/v1/namespaces/a/pods/p/log",
+                Level::RequestResponse,
+            ),
+            (
+                "bob",
+                &[][..],
+                "GET",
+                "/api/v1/namespaces/a/pods/p/log",
+                Level::None,
+            ),
+            (
+                "bob",
+                &["admins"][..],
+                "PATCH",
+                "/api/v1/namespaces/a/pods/p",
+                Level::Request,
+            ),
+            (
+                "bob",
+                &["admins"][..],
+                "PUT",
+                "/apis/apps/v1/namespaces/a/deployments/d/scale",
+                Level::None,
+            ),
+            (
+                "bob",
+                &[][..],
+                "GET",
+                "/api/v1/namespaces/a/configmaps/controller-leader",
+                Level::Metadata,
+            ),
+            (
+                "bob",
+                &[][..],
+                "GET",
+                "/api/v1/namespaces/a/configmaps/other",
+                Level::None,
+            ),
+            ("bob", &[][..], "GET", "/apis/apps/v1", Level::Request),
+            (
+                "bob",
+                &[][..],
+                "GET",
+                "/api/v1/namespaces/kube-system/pods",
+                Level::Metadata,
+            ),
+            (
+                "bob",
+                &[][..],
+                "GET",
+                "/api/v1/namespaces/default/pods",
+                Level::None,
+            ),
+            ("bob", &[][..], "GET", "/healthz", Level::None),
+        ];
+        for (name, groups, method, path, level) in cases {
+            let decision = policy.decide(&user(name, groups), &request::parse(method, path, None));
+            assert_eq!(decision.level, level, "{name} {method} {path}");
+        }
+        let leader = request::parse(
+            "GET",
+            "/api/v1/namespaces/a/configmaps/controller-leader",
+            None,
+        );
+        let decision = policy.decide(&user("bob", &[]), &leader);
+        assert!(!decision.logs(Stage::RequestReceived) && !decision.logs(Stage::ResponseStarted));
+        assert!(decision.logs(Stage::ResponseComplete));
+    }
+}

@@ -159,7 +159,11 @@ impl Store for EncryptedStore {
     }
 
     async fn range(&self, request: RangeRequest) -> Result<RangeResponse, StoreError> {
+        let touched = self.config.rules.touches(&request.prefix);
         let mut response = self.inner.range(request).await?;
+        if !touched {
+            return Ok(response);
+        }
         response.kvs = std::mem::take(&mut response.kvs)
             .into_iter()
             .map(|kv| self.decrypt(kv))
