@@ -81,7 +81,9 @@ async fn each_request_is_one_line_at_its_rule_s_level() {
     let (server, dir) = audited(POLICY).await;
     let secrets = "/api/v1/namespaces/default/secrets";
     assert_eq!(server.json("POST", secrets, &secret("db")).await.code, 201);
-    assert_eq!(server.get(&format!("{secrets}/db")).await.code, 200);
+    let got = server.get(&format!("{secrets}/db")).await;
+    assert_eq!(got.code, 200);
+    let audit_id = got.headers["audit-id"].to_str().expect("text").to_string();
     assert_eq!(server.get(&format!("{secrets}/missing")).await.code, 404);
     let map = json!({"metadata": {"name": "m"}, "data": {"k": "v"}});
     let maps = "/api/v1/namespaces/default/configmaps";
@@ -117,6 +119,7 @@ async fn each_request_is_one_line_at_its_rule_s_level() {
     assert!(create.get("requestObject").is_none() && create.get("responseObject").is_none());
     assert_eq!(get["verb"], "get");
     assert_eq!(get["objectRef"]["name"], "db");
+    assert_eq!(get["auditID"], audit_id.as_str());
     assert_eq!(get["requestURI"], "/api/v1/namespaces/default/secrets/db");
     assert_eq!(missing["responseStatus"]["code"], 404);
     assert_eq!(missing["responseStatus"]["reason"], "NotFound");

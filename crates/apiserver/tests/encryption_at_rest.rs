@@ -179,8 +179,17 @@ async fn a_value_no_key_opens_is_a_clear_internal_error() {
 }
 
 #[tokio::test]
-async fn keys_rotate_by_rewriting_every_secret() {
-    let first = testing::server_with(Backend::Embedded, config(&aescbc(&[("key1", 1)]))).await;
+async fn keys_rotate_by_rewriting_every_secret_on_the_embedded_store() {
+    keys_rotate_by_rewriting_every_secret(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn keys_rotate_by_rewriting_every_secret_on_etcd() {
+    keys_rotate_by_rewriting_every_secret(Backend::Etcd).await;
+}
+
+async fn keys_rotate_by_rewriting_every_secret(backend: Backend) {
+    let first = testing::server_with(backend, config(&aescbc(&[("key1", 1)]))).await;
     for name in ["a", "b", "c"] {
         create_secret(&first, name).await;
     }

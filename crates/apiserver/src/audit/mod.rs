@@ -153,10 +153,15 @@ pub async fn record(State(audit): State<AuditConfig>, request: Request, next: Ne
         .cloned()
         .unwrap_or_default();
     let decision = audit.policy.decide(&user, &info);
-    if decision.level == Level::None {
-        return next.run(request).await;
-    }
     let audit_id = uuid::Uuid::new_v4().to_string();
+    if decision.level == Level::None {
+        // Every answer names its audit ID, logged or not (as upstream).
+        let mut response = next.run(request).await;
+        if let Ok(value) = HeaderValue::from_str(&audit_id) {
+            response.headers_mut().insert("audit-id", value);
+        }
+        return response;
+    }
     let mut base = json!({
         "kind": "Event",
         "apiVersion": "audit.k8s.io/v1",
