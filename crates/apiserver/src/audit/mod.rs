@@ -170,7 +170,7 @@ pub async fn record(State(audit): State<AuditConfig>, request: Request, next: Ne
         "requestURI": request.uri().path_and_query().map_or("/", |pq| pq.as_str()),
         "verb": info.verb,
         "user": user_json(&user),
-        "sourceIPs": source_ips(request.headers()),
+        "sourceIPs": source_ips(&request),
         "requestReceivedTimestamp": received,
     });
     if let Some(agent) = header(request.headers(), "user-agent") {
@@ -335,8 +335,10 @@ fn user_json(user: &AuditUser) -> Value {
 }
 
 /// The client addresses the proxy headers give (`X-Forwarded-For`, then
-/// `X-Real-Ip`), as upstream lists them.
-fn source_ips(headers: &HeaderMap) -> Vec<String> {
+/// `X-Real-Ip`), then the connection's peer when the accept loop gives it
+/// (as axum's `ConnectInfo`), as upstream lists them.
+fn source_ips(request: &Request) -> Vec<String> {
+    let headers = request.headers();
     let mut ips: Vec<String> = header(headers, "x-forwarded-for")
         .into_iter()
         .flat_map(|v| v.split(','))
@@ -348,6 +350,15 @@ fn source_ips(headers: &HeaderMap) -> Vec<String> {
         && !ips.iter().any(|ip| ip == real)
     {
         ips.push(real.to_string());
+    }
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    if let Some(peer) = peer
+        && !ips.contains(&peer)
+    {
+        ips.push(peer);
     }
     ips
 }
