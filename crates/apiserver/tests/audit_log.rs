@@ -91,11 +91,14 @@ async fn each_request_is_one_line_at_its_rule_s_level() {
     let pod = "/api/v1/namespaces/default/serviceaccounts";
     let account = json!({"metadata": {"name": "sa"}});
     assert_eq!(server.json("POST", pod, &account).await.code, 201);
+    let yaml = "metadata:\n  name: sa2\n";
+    let answer = server.raw("POST", pod, "application/yaml", yaml).await;
+    assert_eq!(answer.code, 201, "{}", answer.body);
     // None: nothing at all.
     server.get("/readyz").await;
     server.get("/api/v1/namespaces/quiet/configmaps").await;
 
-    let events = events(dir.path(), 5).await;
+    let events = events(dir.path(), 6).await;
     for event in &events {
         assert_eq!(event["kind"], "Event");
         assert_eq!(event["apiVersion"], "audit.k8s.io/v1");
@@ -106,8 +109,8 @@ async fn each_request_is_one_line_at_its_rule_s_level() {
         assert!(event["stageTimestamp"].is_string());
         assert!(!event.to_string().contains(&encoded(MARKER)), "{event}");
     }
-    let [create, get, missing, map, account] = &events[..] else {
-        unreachable!("five events")
+    let [create, get, missing, map, account, yaml] = &events[..] else {
+        unreachable!("six events")
     };
     assert_eq!(create["level"], "Metadata");
     assert_eq!(create["verb"], "create");
@@ -131,6 +134,8 @@ async fn each_request_is_one_line_at_its_rule_s_level() {
     assert_eq!(account["level"], "Request");
     assert_eq!(account["requestObject"]["metadata"]["name"], "sa");
     assert!(account.get("responseObject").is_none());
+    assert_eq!(yaml["requestObject"]["metadata"]["name"], "sa2");
+    assert_eq!(yaml["objectRef"]["name"], "sa2");
 }
 
 #[tokio::test]

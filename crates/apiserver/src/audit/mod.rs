@@ -273,7 +273,7 @@ async fn finish(
 }
 
 /// The request with its body read back in, and the body as the event's
-/// `requestObject` at Request level and above (when it is JSON).
+/// `requestObject` at Request level and above.
 async fn capture_request(
     level: Level,
     request: Request,
@@ -285,7 +285,10 @@ async fn capture_request(
     let bytes = crate::http::body::read(body)
         .await
         .map_err(|err| Failure(err).into_response())?;
-    let object = serde_json::from_slice::<Value>(&bytes).ok();
+    // Decoded as the handlers will (JSON, YAML, protobuf); a body they
+    // will refuse is left out.
+    let media_type = crate::http::body::content_type(&parts.headers);
+    let object = crate::codec::decode(&bytes, &media_type).ok();
     Ok((Request::from_parts(parts, Body::from(bytes)), object))
 }
 
