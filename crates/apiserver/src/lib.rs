@@ -7,6 +7,7 @@
 //!
 //! The crate is layered, and imports only point down:
 //! - `serve`: the accept loop and the connections' deadlines and cap;
+//! - [`audit`]: the audit log, one layer around every route;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
 //! - [`auth`]: authentication, impersonation and authorization, one layer
 //!   in front of every route when the config asks for it;
@@ -15,6 +16,7 @@
 //! - `watch`: the watch cache, one store watch per resource, fanned out;
 //! - [`objects`]: the generic object layer over the store, with every
 //!   kind's rules found from its strategy in `keelson_api::strategy`;
+//! - [`encryption`]: encryption at rest, a store over the store;
 //! - `fields`: managedFields, the server-side apply engine and patches;
 //! - `codec`: JSON, YAML and protobuf documents into JSON values;
 //! - `schema` and `documents` ([`discovery`], [`openapi`], [`table`]):
@@ -25,6 +27,8 @@
 // those below it.
 mod serve;
 
+pub mod audit;
+
 mod http;
 
 pub mod auth;
@@ -34,6 +38,8 @@ mod registry;
 mod watch;
 
 pub mod objects;
+
+pub mod encryption;
 
 mod fields;
 
@@ -100,6 +106,12 @@ pub struct Config {
     /// Authentication and authorization; `None` lets every request
     /// through with no user.
     pub auth: Option<auth::AuthConfig>,
+    /// Encryption at rest (`--encryption-provider-config`); `None` stores
+    /// every value as it is.
+    pub encryption: Option<encryption::EncryptionConfig>,
+    /// The audit policy and log (`--audit-policy-file`,
+    /// `--audit-log-path`); `None` logs nothing.
+    pub audit: Option<audit::AuditConfig>,
 }
 
 impl Config {
@@ -117,6 +129,7 @@ pub fn admission_plugins() -> &'static [&'static str] {
 /// chain and the storage hooks.
 fn objects_of(
     store: Arc<dyn Store>,
+    encrypted: Option<Arc<encryption::EncryptedStore>>,
     config: &Config,
     caches: &watch::Caches,
     auth: Option<&auth::Auth>,
@@ -138,6 +151,7 @@ fn objects_of(
     objects::Objects::new(store)
         .with_admission(steps)
         .with_hooks(hooks)
+        .with_encryption(encrypted)
 }
 
 /// The API server's HTTP service on `store`; its watches end when
@@ -160,6 +174,7 @@ fn state_of(
     config: &Config,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> AppState {
+    let (store, encrypted) = encryption::wrap(store, config.encryption.as_ref());
     let caches = watch::Caches::new(Arc::clone(&store));
     let tokens = config.service_account_tokens.clone().or_else(|| {
         let key = generate_key_pem().ok()?;
@@ -172,7 +187,7 @@ fn state_of(
         .as_ref()
         .map(|auth| Arc::new(auth::Auth::new(auth, &caches)));
     AppState {
-        objects: objects_of(store, config, &caches, auth.as_deref()),
+        objects: objects_of(store, encrypted, config, &caches, auth.as_deref()),
         caches,
         stopping,
         tokens,
@@ -197,24 +212,40 @@ fn router_of(state: AppState, config: &Config) -> Router {
         .route("/apis/{*rest}", any(handlers::api))
         .fallback(discovery_routes::not_found)
         .method_not_allowed_fallback(discovery_routes::method_not_allowed);
-    // Every route, the fallbacks included, behind authentication and
-    // authorization when they are on.
+    // Outermost last: authorization (inside the audit log, so that
+    // refusals are logged), the body limit and the deadline (inside the
+    // log too, so that timeouts are), the audit log, and authentication,
+    // which names the user the log records.
     let router = match &state.auth {
         Some(auth) => router.layer(axum::middleware::from_fn_with_state(
             Arc::clone(auth),
-            auth::layer,
+            auth::authorize,
         )),
         None => router,
     };
-    router
+    let router = router
         // Bodies are read with their own limit so that an oversized one is
         // a `Status`, not a bare 413.
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             config.request_timeout(),
             http::deadline::within,
-        ))
-        .with_state(state)
+        ));
+    let router = match &config.audit {
+        Some(audit) => router.layer(axum::middleware::from_fn_with_state(
+            audit.clone(),
+            audit::record,
+        )),
+        None => router,
+    };
+    let router = match &state.auth {
+        Some(auth) => router.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(auth),
+            auth::authenticate,
+        )),
+        None => router,
+    };
+    router.with_state(state)
 }
 
 /// Creates what every cluster starts with, if missing: the namespaces,
@@ -229,8 +260,9 @@ pub async fn bootstrap_with(
     store: Arc<dyn Store>,
     config: &Config,
 ) -> Result<(), keelson_api::ApiError> {
+    let (store, encrypted) = encryption::wrap(store, config.encryption.as_ref());
     let caches = watch::Caches::new(Arc::clone(&store));
-    let objects = objects_of(store, config, &caches, None);
+    let objects = objects_of(store, encrypted, config, &caches, None);
     let namespaces =
         keelson_api::registry::by_resource("", "namespaces").expect("namespaces are registered");
     for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {

@@ -72,6 +72,16 @@ pub async fn server_with(backend: Backend, config: crate::Config) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("loopback has free ports");
+    serve_on(store, config, listener, dir, etcd)
+}
+
+fn serve_on(
+    store: Arc<dyn Store>,
+    config: crate::Config,
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+    etcd: Option<EtcdProcess>,
+) -> Server {
     let address = listener
         .local_addr()
         .expect("a bound socket has an address");
@@ -90,6 +100,23 @@ pub async fn server_with(backend: Backend, config: crate::Config) -> Server {
         address,
         _dir: dir,
         _etcd: etcd,
+    }
+}
+
+impl Server {
+    /// Another server on the same store, set up as `config` says (as this
+    /// one restarted with another configuration); this one must outlive it.
+    pub async fn beside(&self, config: crate::Config) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("loopback has free ports");
+        let dir = tempfile::tempdir().expect("a temporary directory can be created");
+        serve_on(Arc::clone(&self.store), config, listener, dir, None)
+    }
+
+    /// The temp dir of the embedded store (`store.redb` is in it).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 }
 

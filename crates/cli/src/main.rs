@@ -3,6 +3,8 @@
 
 mod api_bench;
 mod api_sockets;
+mod at_rest;
+mod audit_files;
 mod hostile_bench;
 mod open_files;
 mod store_bench;

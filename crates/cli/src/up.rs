@@ -70,6 +70,20 @@ pub struct UpArgs {
     /// Without authentication every request is allowed.
     #[arg(long, value_parser = authorization_mode)]
     authorization_mode: Option<keelson_apiserver::auth::AuthorizationMode>,
+    /// An EncryptionConfiguration (apiserver.config.k8s.io/v1) for the
+    /// resources to encrypt at rest. Without it, Secrets are encrypted
+    /// with the key in `DATA_DIR/encryption-config.yaml`, made on first
+    /// start; servers sharing one etcd need the same file.
+    #[arg(long)]
+    encryption_provider_config: Option<PathBuf>,
+    /// Write the audit log here (JSON lines; `-` for standard output).
+    #[arg(long)]
+    audit_log_path: Option<PathBuf>,
+    /// The audit Policy (audit.k8s.io/v1) for the log. Without it,
+    /// `DATA_DIR/audit-policy.yaml` is used, made on first use: every
+    /// request at Metadata, no bodies, health probes left out.
+    #[arg(long)]
+    audit_policy_file: Option<PathBuf>,
 }
 
 fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::AuthorizationMode, String> {
@@ -154,6 +168,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     // The store holds Secrets: only its owner may read the data dir.
     set_mode(&data_dir, 0o700)?;
+    let (encryption, encryption_file) =
+        crate::at_rest::config(args.encryption_provider_config.as_deref(), &data_dir)?;
+    let audit = crate::audit_files::config(
+        args.audit_policy_file.as_deref(),
+        args.audit_log_path.as_deref(),
+        &data_dir,
+    )?;
     let url = match args.store.as_str() {
         "embedded" => format!("embedded:{}", data_dir.join("store").display()),
         other => other.to_string(),
@@ -186,6 +207,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         connections,
         service_account_tokens: Some(service_account_tokens(&args_tokens, &data_dir)?),
         auth,
+        encryption: Some(encryption),
+        audit: audit.as_ref().map(|(audit, _)| audit.clone()),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
@@ -200,6 +223,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             if auth.anonymous { "allowed" } else { "refused" },
             auth.mode
         );
+    }
+    eprintln!("encryption at rest: {}", encryption_file.display());
+    if let (Some((_, policy)), Some(log)) = (&audit, &args.audit_log_path) {
+        eprintln!("audit log: {} (policy {})", log.display(), policy.display());
     }
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
     eprintln!("keelson stopped");
@@ -257,7 +284,7 @@ current-context: keelson
     Ok(path)
 }
 
-fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
+pub(crate) fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of {}", path.display()))

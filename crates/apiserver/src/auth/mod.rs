@@ -215,9 +215,14 @@ pub fn requester() -> Option<User> {
     REQUESTER.try_with(User::clone).ok()
 }
 
-/// The layer: authenticates, applies impersonation, authorizes, and
-/// serves the request as its user.
-pub async fn layer(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
+/// The first layer: authenticates the request and applies impersonation,
+/// leaving the user in the request's extensions (for the audit log and
+/// [`authorize`]); a failure is the 401 or 403 it answers.
+pub async fn authenticate(
+    State(auth): State<Arc<Auth>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let user = match auth.authenticate(&request) {
         Ok(user) => user,
         Err(err) => return Failure(err).into_response(),
@@ -228,6 +233,25 @@ pub async fn layer(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     {
         Ok(user) => user,
         Err(err) => return Failure(err).into_response(),
+    };
+    request.extensions_mut().insert(crate::audit::AuditUser {
+        name: user.name.clone(),
+        uid: user.uid.clone(),
+        groups: user.groups.clone(),
+    });
+    request.extensions_mut().insert(Authenticated(user));
+    next.run(request).await
+}
+
+/// The user [`authenticate`] found, in the request's extensions.
+#[derive(Clone)]
+struct Authenticated(User);
+
+/// The second layer: authorizes the authenticated request, answers the
+/// review APIs, and serves the request as its user.
+pub async fn authorize(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+    let Some(Authenticated(user)) = request.extensions().get::<Authenticated>().cloned() else {
+        return Failure(ApiError::internal("the request was not authenticated")).into_response();
     };
     let attributes = request_info::parse(
         request.method().as_str(),

@@ -57,6 +57,8 @@ pub struct Objects {
     admission: Arc<[Arc<dyn admission::Admission>]>,
     /// What kinds take from shared pools around store writes.
     hooks: Arc<[Arc<dyn hooks::StoreHook>]>,
+    /// The store's encryption at rest, which tells values to rewrite.
+    encrypted: Option<Arc<crate::encryption::EncryptedStore>>,
 }
 
 impl Objects {
@@ -66,6 +68,34 @@ impl Objects {
             store,
             admission: Arc::new([]),
             hooks: Arc::new([]),
+            encrypted: None,
+        }
+    }
+
+    /// The same objects, with `encrypted` (the store's encryption at rest,
+    /// if any) asked whether an unchanged update must still be stored.
+    pub fn with_encryption(
+        self,
+        encrypted: Option<Arc<crate::encryption::EncryptedStore>>,
+    ) -> Self {
+        Objects { encrypted, ..self }
+    }
+
+    /// Whether the value at `key` was written by a provider or key other
+    /// than the one that writes now: an update that changes nothing still
+    /// stores it then, so that rewriting objects rotates their key.
+    async fn stale(
+        &self,
+        resource: &ResourceInfo,
+        key: &str,
+        name: &str,
+    ) -> Result<bool, ApiError> {
+        match &self.encrypted {
+            Some(encrypted) => encrypted
+                .stale(key)
+                .await
+                .map_err(|err| store_error(err, resource.group, resource.plural, name)),
+            None => Ok(false),
         }
     }
 

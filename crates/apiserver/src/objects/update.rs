@@ -111,7 +111,7 @@ impl Objects {
                 self.check(&write, &mut next).await?;
                 next_generation(resource, &current, &mut next);
             }
-            if unchanged(&current, &next) {
+            if unchanged(&current, &next) && !self.stale(resource, &key, name).await? {
                 return Ok(current);
             }
             self.before_store(&write, &mut next).await?;
