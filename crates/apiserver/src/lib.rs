@@ -182,10 +182,10 @@ fn state_of(
             .ok()
             .map(Arc::new)
     });
-    let auth = config
-        .auth
-        .as_ref()
-        .map(|auth| Arc::new(auth::Auth::new(auth, &caches)));
+    let auth = config.auth.as_ref().map(|auth| {
+        let auth = auth::Auth::new(auth, &caches).with_service_accounts(tokens.clone(), &caches);
+        Arc::new(auth)
+    });
     AppState {
         objects: objects_of(store, encrypted, config, &caches, auth.as_deref()),
         caches,

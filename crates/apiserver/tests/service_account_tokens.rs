@@ -162,3 +162,124 @@ async fn bad_token_requests_get_upstreams_answers() {
         "{message}"
     );
 }
+
+/// A server with authentication and RBAC on, where only the token file's
+/// admin (in system:masters) may do everything.
+async fn secured() -> support::Server {
+    use keelson_apiserver::auth::{AuthConfig, AuthorizationMode, TokenFile};
+    let tokens = TokenFile::parse("admin-token,admin,1,system:masters\n", "tokens.csv")
+        .expect("a token file");
+    let config = keelson_apiserver::Config {
+        auth: Some(AuthConfig {
+            anonymous: true,
+            tokens,
+            mode: AuthorizationMode::Rbac,
+        }),
+        ..Default::default()
+    };
+    support::server_with(support::Backend::Embedded, config).await
+}
+
+const ADMIN: &str = "Bearer admin-token";
+
+#[tokio::test]
+async fn a_service_account_token_authenticates_until_its_objects_go() {
+    let server = secured().await;
+    let admin = |method: &'static str, path: String, body: Value| {
+        let server = &server;
+        async move {
+            server
+                .json_with(method, &path, &[("authorization", ADMIN)], &body)
+                .await
+        }
+    };
+    let made = admin(
+        "POST",
+        format!("{NS}/serviceaccounts"),
+        json!({"metadata": {"name": "reader"}}),
+    )
+    .await;
+    assert_eq!(made.code, 201, "{}", made.body);
+    let binding = json!({
+        "metadata": {"name": "reader-view"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": "default"}],
+    });
+    let bound = admin(
+        "POST",
+        format!("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings"),
+        binding,
+    )
+    .await;
+    assert_eq!(bound.code, 201, "{}", bound.body);
+    let pod =
+        json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "i"}]}});
+    let pod = admin("POST", format!("{NS}/pods"), pod).await;
+    assert_eq!(pod.code, 201, "{}", pod.body);
+    let bound_to_pod =
+        request(json!({"boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "p"}}));
+    let issued = admin(
+        "POST",
+        format!("{NS}/serviceaccounts/reader/token"),
+        bound_to_pod,
+    )
+    .await;
+    assert_eq!(issued.code, 201, "{}", issued.body);
+    let token = format!(
+        "Bearer {}",
+        issued.body["status"]["token"].as_str().unwrap()
+    );
+    let as_reader = |path: String| {
+        let server = &server;
+        let token = token.clone();
+        async move {
+            server
+                .json_with(
+                    "GET",
+                    &path,
+                    &[("authorization", token.as_str())],
+                    &Value::Null,
+                )
+                .await
+        }
+    };
+    let pods = as_reader(format!("{NS}/pods")).await;
+    assert_eq!(pods.code, 200, "{}", pods.body);
+    let secrets = as_reader(format!("{NS}/secrets")).await;
+    assert_eq!(
+        failure(&secrets, 403)["message"],
+        "secrets is forbidden: User \"system:serviceaccount:default:reader\" cannot list resource \"secrets\" in API group \"\" in the namespace \"default\""
+    );
+    // Deleting the pod the token is bound to revokes it.
+    let deleted = admin(
+        "DELETE",
+        format!("{NS}/pods/p?gracePeriodSeconds=0"),
+        Value::Null,
+    )
+    .await;
+    assert!(
+        deleted.code == 200 || deleted.code == 202,
+        "{}",
+        deleted.body
+    );
+    let mut refused = None;
+    for _ in 0..50 {
+        let answer = as_reader(format!("{NS}/pods")).await;
+        if answer.code == 401 {
+            refused = Some(answer);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let refused = refused.expect("the token is refused once its pod is gone");
+    assert_eq!(failure(&refused, 401)["message"], "Unauthorized");
+    let forged = server
+        .json_with(
+            "GET",
+            &format!("{NS}/pods"),
+            &[("authorization", "Bearer a.b.c")],
+            &Value::Null,
+        )
+        .await;
+    failure(&forged, 401);
+}

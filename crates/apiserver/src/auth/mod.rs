@@ -18,6 +18,7 @@ pub mod impersonation;
 pub mod rbac;
 pub mod request_info;
 pub mod reviews;
+pub mod service_accounts;
 pub mod token_file;
 pub mod user;
 pub mod x509;
@@ -99,6 +100,8 @@ pub struct Auth {
     tokens: TokenFile,
     authorizer: Authorizer,
     writes: rbac::Writes,
+    /// What verifies ServiceAccount tokens, and where their objects are.
+    service_accounts: Option<(Arc<crate::registry::tokens::Issuer>, Caches)>,
 }
 
 /// Decides whether a user may do a request.
@@ -144,7 +147,18 @@ impl Auth {
             tokens: config.tokens.clone(),
             authorizer,
             writes,
+            service_accounts: None,
         }
+    }
+
+    /// Also takes the ServiceAccount tokens `issuer` signs.
+    pub fn with_service_accounts(
+        mut self,
+        issuer: Option<Arc<crate::registry::tokens::Issuer>>,
+        caches: &Caches,
+    ) -> Self {
+        self.service_accounts = issuer.map(|issuer| (issuer, caches.clone()));
+        self
     }
 
     /// The storage hooks authorization needs (to see its own writes).
@@ -165,9 +179,22 @@ impl Auth {
     /// refuses it (a bad certificate or token) makes it 401 unless
     /// another knows it; only a request with no credentials at all is
     /// anonymous.
-    fn authenticate(&self, request: &Request) -> Result<User, ApiError> {
+    #[cfg(test)]
+    async fn authenticate(&self, request: &Request) -> Result<User, ApiError> {
+        let certificates = request.extensions().get::<ClientCertificates>();
+        let token = bearer_token(request);
+        self.authenticate_with(certificates, token).await
+    }
+
+    /// Tries the client certificate, then the bearer token (the token
+    /// file's, then ServiceAccount tokens), then anonymous.
+    async fn authenticate_with(
+        &self,
+        certificates: Option<&ClientCertificates>,
+        token: Option<&str>,
+    ) -> Result<User, ApiError> {
         let mut refused = false;
-        if let Some(certificates) = request.extensions().get::<ClientCertificates>() {
+        if let Some(certificates) = certificates {
             let now = jiff::Timestamp::now().as_second();
             match x509::user_of(certificates, now) {
                 Ok(Some(user)) => return Ok(user),
@@ -178,11 +205,14 @@ impl Auth {
                 }
             }
         }
-        if let Some(token) = bearer_token(request) {
-            match self.tokens.user(token) {
-                Some(user) => return Ok(user.authenticated()),
+        if let Some(token) = token {
+            if let Some(user) = self.tokens.user(token) {
+                return Ok(user.authenticated());
+            }
+            match self.service_account(token).await {
+                Some(user) => return Ok(user),
                 None => {
-                    tracing::debug!("bearer token refused: not in the token file");
+                    tracing::debug!("bearer token refused");
                     refused = true;
                 }
             }
@@ -190,6 +220,22 @@ impl Auth {
         match self.anonymous && !refused {
             true => Ok(User::anonymous()),
             false => Err(ApiError::unauthorized("Unauthorized")),
+        }
+    }
+}
+
+impl Auth {
+    /// The ServiceAccount `token` stands for, if it is a valid one.
+    async fn service_account(&self, token: &str) -> Option<User> {
+        let (issuer, caches) = self.service_accounts.as_ref()?;
+        let now = jiff::Timestamp::now().as_second();
+        match service_accounts::user_of(issuer, caches, token, now).await {
+            Ok(user) => user,
+            Err(err) => {
+                // The reason, never the token.
+                tracing::debug!(error = %err, "service account token refused");
+                None
+            }
         }
     }
 }
@@ -223,7 +269,12 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let user = match auth.authenticate(&request) {
+    let certificates = request.extensions().get::<ClientCertificates>().cloned();
+    let token = bearer_token(&request).map(str::to_string);
+    let user = match auth
+        .authenticate_with(certificates.as_ref(), token.as_deref())
+        .await
+    {
         Ok(user) => user,
         Err(err) => return Failure(err).into_response(),
     };
@@ -317,6 +368,7 @@ mod tests {
             tokens: TokenFile::parse("good,jane,1,dev", "tokens").expect("a token file"),
             authorizer: Authorizer::AlwaysAllow,
             writes: rbac::Writes::default(),
+            service_accounts: None,
         }
     }
 
@@ -348,9 +400,14 @@ mod tests {
     }
 
     fn who(auth: &Auth, request: &Request) -> Result<String, u16> {
-        auth.authenticate(request)
+        block_on(auth.authenticate(request))
             .map(|user| user.name)
             .map_err(|err| err.code())
+    }
+
+    /// Runs a future that never waits (no ServiceAccount tokens here).
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        futures::executor::block_on(future)
     }
 
     #[test]
@@ -373,7 +430,7 @@ mod tests {
             assert_eq!(got, expected.map(str::to_string), "{label}");
         }
         assert_eq!(who(&auth(false), &request(None, None)), Err(401));
-        let user = on.authenticate(&request(None, valid())).expect("a user");
+        let user = block_on(on.authenticate(&request(None, valid()))).expect("a user");
         assert_eq!(user.groups, ["system:masters", "system:authenticated"]);
     }
 }
