@@ -207,7 +207,7 @@ async fn a_service_account_token_authenticates_until_its_objects_go() {
     });
     let bound = admin(
         "POST",
-        format!("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings"),
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings".to_string(),
         binding,
     )
     .await;
