@@ -45,6 +45,7 @@ pub use documents::{discovery, openapi, table};
 pub use http::deadline::parse_go_duration;
 pub use registry::allocation::Ranges;
 pub use serve::ConnectionLimits;
+pub use serve::tls::{PeerCertificates, TlsConfig, TlsError};
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -85,6 +86,9 @@ pub struct Config {
     pub request_timeout: Option<std::time::Duration>,
     /// The connections' deadlines and cap.
     pub connections: ConnectionLimits,
+    /// The serving certificate and client CA; `None` serves plain HTTP,
+    /// which is insecure (the in-process test fixture uses it).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -225,6 +229,10 @@ pub async fn serve_with(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = match &config.tls {
+        Some(tls) => Some(serve::tls::acceptor(tls).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let address = listener.local_addr()?;
     let state = state_of(store, &config, stopping.clone());
@@ -241,7 +249,7 @@ pub async fn serve_with(
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    serve::run(listener, router, &limits, shutdown).await;
+    serve::run(listener, router, &limits, tls, shutdown).await;
     keeper.abort();
     Ok(())
 }
@@ -253,7 +261,7 @@ async fn keep_kubernetes_service(
     address: std::net::SocketAddr,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
-    let first = registry::allocation::ClusterIps::new(config.ranges.cluster_ips).first();
+    let first = config.ranges.kubernetes_service_ip();
     loop {
         if let Err(err) =
             registry::kubernetes_service::reconcile(&objects, &first.to_string(), address).await

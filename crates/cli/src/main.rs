@@ -5,6 +5,7 @@ mod api_bench;
 mod api_sockets;
 mod hostile_bench;
 mod open_files;
+mod pki;
 mod store_bench;
 mod up;
 mod verbs;

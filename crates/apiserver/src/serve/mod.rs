@@ -23,11 +23,14 @@
 //! - [`open`]: the set of open connections, the cap and the choice of
 //!   which idle one to close;
 //! - [`activity`]: what one connection is doing and when it expires;
-//! - [`connection`]: serving one connection until it ends or expires.
+//! - [`connection`]: serving one connection until it ends or expires;
+//! - [`tls`]: the TLS handshake of each connection, when the server
+//!   speaks TLS, and the client certificates it verified.
 
 mod activity;
 mod connection;
 mod open;
+pub mod tls;
 
 use std::future::Future;
 use std::io;
@@ -74,14 +77,16 @@ const MAX_PAUSE: Duration = Duration::from_secs(1);
 /// Serves `router` on `listener` until `shutdown` completes, then stops
 /// accepting, closes the idle connections at once and the others when their
 /// requests end, and returns when all are closed.
+/// With `tls`, every connection is TLS; without, plain HTTP.
 pub(crate) async fn run(
     listener: TcpListener,
     router: Router,
     limits: &ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let open = Arc::new(Open::new(limits));
-    let builders = Arc::new(connection::Builders::new());
+    let builders = Arc::new(connection::Builders::new(tls));
     let mut shutdown = std::pin::pin!(shutdown);
     let mut pause = FIRST_PAUSE;
     loop {
