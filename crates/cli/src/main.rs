@@ -3,6 +3,7 @@
 
 mod api_bench;
 mod api_sockets;
+mod bench_client;
 mod hostile_bench;
 mod open_files;
 mod pki;

@@ -200,6 +200,15 @@ impl KeelsonProcess {
         client_config(&self.server_ca(), Some(identity), alpn).map(Some)
     }
 
+    /// How to open raw HTTP/1.1 connections to the component as the admin
+    /// (TLS unless it serves plain HTTP), for requests written by hand.
+    pub fn dialer(&self) -> std::io::Result<crate::tls::Dialer> {
+        Ok(crate::tls::Dialer {
+            address: self.address,
+            tls: self.tls_client_config(&[b"http/1.1"])?,
+        })
+    }
+
     /// The component's data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir

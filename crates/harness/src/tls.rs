@@ -52,6 +52,44 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
+/// A byte stream to a server, plain or TLS.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// How to open a connection to one server: TCP to its address, then TLS
+/// with `tls` when it serves TLS.
+#[derive(Clone, Debug)]
+pub struct Dialer {
+    pub address: SocketAddr,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Dialer {
+    /// A new connection, its TLS handshake done.
+    pub async fn connect(&self) -> io::Result<Box<dyn Io>> {
+        match &self.tls {
+            None => {
+                let stream = TcpStream::connect(self.address).await?;
+                let _ = stream.set_nodelay(true);
+                Ok(Box::new(stream))
+            }
+            Some(config) => Ok(Box::new(connect(self.address, config).await?)),
+        }
+    }
+
+    /// TLS on an open TCP connection (none when the server is plain).
+    pub async fn secure(&self, stream: TcpStream) -> io::Result<Box<dyn Io>> {
+        match &self.tls {
+            None => Ok(Box::new(stream)),
+            Some(config) => {
+                let name = ServerName::IpAddress(self.address.ip().into());
+                Ok(Box::new(wrap(stream, name, config).await?))
+            }
+        }
+    }
+}
+
 /// Connects to `address` and completes a TLS handshake with `config`,
 /// verifying the server's certificate for `address`'s IP.
 pub async fn connect(
