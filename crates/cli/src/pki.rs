@@ -342,3 +342,73 @@ fn write_cert(path: &Path, pem: &str) -> anyhow::Result<()> {
     std::fs::write(path, pem).with_context(|| format!("cannot write {}", path.display()))?;
     crate::up::set_mode(path, 0o644)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(listen: &str) -> Vec<String> {
+        let listen: IpAddr = listen.parse().expect("an address");
+        serving_names(listen, "10.96.0.1".parse().expect("an address"))
+    }
+
+    #[test]
+    fn the_serving_names_cover_loopback_the_service_and_the_listen_address() {
+        let everywhere = names("0.0.0.0");
+        assert_eq!(
+            everywhere,
+            [
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+                "127.0.0.1",
+                "10.96.0.1",
+            ]
+        );
+        assert_eq!(names("127.0.0.1"), everywhere);
+        let elsewhere = names("192.0.2.7");
+        assert_eq!(elsewhere.last().map(String::as_str), Some("192.0.2.7"));
+    }
+
+    fn read_file(dir: &Path, file: &str) -> Vec<u8> {
+        std::fs::read(dir.join("pki").join(file)).expect("a pki file")
+    }
+
+    #[test]
+    fn certificates_are_kept_and_the_serving_one_follows_the_names() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let none = Overrides::default();
+        let first = ensure(dir.path(), &names("127.0.0.1"), &none).expect("made");
+        let ca = read_file(dir.path(), "ca.crt");
+        let serving = read_file(dir.path(), "apiserver.crt");
+        let again = ensure(dir.path(), &names("127.0.0.1"), &none).expect("kept");
+        assert_eq!(read_file(dir.path(), "apiserver.crt"), serving);
+        assert_eq!(again.admin_cert_pem, first.admin_cert_pem);
+        assert_eq!(again.server_ca_pem, first.server_ca_pem);
+
+        ensure(dir.path(), &names("192.0.2.7"), &none).expect("made again");
+        assert_eq!(read_file(dir.path(), "ca.crt"), ca);
+        assert_ne!(read_file(dir.path(), "apiserver.crt"), serving);
+    }
+
+    #[test]
+    fn half_a_ca_and_half_a_pair_of_files_are_refused() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let none = Overrides::default();
+        ensure(dir.path(), &names("127.0.0.1"), &none).expect("made");
+        let cert_only = Overrides {
+            cert_file: Some(dir.path().join("pki/apiserver.crt")),
+            ..Overrides::default()
+        };
+        let err = ensure(dir.path(), &names("127.0.0.1"), &cert_only).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("go together")));
+        std::fs::remove_file(dir.path().join("pki/ca.key")).expect("removed");
+        let err = ensure(dir.path(), &names("127.0.0.1"), &none).err();
+        assert!(
+            err.is_some_and(|e| e.to_string().contains("only one of ca.crt and ca.key")),
+            "a lone ca.crt is not replaced"
+        );
+    }
+}
