@@ -80,7 +80,8 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     }
 
     println!(
-        "keelson api bench: {} clients, {} objects, {} gets, {} watchers at {} writes/s",
+        "keelson api bench: {} clients, {} objects, {} gets, {} watchers at {} writes/s; \
+         through TLS but where a row says plain HTTP",
         args.clients, args.objects, args.gets, args.watchers, args.watch_rate
     );
     for (store, rows) in tables {
@@ -115,17 +116,22 @@ async fn measure(
     create_namespace(client, &base, "watch").await?;
 
     let creates = api_creates(client, &base, args, (&CONFIG_MAPS, "bench"), args.objects).await?;
-    let gets = api_gets(client, &base, args).await?;
+    let gets = api_gets(client, &base, args, "bench").await?;
     let lists = api_lists(client, &base, args.objects).await?;
     let fan_out = watch_fan_out(client, &server.dialer()?, &base, args).await?;
     let kinds = args.objects / 2;
     let services = api_creates(client, &base, args, (&SERVICES, "bench"), kinds).await?;
     drop(server);
     let (pods, pods_without) = admission_cost(args, store_url, scratch, kinds).await?;
+    let (plain_creates, plain_gets) = plain_http(args, store_url, scratch).await?;
     Ok(vec![
         Row {
             api: creates,
             raw: Some(raw_creates),
+        },
+        Row {
+            api: plain_creates,
+            raw: None,
         },
         Row {
             api: services,
@@ -142,6 +148,10 @@ async fn measure(
         Row {
             api: gets,
             raw: Some(raw_gets),
+        },
+        Row {
+            api: plain_gets,
+            raw: None,
         },
         Row {
             api: lists,
@@ -183,6 +193,28 @@ async fn start_server_with(
         .await
         .context("cannot start keelson up")?;
     Ok(server)
+}
+
+/// The creates and gets again, on a fresh server that serves plain HTTP
+/// (`--insecure-serve-plain-http`): what TLS costs, beside the figures
+/// through it. On etcd, in a namespace of their own.
+async fn plain_http(
+    args: &ApiBenchArgs,
+    store_url: &str,
+    scratch: &std::path::Path,
+) -> anyhow::Result<(Phase, Phase)> {
+    let data_dir = scratch.join(format!("plain-{}", store_url.replace(['/', ':'], "_")));
+    let flags = ["--insecure-serve-plain-http"];
+    let server = start_server_with(&data_dir, store_url, &flags).await?;
+    let base = server.url();
+    let client = &http_client(&server, args.clients * 2)?;
+    create_namespace(client, &base, "plain").await?;
+    let what = (&CONFIG_MAPS, "plain");
+    let mut creates = api_creates(client, &base, args, what, args.objects).await?;
+    let mut gets = api_gets(client, &base, args, "plain").await?;
+    creates.name.push_str(", plain HTTP");
+    gets.name.push_str(", plain HTTP");
+    Ok((creates, gets))
 }
 
 /// Pod creates with the admission chain and without, each on fresh
@@ -377,12 +409,18 @@ async fn api_creates(
     ))
 }
 
-async fn api_gets(client: &HttpClient, base: &str, args: &ApiBenchArgs) -> anyhow::Result<Phase> {
+async fn api_gets(
+    client: &HttpClient,
+    base: &str,
+    args: &ApiBenchArgs,
+    namespace: &str,
+) -> anyhow::Result<Phase> {
     let created = (args.objects / args.clients) * args.clients;
     let (client, base) = (client.clone(), base.to_string());
+    let namespace = namespace.to_string();
     let timed = concurrently(args.clients, args.gets / args.clients, move |c, i| {
         let url = format!(
-            "{base}/api/v1/namespaces/bench/configmaps/{}",
+            "{base}/api/v1/namespaces/{namespace}/configmaps/{}",
             object_name((c * 7919 + i * 104_729) % created)
         );
         let client = client.clone();
