@@ -9,7 +9,8 @@
 //!
 //! `--tls-cert-file` and `--tls-private-key-file` serve another
 //! certificate instead, and `--client-ca-file` verifies client
-//! certificates against other CAs than the cluster's.
+//! certificates against more CAs than the cluster's (which stays, as it
+//! signs the kubeconfig's admin certificate).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -92,10 +93,12 @@ pub fn ensure(data_dir: &Path, names: &[String], overrides: &Overrides) -> anyho
         Some(_) => pem_of(serving.0.last().expect("a chain has a certificate")),
         None => ca.cert_pem.clone(),
     };
-    let client_cas = match &overrides.client_ca_file {
-        Some(path) => read_certificates(path)?,
-        None => read_certificates(&dir.join("ca.crt"))?,
-    };
+    // The cluster's CA signs the kubeconfig's admin certificate, so it is
+    // kept beside the given CAs.
+    let mut client_cas = vec![ca.cert.clone()];
+    if let Some(path) = &overrides.client_ca_file {
+        client_cas.extend(read_certificates(path)?);
+    }
     let (admin_cert_pem, admin_key_pem) = ca.admin(&dir, fresh)?;
     Ok(Pki {
         serving: TlsConfig {

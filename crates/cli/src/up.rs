@@ -56,8 +56,8 @@ pub struct UpArgs {
     /// The private key of `--tls-cert-file` (PEM).
     #[arg(long, requires = "tls_cert_file")]
     tls_private_key_file: Option<PathBuf>,
-    /// The CAs (PEM) client certificates are verified against, instead
-    /// of the cluster's CA.
+    /// More CAs (PEM) to verify client certificates against, beside the
+    /// cluster's CA (which signs the kubeconfig's admin certificate).
     #[arg(long)]
     client_ca_file: Option<PathBuf>,
     /// Serve plain HTTP instead of TLS: INSECURE, anyone who can reach the

@@ -235,12 +235,27 @@ async fn given_certificate_files_are_served_and_the_kubeconfig_trusts_them() {
         .arg(&cert)
         .arg("--tls-private-key-file")
         .arg(&key)
+        .arg("--client-ca-file")
+        .arg(outside_pki.join("ca.crt"))
         .server_ca(outside_pki.join("ca.crt"))
         .start()
         .await
         .unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
     let own = client_config(&server.data_dir().join("pki/ca.crt"), None, &[]).expect("a CA");
     assert_eq!(https_get(server.address(), "/readyz", &own).await, None);
+    // Client certificates of the given client CA verify, and so do the
+    // cluster CA's (the kubeconfig's admin).
+    for pki in [outside_pki.clone(), server.data_dir().join("pki")] {
+        let (cert, key) = (pki.join("admin.crt"), pki.join("admin.key"));
+        let identity = keelson_harness::tls::Identity {
+            cert: &cert,
+            key: &key,
+        };
+        let config = client_config(&outside_pki.join("ca.crt"), Some(identity), &[])
+            .expect("a client configuration");
+        let answer = https_get(server.address(), "/readyz", &config).await;
+        assert_eq!(answer.map(|a| a.status), Some(200), "{}", pki.display());
+    }
     // The kubeconfig trusts the given certificate.
     let kubectl = Kubectl::new(server.kubeconfig(), root.path()).expect("kubectl");
     let run = kubectl
