@@ -4,9 +4,12 @@
 //! [`router`] builds the HTTP service on a store; [`serve()`] runs it on a
 //! listener until shutdown, with the connections bounded as
 //! [`ConnectionLimits`] says.
+//! With [`Config::tls`] it speaks TLS ([`TlsConfig`]), and hands the
+//! client certificates it verified to each request as
+//! [`PeerCertificates`]; without, plain HTTP.
 //!
 //! The crate is layered, and imports only point down:
-//! - `serve`: the accept loop and the connections' deadlines and cap;
+//! - `serve`: the accept loop, TLS, and the connections' deadlines and cap;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
 //! - `registry`: what subresources do beyond storing fields (scale,
 //!   binding, eviction) and admission, the checks every write passes;

@@ -79,17 +79,7 @@ pub(super) fn spawn(
         None => {
             let deadline = open.timeouts().read_header.min(REFUSAL);
             tokio::spawn(async move {
-                let refusing = async {
-                    match &builders.tls {
-                        None => refuse(stream, &builders.refused).await,
-                        Some(tls) => {
-                            if let Ok(stream) = tls.accept(stream).await {
-                                refuse(stream, &builders.refused).await;
-                            }
-                        }
-                    }
-                };
-                let _ = tokio::time::timeout(deadline, refusing).await;
+                let _ = tokio::time::timeout(deadline, refused(stream, &builders)).await;
             });
         }
     }
@@ -149,6 +139,19 @@ async fn serve<S>(
         let _ = tokio::time::timeout(GOODBYE, connection).await;
     }
     drop(slot);
+}
+
+/// Refuses a connection there is no room for, after its TLS handshake if
+/// the server speaks TLS (the caller bounds how long that may take).
+async fn refused(stream: TcpStream, builders: &Builders) {
+    match &builders.tls {
+        None => refuse(stream, &builders.refused).await,
+        Some(tls) => {
+            if let Ok(stream) = tls.accept(stream).await {
+                refuse(stream, &builders.refused).await;
+            }
+        }
+    }
 }
 
 /// Answers every request of a connection there is no room for with `429`

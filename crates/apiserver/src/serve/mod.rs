@@ -18,7 +18,9 @@
 //! between requests (so no idle timeout could be longer) and does not cover
 //! a connection that sends nothing at all (hyper-util's HTTP/1-or-2 sniffing
 //! waits for the first bytes without a deadline): the deadlines are kept
-//! here ([`activity`]) instead, for both protocols alike.
+//! here ([`activity`]) instead, for both protocols alike. With TLS, the
+//! handshake comes first and counts against the first request's headers'
+//! deadline.
 //!
 //! - [`open`]: the set of open connections, the cap and the choice of
 //!   which idle one to close;
