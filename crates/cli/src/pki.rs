@@ -5,7 +5,7 @@
 //! kubeconfig. Each is made on the first start and reused after; the
 //! serving certificate is made again when it no longer verifies against
 //! the CA for every name the server must answer to (the listen address
-//! changed, say) or has expired. Private keys are mode 0600.
+//! changed, say) or expires within 30 days. Private keys are mode 0600.
 //!
 //! `--tls-cert-file` and `--tls-private-key-file` serve another
 //! certificate instead, and `--client-ca-file` verifies client
@@ -34,6 +34,8 @@ pub const ADMIN_GROUP: &str = "system:masters";
 /// How long certificates are valid: the CA ten years, the others one.
 const CA_DAYS: i64 = 3650;
 const LEAF_DAYS: i64 = 365;
+/// A serving certificate is made anew at a start this close to its end.
+const RENEW_DAYS: u64 = 30;
 
 /// Certificate files given on the command line instead of the cluster's.
 #[derive(Debug, Default, Clone)]
@@ -215,7 +217,8 @@ impl Ca {
         Ok((cert.pem(), key.serialize_pem()))
     }
 
-    /// Whether `chain` verifies against the CA, now, for each of `names`.
+    /// Whether `chain` verifies against the CA for each of `names`, now
+    /// and still in [`RENEW_DAYS`] days.
     fn verifies_for(&self, chain: &[CertificateDer<'static>], names: &[String]) -> bool {
         let Some((leaf, intermediates)) = chain.split_first() else {
             return false;
@@ -223,11 +226,17 @@ impl Ca {
         let Ok(verifier) = server_verifier(std::slice::from_ref(&self.cert)) else {
             return false;
         };
+        let now = UnixTime::now();
+        let renew = std::time::Duration::from_secs(RENEW_DAYS * 24 * 3600);
+        let later =
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.as_secs()) + renew);
         names.iter().all(|name| {
             ServerName::try_from(name.clone()).is_ok_and(|name| {
-                verifier
-                    .verify_server_cert(leaf, intermediates, &name, &[], UnixTime::now())
-                    .is_ok()
+                [now, later].into_iter().all(|at| {
+                    verifier
+                        .verify_server_cert(leaf, intermediates, &name, &[], at)
+                        .is_ok()
+                })
             })
         })
     }
@@ -394,6 +403,23 @@ mod tests {
         ensure(dir.path(), &names("192.0.2.7"), &none).expect("made again");
         assert_eq!(read_file(dir.path(), "ca.crt"), ca);
         assert_ne!(read_file(dir.path(), "apiserver.crt"), serving);
+    }
+
+    #[test]
+    fn a_serving_certificate_near_its_end_is_made_again() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let names = names("127.0.0.1");
+        ensure(dir.path(), &names, &Overrides::default()).expect("made");
+        let pki = dir.path().join("pki");
+        let (ca, _) = Ca::load_or_create(&pki).expect("the CA");
+        let mut params = leaf_params("kube-apiserver", None, names.clone()).expect("params");
+        params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(10);
+        let (cert, key) = ca.issue(params).expect("issued");
+        write_cert(&pki.join("apiserver.crt"), &cert).expect("written");
+        write_key(&pki.join("apiserver.key"), &key).expect("written");
+        ensure(dir.path(), &names, &Overrides::default()).expect("made again");
+        let now = read(&pki.join("apiserver.crt")).expect("a certificate");
+        assert_ne!(now, cert, "a certificate 10 days from its end is replaced");
     }
 
     #[test]
