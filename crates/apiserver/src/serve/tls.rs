@@ -139,6 +139,13 @@ mod tests {
     }
 
     async fn serve(ca: &Ca) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        serve_at_most(ca, ConnectionLimits::default().max_connections).await
+    }
+
+    async fn serve_at_most(
+        ca: &Ca,
+        max_connections: usize,
+    ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         let (cert, key) = ca.issue(&["localhost"]);
         let config = TlsConfig {
             cert_chain: vec![cert],
@@ -151,10 +158,15 @@ mod tests {
         let address = listener.local_addr().expect("an address");
         let limits = ConnectionLimits {
             read_header_timeout: Duration::from_millis(300),
+            max_connections,
             ..ConnectionLimits::default()
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let router = Router::new().route("/", get(who));
+        let slow = || async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            "slow"
+        };
+        let router = Router::new().route("/", get(who)).route("/slow", get(slow));
         let tls = acceptor(&config).expect("an acceptor");
         tokio::spawn(async move {
             crate::serve::run(listener, router, &limits, Some(tls), async {
@@ -269,5 +281,30 @@ mod tests {
         let mut byte = [0u8; 1];
         let closed = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut byte)).await;
         assert!(matches!(closed, Ok(Ok(0) | Err(_))), "{closed:?}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_over_the_cap_is_refused_over_tls() {
+        let ca = Ca::new();
+        let (address, _stop) = serve_at_most(&ca, 1).await;
+        let config = client(&ca, None);
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&config));
+        let stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connects");
+        let name = ServerName::try_from("localhost").expect("a name");
+        let mut busy = connector.connect(name, stream).await.expect("a handshake");
+        let slow = b"GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        busy.write_all(slow).await.expect("writes");
+        busy.flush().await.expect("flushes");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        let refused = ask(address, config).await;
+        assert!(
+            refused
+                .as_ref()
+                .is_ok_and(|a| a.starts_with("HTTP/1.1 429") && a.contains("TooManyRequests")),
+            "{refused:?}"
+        );
     }
 }
