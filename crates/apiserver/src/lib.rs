@@ -4,9 +4,12 @@
 //! [`router`] builds the HTTP service on a store; [`serve()`] runs it on a
 //! listener until shutdown, with the connections bounded as
 //! [`ConnectionLimits`] says.
+//! With [`Config::tls`] it speaks TLS ([`TlsConfig`]), and hands the
+//! client certificates it verified to each request as
+//! [`PeerCertificates`]; without, plain HTTP.
 //!
 //! The crate is layered, and imports only point down:
-//! - `serve`: the accept loop and the connections' deadlines and cap;
+//! - `serve`: the accept loop, TLS, and the connections' deadlines and cap;
 //! - [`audit`]: the audit log, one layer around every route;
 //! - `http`: paths, bodies, responses, negotiation, and the handlers;
 //! - [`auth`]: authentication, impersonation and authorization, one layer
@@ -56,6 +59,7 @@ pub use http::deadline::parse_go_duration;
 pub use registry::allocation::Ranges;
 pub use registry::tokens::{DEFAULT_ISSUER, Issuer as TokenIssuer, generate_key_pem};
 pub use serve::ConnectionLimits;
+pub use serve::tls::{PeerCertificates, TlsConfig, TlsError};
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -112,6 +116,9 @@ pub struct Config {
     /// The audit policy and log (`--audit-policy-file`,
     /// `--audit-log-path`); `None` logs nothing.
     pub audit: Option<audit::AuditConfig>,
+    /// The serving certificate and client CA; `None` serves plain HTTP,
+    /// which is insecure (the in-process test fixture uses it).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -303,6 +310,10 @@ pub async fn serve_with(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = match &config.tls {
+        Some(tls) => Some(serve::tls::acceptor(tls).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let address = listener.local_addr()?;
     let state = state_of(store, &config, stopping.clone());
@@ -319,7 +330,7 @@ pub async fn serve_with(
         // Watches would hold their connections open for minutes.
         let _ = stop.send(true);
     };
-    serve::run(listener, router, &limits, shutdown).await;
+    serve::run(listener, router, &limits, tls, shutdown).await;
     keeper.abort();
     Ok(())
 }
@@ -331,7 +342,7 @@ async fn keep_kubernetes_service(
     address: std::net::SocketAddr,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
-    let first = registry::allocation::ClusterIps::new(config.ranges.cluster_ips).first();
+    let first = config.ranges.kubernetes_service_ip();
     loop {
         if let Err(err) =
             registry::kubernetes_service::reconcile(&objects, &first.to_string(), address).await

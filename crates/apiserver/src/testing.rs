@@ -10,6 +10,10 @@
 //! `keelson-apiserver = { workspace = true, features = ["testing"] }` in
 //! their dev-dependencies. Like assertions, these helpers panic when
 //! something goes wrong; they are for tests only.
+//!
+//! The server here speaks plain HTTP (`Config::tls` is `None`): the
+//! library's explicit insecure mode, for tests in one process on loopback.
+//! What TLS changes is tested on the accept loop and on `keelson up`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

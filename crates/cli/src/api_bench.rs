@@ -16,9 +16,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use keelson_harness::etcd::EtcdProcess;
 use keelson_harness::keelson::KeelsonProcess;
 use keelson_store::{RangeRequest, Store};
@@ -52,13 +49,11 @@ pub struct ApiBenchArgs {
     embedded_only: bool,
 }
 
-pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
+pub(crate) use crate::bench_client::HttpClient;
+use crate::bench_client::{Dialer, Io, http_client};
 
 pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(args.clients * 2)
-        .build_http();
     let mut tables = Vec::new();
 
     let raw = keelson_store::open(&format!(
@@ -69,7 +64,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let store_url = "embedded".to_string();
     tables.push((
         "embedded",
-        measure(&client, &args, raw, &store_url, scratch.path()).await?,
+        measure(&args, raw, &store_url, scratch.path()).await?,
     ));
 
     if !args.embedded_only {
@@ -80,12 +75,13 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         let raw = keelson_store::open(&etcd.url()).await?;
         tables.push((
             "etcd",
-            measure(&client, &args, raw, &etcd.url(), scratch.path()).await?,
+            measure(&args, raw, &etcd.url(), scratch.path()).await?,
         ));
     }
 
     println!(
-        "keelson api bench: {} clients, {} objects, {} gets, {} watchers at {} writes/s",
+        "keelson api bench: {} clients, {} objects, {} gets, {} watchers at {} writes/s; \
+         through TLS but where a row says plain HTTP",
         args.clients, args.objects, args.gets, args.watchers, args.watch_rate
     );
     for (store, rows) in tables {
@@ -101,7 +97,6 @@ struct Row {
 }
 
 async fn measure(
-    client: &HttpClient,
     args: &ApiBenchArgs,
     raw: Arc<dyn Store>,
     store_url: &str,
@@ -116,21 +111,27 @@ async fn measure(
     let data_dir = scratch.join(format!("up-{}", store_url.replace(['/', ':'], "_")));
     let server = start_server(&data_dir, store_url).await?;
     let base = server.url();
+    let client = &http_client(&server, args.clients * 2)?;
     create_namespace(client, &base, "bench").await?;
     create_namespace(client, &base, "watch").await?;
 
     let creates = api_creates(client, &base, args, (&CONFIG_MAPS, "bench"), args.objects).await?;
-    let gets = api_gets(client, &base, args).await?;
+    let gets = api_gets(client, &base, args, "bench").await?;
     let lists = api_lists(client, &base, args.objects).await?;
-    let fan_out = watch_fan_out(client, &base, args).await?;
+    let fan_out = watch_fan_out(client, &server.dialer()?, &base, args).await?;
     let kinds = args.objects / 2;
     let services = api_creates(client, &base, args, (&SERVICES, "bench"), kinds).await?;
     drop(server);
-    let (pods, pods_without) = admission_cost(client, args, store_url, scratch, kinds).await?;
+    let (pods, pods_without) = admission_cost(args, store_url, scratch, kinds).await?;
+    let (plain_creates, plain_gets) = plain_http(args, store_url, scratch).await?;
     Ok(vec![
         Row {
             api: creates,
             raw: Some(raw_creates),
+        },
+        Row {
+            api: plain_creates,
+            raw: None,
         },
         Row {
             api: services,
@@ -147,6 +148,10 @@ async fn measure(
         Row {
             api: gets,
             raw: Some(raw_gets),
+        },
+        Row {
+            api: plain_gets,
+            raw: None,
         },
         Row {
             api: lists,
@@ -190,11 +195,32 @@ async fn start_server_with(
     Ok(server)
 }
 
+/// The creates and gets again, on a fresh server that serves plain HTTP
+/// (`--insecure-serve-plain-http`): what TLS costs, beside the figures
+/// through it. On etcd, in a namespace of their own.
+async fn plain_http(
+    args: &ApiBenchArgs,
+    store_url: &str,
+    scratch: &std::path::Path,
+) -> anyhow::Result<(Phase, Phase)> {
+    let data_dir = scratch.join(format!("plain-{}", store_url.replace(['/', ':'], "_")));
+    let flags = ["--insecure-serve-plain-http"];
+    let server = start_server_with(&data_dir, store_url, &flags).await?;
+    let base = server.url();
+    let client = &http_client(&server, args.clients * 2)?;
+    create_namespace(client, &base, "plain").await?;
+    let what = (&CONFIG_MAPS, "plain");
+    let mut creates = api_creates(client, &base, args, what, args.objects).await?;
+    let mut gets = api_gets(client, &base, args, "plain").await?;
+    creates.name.push_str(", plain HTTP");
+    gets.name.push_str(", plain HTTP");
+    Ok((creates, gets))
+}
+
 /// Pod creates with the admission chain and without, each on fresh
 /// servers, in turns (with, without, with, without): the best round of
 /// each, so that the machine's noise weighs on both alike.
 async fn admission_cost(
-    client: &HttpClient,
     args: &ApiBenchArgs,
     store_url: &str,
     scratch: &std::path::Path,
@@ -204,8 +230,7 @@ async fn admission_cost(
     for round in 0..ADMISSION_ROUNDS {
         for (slot, admission) in [(0, true), (1, false)] {
             let phase =
-                fresh_pod_creates(client, args, store_url, scratch, count, (admission, round))
-                    .await?;
+                fresh_pod_creates(args, store_url, scratch, count, (admission, round)).await?;
             if best[slot]
                 .as_ref()
                 .is_none_or(|b| phase.ops_per_sec > b.ops_per_sec)
@@ -242,7 +267,6 @@ const ADMISSION_ROUNDS: usize = 2;
 /// Pod creates on a fresh server (a new data dir; on etcd, a new
 /// namespace), with the default admission chain or with none.
 async fn fresh_pod_creates(
-    client: &HttpClient,
     args: &ApiBenchArgs,
     store_url: &str,
     scratch: &std::path::Path,
@@ -265,6 +289,7 @@ async fn fresh_pod_creates(
     };
     let server = start_server_with(&data_dir, store_url, flags).await?;
     let base = server.url();
+    let client = &http_client(&server, args.clients * 2)?;
     create_namespace(client, &base, namespace).await?;
     // Without the chain, the pods come with what it would add, so that
     // both runs store the same objects and only the chain's work differs.
@@ -384,12 +409,18 @@ async fn api_creates(
     ))
 }
 
-async fn api_gets(client: &HttpClient, base: &str, args: &ApiBenchArgs) -> anyhow::Result<Phase> {
+async fn api_gets(
+    client: &HttpClient,
+    base: &str,
+    args: &ApiBenchArgs,
+    namespace: &str,
+) -> anyhow::Result<Phase> {
     let created = (args.objects / args.clients) * args.clients;
     let (client, base) = (client.clone(), base.to_string());
+    let namespace = namespace.to_string();
     let timed = concurrently(args.clients, args.gets / args.clients, move |c, i| {
         let url = format!(
-            "{base}/api/v1/namespaces/bench/configmaps/{}",
+            "{base}/api/v1/namespaces/{namespace}/configmaps/{}",
             object_name((c * 7919 + i * 104_729) % created)
         );
         let client = client.clone();
@@ -481,6 +512,7 @@ async fn raw_lists(raw: &Arc<dyn Store>) -> anyhow::Result<Phase> {
 /// fixed rate; each object carries the instant its create was issued.
 async fn watch_fan_out(
     client: &HttpClient,
+    dialer: &Dialer,
     base: &str,
     args: &ApiBenchArgs,
 ) -> anyhow::Result<Phase> {
@@ -495,12 +527,11 @@ async fn watch_fan_out(
     let epoch = Instant::now();
     let watch_url = format!("{list_url}?watch=true&resourceVersion={rv}");
     let mut watchers = Vec::new();
-    let address = base.trim_start_matches("http://").to_string();
     let path = watch_url.trim_start_matches(base).to_string();
     for _ in 0..args.watchers {
         // One connection per watcher, as separate clients would have; read
         // as plain bytes so the measuring client stays small beside the server.
-        let stream = open_watch(&address, &path).await?;
+        let stream = open_watch(dialer, &path).await?;
         watchers.push(tokio::spawn(read_watch(stream, events, epoch)));
     }
     // Creates are issued on a fixed schedule, each in its own task, so a
@@ -542,11 +573,12 @@ async fn watch_fan_out(
 /// Sends a watch request on its own connection and checks the answer's
 /// status; the stream is left at the start of the body.
 pub(crate) async fn open_watch(
-    address: &str,
+    dialer: &Dialer,
     path: &str,
-) -> anyhow::Result<(tokio::net::TcpStream, Vec<u8>)> {
+) -> anyhow::Result<(Box<dyn Io>, Vec<u8>)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let mut stream = dialer.connect().await?;
+    let address = dialer.address;
     let request =
         format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept: application/json\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
@@ -573,7 +605,7 @@ pub(crate) async fn open_watch(
 /// the server ends every chunk at a line end, so chunk-size lines simply
 /// show up as lines without an event.
 async fn read_watch(
-    (mut stream, mut carry): (tokio::net::TcpStream, Vec<u8>),
+    (mut stream, mut carry): (Box<dyn Io>, Vec<u8>),
     events: usize,
     epoch: Instant,
 ) -> anyhow::Result<Vec<Duration>> {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use keelson_harness::keelson::KeelsonProcess;
+use keelson_harness::tls::{Dialer, Io};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -67,7 +68,7 @@ pub async fn run(args: ApiSocketsArgs) -> anyhow::Result<()> {
         .await
         .context("cannot start keelson up")?;
     let pid = server.pid().context("keelson up is not running")?;
-    let address = server.address();
+    let address = &server.dialer()?;
 
     let mut rows = vec![look("started", pid, address, None).await?];
     let mut sockets = open_sockets(address, args.sockets).await;
@@ -115,14 +116,25 @@ fn write_launcher(dir: &Path, keelson: &Path, args: &ApiSocketsArgs) -> anyhow::
 /// Opens `count` sockets one after the other (a burst would overflow the
 /// listen queue, and the sockets it held back would reach the server only
 /// later); those that connected within [`CONNECT_PATIENCE`].
-async fn open_sockets(address: std::net::SocketAddr, count: usize) -> Vec<TcpStream> {
+async fn open_sockets(dialer: &Dialer, count: usize) -> Vec<Box<dyn Io>> {
     let mut sockets = Vec::with_capacity(count);
     for i in 0..count {
-        let connected = tokio::time::timeout(CONNECT_PATIENCE, TcpStream::connect(address)).await;
-        let Ok(Ok(mut stream)) = connected else {
+        let connected =
+            tokio::time::timeout(CONNECT_PATIENCE, TcpStream::connect(dialer.address)).await;
+        let Ok(Ok(stream)) = connected else {
             continue;
         };
-        if i % 2 == 1 && stream.write_all(HALF_A_HEADER).await.is_err() {
+        // The silent half sends not even a TLS hello; the other half
+        // completes the handshake, then sends half a header.
+        if i % 2 == 0 {
+            sockets.push(Box::new(stream) as Box<dyn Io>);
+            continue;
+        }
+        let secured = tokio::time::timeout(CONNECT_PATIENCE, dialer.secure(stream)).await;
+        let Ok(Ok(mut stream)) = secured else {
+            continue;
+        };
+        if stream.write_all(HALF_A_HEADER).await.is_err() || stream.flush().await.is_err() {
             continue;
         }
         sockets.push(stream);
@@ -133,7 +145,7 @@ async fn open_sockets(address: std::net::SocketAddr, count: usize) -> Vec<TcpStr
 }
 
 /// How many of `sockets` the server has closed.
-async fn count_closed(sockets: &mut [TcpStream]) -> usize {
+async fn count_closed(sockets: &mut [Box<dyn Io>]) -> usize {
     let probes = sockets.iter_mut().map(|stream| async move {
         let mut buf = [0u8; 1024];
         match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
@@ -157,7 +169,7 @@ struct Row {
 async fn look(
     moment: &str,
     pid: u32,
-    address: std::net::SocketAddr,
+    address: &Dialer,
     closed: Option<usize>,
 ) -> anyhow::Result<Row> {
     let readyz = readyz(address).await;
@@ -172,14 +184,19 @@ async fn look(
 }
 
 /// `GET /readyz` on a new connection: its status and time, or why none.
-async fn readyz(address: std::net::SocketAddr) -> String {
+async fn readyz(dialer: &Dialer) -> String {
     let start = Instant::now();
     let asked = async {
-        let mut stream = TcpStream::connect(address).await?;
+        let mut stream = dialer.connect().await?;
         let request = b"GET /readyz HTTP/1.1\r\nHost: keelson\r\nConnection: close\r\n\r\n";
         stream.write_all(request).await?;
         let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await?;
+        // A TLS server that closes without close_notify still answered.
+        if let Err(err) = stream.read_to_end(&mut answer).await
+            && answer.is_empty()
+        {
+            return Err(err);
+        }
         Ok::<_, std::io::Error>(answer)
     };
     match tokio::time::timeout(PATIENCE, asked).await {

@@ -14,12 +14,12 @@
 //! seconds and peak resident set (from `/proc`), and the slowest `/readyz`
 //! meanwhile.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use keelson_harness::keelson::KeelsonProcess;
+use keelson_harness::tls::Dialer;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -90,7 +90,7 @@ async fn measure<F, Fut>(
     scenario: F,
 ) -> anyhow::Result<Outcome>
 where
-    F: FnOnce(SocketAddr, Duration) -> Fut,
+    F: FnOnce(Dialer, Duration) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<String>>,
 {
     let scratch = tempfile::tempdir()?;
@@ -100,13 +100,13 @@ where
         .start()
         .await
         .context("keelson up did not start")?;
-    let address = server.address();
+    let dialer = server.dialer()?;
     let pid = server.pid().context("the server has no pid")?;
     let before = keelson_harness::usage::of(pid)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let poller = tokio::spawn(poll_readyz(address, stopped));
+    let poller = tokio::spawn(poll_readyz(dialer.clone(), stopped));
     let start = Instant::now();
-    let answers = scenario(address, limit).await?;
+    let answers = scenario(dialer, limit).await?;
     let elapsed = start.elapsed();
     // The work a request started may outlive its answer: give it a moment.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -126,17 +126,14 @@ where
 
 /// Polls `/readyz` every 50 ms until told to stop; the slowest answer
 /// (a poll that gets none within 30 s counts as 30 s).
-async fn poll_readyz(
-    address: SocketAddr,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> Duration {
+async fn poll_readyz(dialer: Dialer, mut stop: tokio::sync::watch::Receiver<bool>) -> Duration {
     let mut slowest = Duration::ZERO;
     while !*stop.borrow() {
         let start = Instant::now();
         let asked = tokio::time::timeout(
             Duration::from_secs(30),
             exchange(
-                address,
+                &dialer,
                 b"GET /readyz HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n",
             ),
         )
@@ -155,7 +152,7 @@ async fn poll_readyz(
 }
 
 /// Row 3: two deep YAML bodies at once.
-async fn deep_yaml(address: SocketAddr, limit: Duration) -> anyhow::Result<String> {
+async fn deep_yaml(dialer: Dialer, limit: Duration) -> anyhow::Result<String> {
     let body = format!("a: {}{}", "[".repeat(100_000), "]".repeat(100_000));
     let request = post(
         "/api/v1/namespaces/default/configmaps",
@@ -163,7 +160,7 @@ async fn deep_yaml(address: SocketAddr, limit: Duration) -> anyhow::Result<Strin
         body.as_bytes(),
     );
     let send = || async {
-        match tokio::time::timeout(limit, exchange(address, &request)).await {
+        match tokio::time::timeout(limit, exchange(&dialer, &request)).await {
             Ok(Ok(code)) => code.to_string(),
             Ok(Err(err)) => format!("error: {err}"),
             Err(_) => "no answer".to_string(),
@@ -174,10 +171,10 @@ async fn deep_yaml(address: SocketAddr, limit: Duration) -> anyhow::Result<Strin
 }
 
 /// Row 4: a ConfigMap, then one JSON patch whose copies double it 18 times.
-async fn doubling_copies(address: SocketAddr, limit: Duration) -> anyhow::Result<String> {
+async fn doubling_copies(dialer: Dialer, limit: Duration) -> anyhow::Result<String> {
     let config_map = json!({"metadata": {"name": "doubled"}, "data": {"a": "x".repeat(2048)}});
     let created = exchange(
-        address,
+        &dialer,
         &post(
             "/api/v1/namespaces/default/configmaps",
             "application/json",
@@ -196,7 +193,7 @@ async fn doubling_copies(address: SocketAddr, limit: Duration) -> anyhow::Result
         "application/json-patch+json",
         &patch,
     );
-    let code = match tokio::time::timeout(limit, exchange(address, &request)).await {
+    let code = match tokio::time::timeout(limit, exchange(&dialer, &request)).await {
         Ok(Ok(code)) => code.to_string(),
         Ok(Err(err)) => format!("error: {err}"),
         Err(_) => "no answer".to_string(),
@@ -220,11 +217,16 @@ fn request(method: &str, path: &str, content_type: &str, body: &[u8]) -> Vec<u8>
 }
 
 /// Sends `request` on a connection of its own; the answer's status code.
-async fn exchange(address: SocketAddr, request: &[u8]) -> anyhow::Result<u16> {
-    let mut stream = tokio::net::TcpStream::connect(address).await?;
+async fn exchange(dialer: &Dialer, request: &[u8]) -> anyhow::Result<u16> {
+    let mut stream = dialer.connect().await?;
     stream.write_all(request).await?;
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
+    // A TLS server that closes without close_notify still sent its answer.
+    if let Err(err) = stream.read_to_end(&mut answer).await
+        && answer.is_empty()
+    {
+        return Err(err.into());
+    }
     let head = String::from_utf8_lossy(&answer[..answer.len().min(64)]).to_string();
     head.split_whitespace()
         .nth(1)

@@ -1,5 +1,7 @@
 //! `keelson up` and `keelson apiserver`: the API server on the embedded
-//! store (or etcd), with an admin kubeconfig beside its data.
+//! store (or etcd), with an admin kubeconfig beside its data. It serves
+//! TLS with the cluster's certificates ([`crate::pki`]), and plain HTTP
+//! only when `--insecure-serve-plain-http` says so.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,16 +60,16 @@ pub struct UpArgs {
     #[arg(long, value_delimiter = ',')]
     api_audiences: Vec<String>,
     /// A file of static bearer tokens, one `token,user,uid,"group1,group2"`
-    /// a line; turns authentication on.
+    /// a line.
     #[arg(long)]
     token_auth_file: Option<PathBuf>,
     /// Whether requests without credentials are served as
-    /// `system:anonymous` (`--anonymous-auth=false` answers them 401);
-    /// given, it turns authentication on.
+    /// `system:anonymous` (`--anonymous-auth=false` answers them 401).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     anonymous_auth: Option<bool>,
-    /// `AlwaysAllow` or `RBAC`; given, it turns authentication on.
-    /// Without authentication every request is allowed.
+    /// `RBAC` (the default) or `AlwaysAllow`. On plain HTTP
+    /// (`--insecure-serve-plain-http`) authentication and authorization
+    /// are off unless this or another of their flags is given.
     #[arg(long, value_parser = authorization_mode)]
     authorization_mode: Option<keelson_apiserver::auth::AuthorizationMode>,
     /// An EncryptionConfiguration (apiserver.config.k8s.io/v1) for the
@@ -84,19 +86,36 @@ pub struct UpArgs {
     /// request at Metadata, no bodies, health probes left out.
     #[arg(long)]
     audit_policy_file: Option<PathBuf>,
+    /// The serving certificate (PEM, its intermediates after it) instead
+    /// of the one made with the cluster's CA in `DATA_DIR/pki`.
+    #[arg(long, requires = "tls_private_key_file")]
+    tls_cert_file: Option<PathBuf>,
+    /// The private key of `--tls-cert-file` (PEM).
+    #[arg(long, requires = "tls_cert_file")]
+    tls_private_key_file: Option<PathBuf>,
+    /// More CAs (PEM) to verify client certificates against, beside the
+    /// cluster's CA (which signs the kubeconfig's admin certificate).
+    #[arg(long)]
+    client_ca_file: Option<PathBuf>,
+    /// Serve plain HTTP instead of TLS: INSECURE, anyone who can reach the
+    /// address reads and writes everything, unencrypted. For tests of
+    /// plain HTTP itself.
+    #[arg(long, conflicts_with_all = ["tls_cert_file", "tls_private_key_file", "client_ca_file"])]
+    insecure_serve_plain_http: bool,
 }
 
 fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::AuthorizationMode, String> {
     text.trim().parse()
 }
 
-/// Authentication and authorization as the flags ask: off unless one of
-/// them is given.
+/// Authentication and authorization as the flags ask: on by default with
+/// RBAC, as upstream; off only on plain HTTP (`--insecure-serve-plain-http`)
+/// when no flag of theirs is given.
 fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::AuthConfig>> {
-    if args.token_auth_file.is_none()
-        && args.anonymous_auth.is_none()
-        && args.authorization_mode.is_none()
-    {
+    let asked = args.token_auth_file.is_some()
+        || args.anonymous_auth.is_some()
+        || args.authorization_mode.is_some();
+    if args.insecure_serve_plain_http && !asked {
         return Ok(None);
     }
     let tokens = match &args.token_auth_file {
@@ -106,7 +125,9 @@ fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::
     Ok(Some(keelson_apiserver::auth::AuthConfig {
         anonymous: args.anonymous_auth.unwrap_or(true),
         tokens,
-        mode: args.authorization_mode.unwrap_or_default(),
+        mode: args
+            .authorization_mode
+            .unwrap_or(keelson_apiserver::auth::AuthorizationMode::Rbac),
     }))
 }
 
@@ -197,11 +218,25 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             known.join(", ")
         );
     }
+    let ranges = keelson_apiserver::Ranges {
+        cluster_ips: args.service_cluster_ip_range,
+        node_ports: args.service_node_port_range,
+    };
+    let pki = match args.insecure_serve_plain_http {
+        true => None,
+        false => {
+            let names =
+                crate::pki::serving_names(address.ip(), ranges.kubernetes_service_ip().into());
+            let overrides = crate::pki::Overrides {
+                cert_file: args.tls_cert_file,
+                key_file: args.tls_private_key_file,
+                client_ca_file: args.client_ca_file,
+            };
+            Some(crate::pki::ensure(&data_dir, &names, &overrides)?)
+        }
+    };
     let config = keelson_apiserver::Config {
-        ranges: keelson_apiserver::Ranges {
-            cluster_ips: args.service_cluster_ip_range,
-            node_ports: args.service_node_port_range,
-        },
+        ranges,
         disabled_admission: args.disable_admission_plugins,
         request_timeout: Some(args.request_timeout),
         connections,
@@ -209,12 +244,23 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         auth,
         encryption: Some(encryption),
         audit: audit.as_ref().map(|(audit, _)| audit.clone()),
+        tls: pki.as_ref().map(|pki| pki.serving.clone()),
     };
     keelson_apiserver::bootstrap_with(store.clone(), &config)
         .await
         .map_err(|err| anyhow::anyhow!("cannot create the initial namespaces: {err}"))?;
-    let kubeconfig = write_kubeconfig(&data_dir, address)?;
-    eprintln!("keelson is serving the Kubernetes API on http://{address}");
+    let kubeconfig = write_kubeconfig(&data_dir, address, pki.as_ref())?;
+    let scheme = match pki {
+        Some(_) => "https",
+        None => {
+            eprintln!(
+                "warning: serving plain HTTP (--insecure-serve-plain-http): \
+                 anyone who can reach {address} can read and change everything"
+            );
+            "http"
+        }
+    };
+    eprintln!("keelson is serving the Kubernetes API on {scheme}://{address}");
     eprintln!("kubeconfig: {}", kubeconfig.display());
     if let Some(auth) = &config.auth {
         eprintln!(
@@ -256,19 +302,46 @@ fn connection_limits(args: &UpArgs) -> keelson_apiserver::ConnectionLimits {
     }
 }
 
-/// Writes `DIR/kubeconfig` for an admin user of the server at `address`.
-fn write_kubeconfig(data_dir: &Path, address: SocketAddr) -> anyhow::Result<PathBuf> {
+/// Writes `DIR/kubeconfig` for an admin user of the server at `address`:
+/// with `pki`, an `https` server verified with its CA and the admin's
+/// client certificate; without, plain `http` and no credentials.
+fn write_kubeconfig(
+    data_dir: &Path,
+    address: SocketAddr,
+    pki: Option<&crate::pki::Pki>,
+) -> anyhow::Result<PathBuf> {
+    use base64::Engine;
     let path = data_dir.join("kubeconfig");
+    let base64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+    // A client cannot connect to the unspecified address.
+    let address = match address.ip().is_unspecified() {
+        true => SocketAddr::from(([127, 0, 0, 1], address.port())),
+        false => address,
+    };
+    let (cluster, user) = match pki {
+        Some(pki) => (
+            format!(
+                "server: https://{address}\n    certificate-authority-data: {}",
+                base64(&pki.server_ca_pem)
+            ),
+            format!(
+                "\n    client-certificate-data: {}\n    client-key-data: {}",
+                base64(&pki.admin_cert_pem),
+                base64(&pki.admin_key_pem)
+            ),
+        ),
+        None => (format!("server: http://{address}"), " {}".to_string()),
+    };
     let config = format!(
         "apiVersion: v1
 kind: Config
 clusters:
 - name: keelson
   cluster:
-    server: http://{address}
+    {cluster}
 users:
 - name: admin
-  user: {{}}
+  user:{user}
 contexts:
 - name: keelson
   context:
@@ -278,10 +351,25 @@ contexts:
 current-context: keelson
 "
     );
-    std::fs::write(&path, config).with_context(|| format!("cannot write {}", path.display()))?;
-    // An admin's credentials: for its owner only.
-    set_mode(&path, 0o600)?;
+    write_private(&path, &config)?;
     Ok(path)
+}
+
+/// Writes a file only its owner may read (an admin's credentials): mode
+/// 0600 from its creation on, and again should it have existed.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    set_mode(path, 0o600)?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub(crate) fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {

@@ -28,12 +28,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use keelson_harness::keelson::KeelsonProcess;
 use serde_json::json;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 
 use crate::api_bench::{HttpClient, create_namespace, open_watch, request};
 use crate::store_bench::{Phase, concurrently, ms, phase};
@@ -75,15 +72,14 @@ pub async fn run(args: WatchBenchArgs) -> anyhow::Result<()> {
         Some(binary) => binary.clone(),
         None => std::env::current_exe()?,
     };
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(64)
-        .build_http();
     let mut server = KeelsonProcess::builder(&binary, "up")
         .data_dir(scratch.path().join("up"))
         .start()
         .await
         .context("cannot start keelson up")?;
     let base = server.url();
+    // The server keeps its certificates across the restarts below.
+    let client = crate::bench_client::http_client(&server, 64)?;
     create_namespace(&client, &base, NAMESPACE).await?;
     load(&client, &base, &args).await?;
     let watch = watch_rows(&client, &server, &args).await?;
@@ -208,11 +204,11 @@ async fn watch_rows(
     let updated = rss(pid)?;
     let sampler = Sampler::start(pid);
     let cpu_before = cpu_seconds(pid)?;
-    let address = server.address().to_string();
+    let dialer = server.dialer()?;
     let path = format!("/api/v1/namespaces/{NAMESPACE}/configmaps?watch=true");
     let mut watches = Vec::with_capacity(args.watchers);
     for _ in 0..args.watchers {
-        watches.push(open_watch(&address, &path).await?);
+        watches.push(open_watch(&dialer, &path).await?);
     }
     let watched = updates(client, &base, args, "watchers open").await?;
     settle(pid).await?;
@@ -244,7 +240,9 @@ async fn watch_rows(
 
 /// Reads a watch response until the server ends it (true) or sends
 /// nothing for 3 s (false); the connection is closed after.
-async fn read_to_end((mut stream, body): (TcpStream, Vec<u8>)) -> anyhow::Result<bool> {
+async fn read_to_end(
+    (mut stream, body): (Box<dyn crate::bench_client::Io>, Vec<u8>),
+) -> anyhow::Result<bool> {
     const END: &[u8] = b"\n0\r\n\r\n";
     let mut tail = body[body.len().saturating_sub(END.len())..].to_vec();
     let mut buf = vec![0u8; 64 * 1024];

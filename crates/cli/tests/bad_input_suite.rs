@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use keelson_harness::keelson::KeelsonProcess;
+use keelson_harness::tls::{Dialer, Io};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -712,12 +713,13 @@ fn framing_cases() -> Vec<Case> {
 /// One exchange on a connection of its own: the code, the headers and
 /// the body as sent.
 async fn exchange(
-    address: std::net::SocketAddr,
+    dialer: &Dialer,
     request: &[u8],
     half_close: bool,
 ) -> Result<(u16, String, Vec<u8>), String> {
     let talk = async {
-        let mut stream = tokio::net::TcpStream::connect(address)
+        let mut stream = dialer
+            .connect()
             .await
             .map_err(|err| format!("cannot connect: {err}"))?;
         // A server may answer and close before the whole request is read.
@@ -791,25 +793,34 @@ fn judge(case: &Case, code: u16, head: &str, body: &[u8]) -> Result<(), String> 
     }
 }
 
-/// 300 sockets that send nothing or half a request's headers: `/readyz`
-/// still answers, and the server closes every one after its header timeout
-/// (2 s here).
-async fn silent_sockets_are_closed(address: std::net::SocketAddr, failures: &mut Vec<String>) {
-    let mut sockets = Vec::new();
+/// 300 sockets that send nothing (not even a TLS hello) or, after the
+/// handshake, half a request's headers: `/readyz` still answers, and the
+/// server closes every one after its header timeout (2 s here).
+async fn silent_sockets_are_closed(dialer: &Dialer, failures: &mut Vec<String>) {
+    let mut sockets: Vec<Box<dyn Io>> = Vec::new();
     for i in 0..300 {
-        let Ok(mut socket) = tokio::net::TcpStream::connect(address).await else {
+        let Ok(socket) = tokio::net::TcpStream::connect(dialer.address).await else {
             failures.push(format!("silent sockets: connection {i} was refused"));
             return;
         };
-        if i % 2 == 0 {
-            let _ = socket
-                .write_all(b"GET /api/v1/namespaces HTTP/1.1\r\nHost: k\r\nX-Half: ")
-                .await;
+        if i % 2 == 1 {
+            sockets.push(Box::new(socket));
+            continue;
         }
+        let Ok(mut socket) = dialer.secure(socket).await else {
+            failures.push(format!(
+                "silent sockets: connection {i} failed its handshake"
+            ));
+            return;
+        };
+        let _ = socket
+            .write_all(b"GET /api/v1/namespaces HTTP/1.1\r\nHost: k\r\nX-Half: ")
+            .await;
+        let _ = socket.flush().await;
         sockets.push(socket);
     }
     if !matches!(
-        exchange(address, &get("/readyz"), false).await,
+        exchange(dialer, &get("/readyz"), false).await,
         Ok((200, _, _))
     ) {
         failures.push("silent sockets: /readyz did not answer with 300 of them open".into());
@@ -841,7 +852,11 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
         .start()
         .await
         .unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
-    let address = server.address();
+    // TLS with the admin's certificate; the requests go byte for byte
+    // inside it.
+    let dialer = &server
+        .dialer()
+        .expect("the server's certificates can be read");
     let pid = server.pid().expect("a running server has a pid");
 
     // The objects some cases write to.
@@ -849,7 +864,7 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
         json_body("POST", CONFIG_MAPS, &config_map("target")),
         json_body("POST", DEPLOYMENTS, &deployment("target")),
     ] {
-        let (code, head, body) = exchange(address, &request, false).await.expect("an answer");
+        let (code, head, body) = exchange(dialer, &request, false).await.expect("an answer");
         assert_eq!(code, 201, "{head} {}", String::from_utf8_lossy(&body));
     }
 
@@ -868,7 +883,7 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
     .collect();
     let mut failures = Vec::new();
     for case in &cases {
-        match exchange(address, &case.request, case.half_close).await {
+        match exchange(dialer, &case.request, case.half_close).await {
             Err(err)
                 if matches!(case.expect, Expect::Closed)
                     && err.contains("not an HTTP answer: \"\"") => {}
@@ -884,7 +899,7 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
             let (rss, peak) = (usage.rss_bytes, usage.peak_rss_bytes);
             eprintln!("{:>5} {:>5} MiB {}", rss >> 20, peak >> 20, case.name);
         }
-        let ready = exchange(address, &get("/readyz"), false).await;
+        let ready = exchange(dialer, &get("/readyz"), false).await;
         if !matches!(ready, Ok((200, _, _))) {
             failures.push(format!(
                 "{}: /readyz did not answer 200 afterwards: {ready:?}",
@@ -893,10 +908,10 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
             break;
         }
     }
-    silent_sockets_are_closed(address, &mut failures).await;
+    silent_sockets_are_closed(dialer, &mut failures).await;
 
     // The objects the cases targeted are as they were created.
-    let (code, _, body) = exchange(address, &get(&format!("{CONFIG_MAPS}/target")), false)
+    let (code, _, body) = exchange(dialer, &get(&format!("{CONFIG_MAPS}/target")), false)
         .await
         .expect("an answer");
     let target: Value = serde_json::from_slice(&body).unwrap_or_default();

@@ -1,41 +1,42 @@
 //! `keelson apply`, `get` and `delete` as a user runs them: against a
 //! `keelson up` on a free loopback port, through the kubeconfig it writes.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
+use keelson_harness::keelson::KeelsonProcess;
 use serde_json::Value;
 
 const KEELSON: &str = env!("CARGO_BIN_EXE_keelson");
 
-/// A `keelson up` child process, killed on drop.
+/// A `keelson up` child process (the harness's: ready once `/readyz`
+/// answers over TLS), killed on drop.
 struct Cluster {
-    child: Child,
+    process: KeelsonProcess,
     dir: tempfile::TempDir,
 }
 
 impl Cluster {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let child = Command::new(KEELSON)
-            .args(["up", "--data-dir"])
-            .arg(dir.path())
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("keelson up starts");
-        let cluster = Self { child, dir };
-        wait_ready(port, &cluster.kubeconfig());
-        cluster
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime can be built");
+        let started = runtime.block_on(
+            KeelsonProcess::builder(KEELSON, "up")
+                .data_dir(dir.path().join("data"))
+                .log_file(dir.path().join("keelson.log"))
+                .start(),
+        );
+        let process = started.unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
+        Self { process, dir }
     }
 
     fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
+        self.process.kubeconfig()
     }
 
     /// Writes a manifest into the cluster's directory.
@@ -93,39 +94,9 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
-}
-
-/// Polls `/readyz` (and waits for the kubeconfig) for up to 30 seconds.
-fn wait_ready(port: u16, kubeconfig: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if kubeconfig.exists() && readyz(port) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("keelson up did not become ready on port {port}");
-}
-
-fn readyz(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let request = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    let mut answer = String::new();
-    stream.write_all(request.as_bytes()).is_ok()
-        && stream.read_to_string(&mut answer).is_ok()
-        && answer.starts_with("HTTP/1.1 200")
 }
 
 const APP: &str = "\
@@ -388,7 +359,7 @@ fn the_kubeconfig_env_var_and_a_missing_server() {
     let elsewhere = cluster.dir.path().join("elsewhere");
     std::fs::write(
         &elsewhere,
-        text.replace(&server, &format!("http://127.0.0.1:{port}")),
+        text.replace(&server, &format!("https://127.0.0.1:{port}")),
     )
     .expect("write kubeconfig");
     let output = Command::new(KEELSON)

@@ -1,7 +1,8 @@
 //! The official Python client (v37, typed models) creates every workload
 //! kind against `keelson up` and reads each back: its models refuse objects
 //! that miss a field upstream always writes, so this catches zero values
-//! keelson leaves out.
+//! keelson leaves out. It speaks TLS, verifying the server with the
+//! kubeconfig's CA.
 //!
 //! The client is a required tool here (`pip install kubernetes==37.0.2`,
 //! which `.ci/run` does): when it is missing the test fails, it never
@@ -33,6 +34,7 @@ fn python_client_reads_every_workload_kind_back() {
         output.status.success(),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    assert!(stdout.contains("verified"), "{stdout}");
     for kind in [
         "Deployment",
         "ReplicaSet",

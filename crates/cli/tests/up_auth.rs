@@ -4,11 +4,10 @@
 //! message; a bad token is 401; impersonation is checked against the
 //! `impersonate` verb.
 //!
-//! The token users go through keelson's own CLI (kube-rs) and the official
-//! Python client: kubectl sends no bearer token over plain HTTP, which
-//! `keelson up` serves until TLS comes. The real kubectl is there as the
-//! anonymous user: it sees the public paths, upstream's 403 for the rest,
-//! and its `--as` refused.
+//! The token users go through keelson's own CLI (kube-rs), the official
+//! Python client and the real kubectl, each verifying the server with the
+//! cluster's CA; kubectl is also there as the anonymous user: it sees the
+//! public paths, upstream's 403 for the rest, and its `--as` refused.
 //!
 //! kubectl and the Python client (`pip install kubernetes==37.0.2`, which
 //! `.ci/run` does) are required tools here: when one is missing the test
@@ -75,8 +74,8 @@ impl Cluster {
                 .start(),
         );
         let process = started.unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
-        let kubectl =
-            Kubectl::new(process.kubeconfig(), root.path()).unwrap_or_else(|err| panic!("{err}"));
+        let anonymous = kubeconfig_for(&process, root.path(), "");
+        let kubectl = Kubectl::new(anonymous, root.path()).unwrap_or_else(|err| panic!("{err}"));
         Cluster {
             process,
             kubectl,
@@ -86,15 +85,7 @@ impl Cluster {
 
     /// A kubeconfig for this server with `token`.
     fn kubeconfig(&self, token: &str) -> PathBuf {
-        let path = self.root.path().join(format!("{token}.kubeconfig"));
-        let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: k\n  cluster:\n    server: {}\n\
-             users:\n- name: u\n  user:\n    token: {token}\ncontexts:\n- name: k\n  context:\n    \
-             cluster: k\n    user: u\ncurrent-context: k\n",
-            self.process.url()
-        );
-        std::fs::write(&path, text).expect("the temp dir is writable");
-        path
+        kubeconfig_for(&self.process, self.root.path(), token)
     }
 
     /// `keelson ARGS` with `token`.
@@ -127,6 +118,29 @@ impl Cluster {
     fn kubectl(&self, args: &[&str]) -> Run {
         self.kubectl.run(args).unwrap_or_else(|err| panic!("{err}"))
     }
+}
+
+/// A kubeconfig for `process` that trusts the cluster's CA and sends
+/// `token` (none when empty).
+fn kubeconfig_for(process: &KeelsonProcess, dir: &Path, token: &str) -> PathBuf {
+    let name = if token.is_empty() { "anonymous" } else { token };
+    let path = dir.join(format!("{name}.kubeconfig"));
+    // kubectl asks for a password when a user has no credentials at all;
+    // basic auth, which the server does not take, leaves it anonymous.
+    let user = match token.is_empty() {
+        true => "\n    username: anonymous\n    password: none".to_string(),
+        false => format!("\n    token: {token}"),
+    };
+    let ca = process.data_dir().join("pki/ca.crt");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: k\n  cluster:\n    server: {}\n    \
+         certificate-authority: {}\nusers:\n- name: u\n  user: {user}\ncontexts:\n- name: k\n  \
+         context:\n    cluster: k\n    user: u\ncurrent-context: k\n",
+        process.url(),
+        ca.display()
+    );
+    std::fs::write(&path, text).expect("the temp dir is writable");
+    path
 }
 
 fn assert_refused(run: &Run, message: &str) {
@@ -204,6 +218,21 @@ except client.exceptions.ApiException as e:\n    print('refused:', e.status, jso
             && stdout.contains("refused: 403 pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"dev\""),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
+
+    // kubectl with jane's token: what the Role allows, and who she is.
+    let jane = Kubectl::new(cluster.kubeconfig("jane-token"), cluster.root.path())
+        .unwrap_or_else(|err| panic!("{err}"));
+    let run = jane
+        .run(&["get", "configmaps", "-n", "dev", "-o", "name"])
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(
+        run.status.success() && run.stdout.contains("configmap/settings"),
+        "{run}"
+    );
+    let run = jane
+        .run(&["auth", "can-i", "delete", "configmaps", "-n", "dev"])
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(run.stdout.trim(), "no", "{run}");
 
     // kubectl, anonymous: the public paths only, and no impersonation.
     let run = cluster.kubectl(&["get", "--raw", "/healthz"]);

@@ -10,6 +10,13 @@
 //! be stopped with SIGTERM and started again on the same data dir and
 //! address; dropping it kills the process, and when that happens during a
 //! panic the end of its log is printed.
+//!
+//! The component is taken to serve TLS with the cluster's certificates in
+//! `DIR/pki` (`ca.crt`, and `admin.crt` with `admin.key` for the admin's
+//! client certificate), as `up` and `apiserver` make them, unless its
+//! arguments hold [`INSECURE_PLAIN_HTTP`]: the probe verifies the server
+//! with `DIR/pki/ca.crt` (or the file given to
+//! [`Builder::server_ca`](crate::Builder)).
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -20,7 +27,11 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use crate::launch::Builder;
-use crate::net::{free_loopback_address, http_get};
+use crate::net::{free_loopback_address, http_get, https_get};
+use crate::tls::{Identity, client_config};
+
+/// The flag that makes a component serve plain HTTP.
+pub const INSECURE_PLAIN_HTTP: &str = "--insecure-serve-plain-http";
 use crate::process::{ProcessError, Stopped, Supervised, io_error, retry_port_races};
 
 /// How long a component has to exit after SIGTERM before it is killed.
@@ -40,9 +51,17 @@ pub struct KeelsonOptions {
     args: Vec<OsString>,
     listen: Option<SocketAddr>,
     writes_kubeconfig: bool,
+    server_ca: Option<PathBuf>,
 }
 
 impl Builder<KeelsonOptions> {
+    /// Verifies the server with the CAs in this PEM file instead of
+    /// `DIR/pki/ca.crt` (for a component given `--tls-cert-file`).
+    pub fn server_ca(mut self, path: impl Into<PathBuf>) -> Self {
+        self.spec.server_ca = Some(path.into());
+        self
+    }
+
     /// Appends one argument after `--data-dir` and `--listen`.
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.spec.args.push(arg.into());
@@ -86,6 +105,7 @@ impl Builder<KeelsonOptions> {
             data_dir: placed.data_dir,
             startup_timeout: placed.startup_timeout,
             writes_kubeconfig: spec.writes_kubeconfig,
+            server_ca: spec.server_ca,
             process: placed.process,
             _temp: placed.temp,
         };
@@ -115,6 +135,7 @@ pub struct KeelsonProcess {
     data_dir: PathBuf,
     startup_timeout: Duration,
     writes_kubeconfig: bool,
+    server_ca: Option<PathBuf>,
     process: Supervised,
     // Dropped last (after `process` has killed the component), removing the data.
     _temp: Option<TempDir>,
@@ -129,6 +150,7 @@ impl KeelsonProcess {
             args: Vec::new(),
             listen: None,
             writes_kubeconfig: true,
+            server_ca: None,
         })
     }
 
@@ -137,9 +159,54 @@ impl KeelsonProcess {
         self.address
     }
 
-    /// The component's base URL, `http://127.0.0.1:PORT`.
+    /// The component's base URL, `https://127.0.0.1:PORT` (`http://`
+    /// when it serves plain HTTP).
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        match self.serves_tls() {
+            true => format!("https://{}", self.address),
+            false => format!("http://{}", self.address),
+        }
+    }
+
+    /// Whether the component serves TLS (its arguments do not hold
+    /// [`INSECURE_PLAIN_HTTP`]).
+    pub fn serves_tls(&self) -> bool {
+        !self.args.iter().any(|arg| arg == INSECURE_PLAIN_HTTP)
+    }
+
+    /// The CA file clients verify the server with.
+    pub fn server_ca(&self) -> PathBuf {
+        self.server_ca
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("pki/ca.crt"))
+    }
+
+    /// A TLS client configuration that verifies the server and presents
+    /// the admin's client certificate (`DIR/pki/admin.crt`), offering
+    /// `alpn`; `None` when the component serves plain HTTP.
+    pub fn tls_client_config(
+        &self,
+        alpn: &[&[u8]],
+    ) -> std::io::Result<Option<std::sync::Arc<rustls::ClientConfig>>> {
+        if !self.serves_tls() {
+            return Ok(None);
+        }
+        let pki = self.data_dir.join("pki");
+        let (cert, key) = (pki.join("admin.crt"), pki.join("admin.key"));
+        let identity = Identity {
+            cert: &cert,
+            key: &key,
+        };
+        client_config(&self.server_ca(), Some(identity), alpn).map(Some)
+    }
+
+    /// How to open raw HTTP/1.1 connections to the component as the admin
+    /// (TLS unless it serves plain HTTP), for requests written by hand.
+    pub fn dialer(&self) -> std::io::Result<crate::tls::Dialer> {
+        Ok(crate::tls::Dialer {
+            address: self.address,
+            tls: self.tls_client_config(&[b"http/1.1"])?,
+        })
     }
 
     /// The component's data directory.
@@ -215,12 +282,19 @@ impl KeelsonProcess {
             .args(&self.args);
         let address = self.address;
         let kubeconfig = self.writes_kubeconfig.then(|| self.kubeconfig());
+        // The CA is made by the component's first start: read at each probe.
+        let ca = self.serves_tls().then(|| self.server_ca());
         let ready = move || {
-            let kubeconfig = kubeconfig.clone();
+            let (kubeconfig, ca) = (kubeconfig.clone(), ca.clone());
             async move {
-                let serving = http_get(address, "/readyz")
-                    .await
-                    .is_some_and(|answer| answer.status == 200);
+                let answer = match ca {
+                    None => http_get(address, "/readyz").await,
+                    Some(ca) => match client_config(&ca, None, &[]) {
+                        Ok(config) => https_get(address, "/readyz", &config).await,
+                        Err(_) => None,
+                    },
+                };
+                let serving = answer.is_some_and(|answer| answer.status == 200);
                 serving && kubeconfig.is_none_or(|path| path.exists())
             }
         };

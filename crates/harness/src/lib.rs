@@ -9,6 +9,7 @@
 //! - [`kubectl`]: the real kubectl (and other short commands) run to the end
 //!   with a timeout;
 //! - [`net`]: free loopback addresses and the HTTP readiness probe;
+//! - [`tls`]: TLS clients verifying a server with a CA file;
 //! - [`usage`]: a process's memory and CPU time, from `/proc`.
 //!
 //! The harness depends on no keelson crate, so that any crate's tests can use
@@ -20,6 +21,7 @@ pub mod kubectl;
 mod launch;
 pub mod net;
 mod process;
+pub mod tls;
 pub mod usage;
 
 pub use launch::Builder;

@@ -1,5 +1,5 @@
 //! Loopback networking for the launchers: a free port to start a server on,
-//! and a plain HTTP GET to ask a server whether it is ready.
+//! and an HTTP GET (plain, or over TLS) to ask a server whether it is ready.
 //!
 //! The probe is a few lines over a TCP stream rather than an HTTP client, so
 //! the harness stays light: it only ever sends one `GET` to loopback.
@@ -8,7 +8,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long one [`http_get`] may take.
@@ -35,18 +35,43 @@ pub struct HttpAnswer {
 /// within two seconds or the answer is not HTTP.
 pub async fn http_get(address: SocketAddr, path: &str) -> Option<HttpAnswer> {
     let get = async {
-        let mut stream = TcpStream::connect(address).await.ok()?;
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.ok()?;
-        parse_answer(&String::from_utf8_lossy(&response))
+        let stream = TcpStream::connect(address).await.ok()?;
+        get_on(stream, address, path).await
     };
     tokio::time::timeout(PROBE_TIMEOUT, get)
         .await
         .ok()
         .flatten()
+}
+
+/// [`http_get`] over TLS with `config` (see [`crate::tls::client_config`]),
+/// the server verified for `address`'s IP; `None` also when the handshake
+/// fails.
+pub async fn https_get(
+    address: SocketAddr,
+    path: &str,
+    config: &std::sync::Arc<rustls::ClientConfig>,
+) -> Option<HttpAnswer> {
+    let get = async {
+        let stream = crate::tls::connect(address, config).await.ok()?;
+        get_on(stream, address, path).await
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, get)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn get_on<S>(mut stream: S, address: SocketAddr, path: &str) -> Option<HttpAnswer>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    // A TLS peer that closes without close_notify still sent its answer.
+    let _ = stream.read_to_end(&mut response).await;
+    parse_answer(&String::from_utf8_lossy(&response))
 }
 
 fn parse_answer(response: &str) -> Option<HttpAnswer> {

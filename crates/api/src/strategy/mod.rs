@@ -58,7 +58,9 @@ pub(crate) use self::networking::{
 };
 pub(crate) use self::pod::POD;
 pub(crate) use self::policy::{POD_DISRUPTION_BUDGET, PRIORITY_CLASS};
-pub use self::protobuf::{BINDING, DELETE_OPTIONS, EVICTION, Message, SCALE, TOKEN_REQUEST};
+pub use self::protobuf::{
+    BINDING, DELETE_OPTIONS, EVICTION, Message, REVIEWS, SCALE, TOKEN_REQUEST,
+};
 pub(crate) use self::rbac::{CLUSTER_ROLE, CLUSTER_ROLE_BINDING, ROLE, ROLE_BINDING};
 pub(crate) use self::storage::{PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM, STORAGE_CLASS};
 

@@ -108,6 +108,16 @@ pub const SCALE: Message = message!(api::autoscaling::v1::Scale);
 pub const EVICTION: Message = message!(api::policy::v1::Eviction);
 /// The body of `serviceaccounts/token`.
 pub const TOKEN_REQUEST: Message = message!(api::authentication::v1::TokenRequest);
+/// The review bodies the server answers without storing them
+/// (`kubectl auth whoami`, `kubectl auth can-i`).
+pub const REVIEWS: &[Message] = &[
+    message!(api::authentication::v1::SelfSubjectReview),
+    message!(api::authentication::v1::TokenReview),
+    message!(api::authorization::v1::SelfSubjectAccessReview),
+    message!(api::authorization::v1::SelfSubjectRulesReview),
+    message!(api::authorization::v1::SubjectAccessReview),
+    message!(api::authorization::v1::LocalSubjectAccessReview),
+];
 /// The options of a delete, in any group-version.
 pub const DELETE_OPTIONS: Message = Message::any_version::<
     k8s_pb::apimachinery::pkg::apis::meta::v1::DeleteOptions,

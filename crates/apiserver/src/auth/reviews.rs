@@ -85,13 +85,14 @@ async fn answer(
     user: &User,
     request: Request,
 ) -> Result<Value, ApiError> {
+    let media_type = crate::http::body::content_type(request.headers());
     let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY)
         .await
         .map_err(|err| ApiError::bad_request(format!("failed to read the request body: {err}")))?;
     let mut object: Value = match bytes.is_empty() {
         true => json!({}),
-        false => serde_json::from_slice(&bytes)
-            .map_err(|err| ApiError::bad_request(format!("the body is not a review: {err}")))?,
+        // kubectl sends its reviews as protobuf.
+        false => crate::codec::decode(&bytes, &media_type)?,
     };
     if !object.is_object() {
         return Err(ApiError::bad_request(

@@ -1,6 +1,8 @@
-//! One connection: served by hyper (HTTP/1.1, or h2c when it opens with
-//! the HTTP/2 preface) through the router, until it ends or its deadline
-//! passes; or, when there is no room for it, answered `429` and closed.
+//! One connection: with TLS, its handshake first (within the deadline for
+//! the first request's headers), then served by hyper (HTTP/1.1, or HTTP/2
+//! when it opens with the HTTP/2 preface) through the router, until it
+//! ends or its deadline passes; or, when there is no room for it, answered
+//! `429` and closed.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,11 +18,14 @@ use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use keelson_api::ApiError;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use super::activity::{Activity, Busy, Metered};
 use super::open::{Open, Slot};
+use super::tls::{PeerCertificates, peer_certificates};
 
 /// How long a closing connection may take to say goodbye (HTTP/2 GOAWAY)
 /// before it is dropped.
@@ -32,21 +37,27 @@ const REFUSAL: Duration = Duration::from_secs(5);
 /// The seconds a refused client is told to wait.
 const RETRY_AFTER_SECONDS: i32 = 1;
 
-/// The connection builders: one for served connections, one for refused.
+/// The connection builders, one for served connections, one for refused,
+/// and the TLS acceptor (`None`: plain HTTP).
 pub(super) struct Builders {
     served: auto::Builder<TokioExecutor>,
     refused: auto::Builder<TokioExecutor>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl Builders {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(tls: Option<TlsAcceptor>) -> Self {
         let mut served = auto::Builder::new(TokioExecutor::new());
         // The headers' deadline is kept by `Activity` (see the module doc
         // of `serve`); hyper's would also cut idle keep-alive connections.
         served.http1().header_read_timeout(None);
         let mut refused = auto::Builder::new(TokioExecutor::new());
         refused.http1().header_read_timeout(None).keep_alive(false);
-        Self { served, refused }
+        Self {
+            served,
+            refused,
+            tls,
+        }
     }
 }
 
@@ -63,27 +74,55 @@ pub(super) fn spawn(
     match open.admit() {
         Some(slot) => {
             let router = router.clone();
-            tokio::spawn(async move { serve(stream, slot, router, &builders.served).await });
+            tokio::spawn(async move { admitted(stream, slot, router, &builders).await });
         }
         None => {
             let deadline = open.timeouts().read_header.min(REFUSAL);
-            tokio::spawn(async move { refuse(stream, &builders.refused, deadline).await });
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(deadline, refused(stream, &builders)).await;
+            });
         }
     }
 }
 
-/// Serves one admitted connection until it ends or expires.
-async fn serve(
-    stream: TcpStream,
+/// Serves an admitted connection, after its TLS handshake if the server
+/// speaks TLS; a handshake that fails or outlasts the deadline for the
+/// first request's headers closes the connection.
+async fn admitted(stream: TcpStream, slot: Slot, router: Router, builders: &Builders) {
+    let Some(tls) = &builders.tls else {
+        return serve(stream, slot, router, None, &builders.served).await;
+    };
+    let activity = Arc::clone(&slot.activity);
+    let handshake = tokio::select! {
+        handshake = tls.accept(stream) => handshake,
+        _ = activity.expired() => return,
+    };
+    match handshake {
+        Ok(stream) => {
+            let peer = peer_certificates(stream.get_ref().1);
+            serve(stream, slot, router, peer, &builders.served).await;
+        }
+        Err(err) => tracing::debug!(error = %err, "TLS handshake failed"),
+    }
+}
+
+/// Serves one admitted connection until it ends or expires; `peer` goes
+/// into every request's extensions.
+async fn serve<S>(
+    stream: S,
     slot: Slot,
     router: Router,
+    peer: Option<PeerCertificates>,
     builder: &auto::Builder<TokioExecutor>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::clone(&slot.activity);
     let io = TokioIo::new(Metered::new(stream, Arc::clone(&activity)));
     let service = Tracked {
         router,
         activity: Arc::clone(&activity),
+        peer,
     };
     let mut connection = std::pin::pin!(builder.serve_connection_with_upgrades(io, service));
     let polite = tokio::select! {
@@ -102,12 +141,29 @@ async fn serve(
     drop(slot);
 }
 
+/// Refuses a connection there is no room for, after its TLS handshake if
+/// the server speaks TLS (the caller bounds how long that may take).
+async fn refused(stream: TcpStream, builders: &Builders) {
+    match &builders.tls {
+        None => refuse(stream, &builders.refused).await,
+        Some(tls) => {
+            if let Ok(stream) = tls.accept(stream).await {
+                refuse(stream, &builders.refused).await;
+            }
+        }
+    }
+}
+
 /// Answers every request of a connection there is no room for with `429`
-/// and closes it, within `deadline`.
-async fn refuse(stream: TcpStream, builder: &auto::Builder<TokioExecutor>, deadline: Duration) {
+/// and closes it (the caller bounds how long that may take).
+async fn refuse<S>(stream: S, builder: &auto::Builder<TokioExecutor>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(|_request| async { Ok::<_, Infallible>(refusal()) });
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    let _ = tokio::time::timeout(deadline, connection).await;
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 /// The answer to a request on a connection there is no room for.
@@ -133,6 +189,7 @@ fn refusal() -> Response<Body> {
 struct Tracked {
     router: Router,
     activity: Arc<Activity>,
+    peer: Option<PeerCertificates>,
 }
 
 type Answer = Result<Response<TrackedBody>, Infallible>;
@@ -142,7 +199,14 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        if let Some(peer) = &self.peer {
+            // Authentication reads the verified chain as DER.
+            let chain = peer.0.iter().map(|der| der.as_ref().to_vec()).collect();
+            let extensions = request.extensions_mut();
+            extensions.insert(crate::auth::x509::ClientCertificates(chain));
+            extensions.insert(peer.clone());
+        }
         let busy = self.activity.begin(request.version() == Version::HTTP_2);
         let router = self.router.clone();
         Box::pin(async move {

@@ -18,16 +18,21 @@
 //! between requests (so no idle timeout could be longer) and does not cover
 //! a connection that sends nothing at all (hyper-util's HTTP/1-or-2 sniffing
 //! waits for the first bytes without a deadline): the deadlines are kept
-//! here ([`activity`]) instead, for both protocols alike.
+//! here ([`activity`]) instead, for both protocols alike. With TLS, the
+//! handshake comes first and counts against the first request's headers'
+//! deadline.
 //!
 //! - [`open`]: the set of open connections, the cap and the choice of
 //!   which idle one to close;
 //! - [`activity`]: what one connection is doing and when it expires;
-//! - [`connection`]: serving one connection until it ends or expires.
+//! - [`connection`]: serving one connection until it ends or expires;
+//! - [`tls`]: the TLS handshake of each connection, when the server
+//!   speaks TLS, and the client certificates it verified.
 
 mod activity;
 mod connection;
 mod open;
+pub mod tls;
 
 use std::future::Future;
 use std::io;
@@ -74,14 +79,16 @@ const MAX_PAUSE: Duration = Duration::from_secs(1);
 /// Serves `router` on `listener` until `shutdown` completes, then stops
 /// accepting, closes the idle connections at once and the others when their
 /// requests end, and returns when all are closed.
+/// With `tls`, every connection is TLS; without, plain HTTP.
 pub(crate) async fn run(
     listener: TcpListener,
     router: Router,
     limits: &ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let open = Arc::new(Open::new(limits));
-    let builders = Arc::new(connection::Builders::new());
+    let builders = Arc::new(connection::Builders::new(tls));
     let mut shutdown = std::pin::pin!(shutdown);
     let mut pause = FIRST_PAUSE;
     loop {

@@ -27,6 +27,11 @@ def selector():
 
 def main():
     config.load_kube_config(config_file=sys.argv[1])
+    # The server is verified with the kubeconfig's CA, over TLS.
+    settings = client.Configuration.get_default_copy()
+    if not settings.host.startswith("https://") or not settings.verify_ssl:
+        sys.exit(f"expected a verified https server, got {settings.host} (verify_ssl={settings.verify_ssl})")
+    print(f"server {settings.host}, verified")
     apps, batch, core = client.AppsV1Api(), client.BatchV1Api(), client.CoreV1Api()
     meta = client.V1ObjectMeta(name="py")
     cases = [

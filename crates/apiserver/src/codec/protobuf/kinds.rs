@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use k8s_openapi::schemars::generate::SchemaSettings;
 use keelson_api::registry;
-use keelson_api::strategy::{DELETE_OPTIONS, Message};
+use keelson_api::strategy::{DELETE_OPTIONS, Message, REVIEWS};
 use serde_json::{Map, Value};
 
 /// One kind that can be read from protobuf.
@@ -54,7 +54,8 @@ impl Table {
 
 /// The table, built on first use from the registry: the protobuf message
 /// each kind's strategy names, the bodies of the served subresources
-/// (Scale, Binding, Eviction) and `DeleteOptions`.
+/// (Scale, Binding, Eviction, TokenRequest), `DeleteOptions` and the
+/// reviews.
 pub fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -71,6 +72,7 @@ pub fn table() -> &'static Table {
             );
         }
         messages.push(DELETE_OPTIONS);
+        messages.extend(REVIEWS.iter().copied());
         let mut kinds: Vec<Kind> = Vec::new();
         for message in messages {
             if !kinds.iter().any(|k| k.message == message) {

@@ -34,6 +34,14 @@ pub struct Ranges {
     pub node_ports: std::ops::RangeInclusive<u16>,
 }
 
+impl Ranges {
+    /// The `kubernetes` Service's cluster IP: the range's first address
+    /// given out (a serving certificate names it).
+    pub fn kubernetes_service_ip(&self) -> std::net::Ipv4Addr {
+        cluster_ip::ClusterIps::new(self.cluster_ips).first()
+    }
+}
+
 impl Default for Ranges {
     /// Upstream's defaults: `10.96.0.0/12` and `30000-32767`.
     fn default() -> Self {
