@@ -3,11 +3,8 @@
 //! written on first start with a new random key (mode 0600: it holds the
 //! key to every Secret).
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use keelson_apiserver::encryption::{self, EncryptionConfig};
 
 /// The name of the default configuration in the data dir.
@@ -36,16 +33,8 @@ fn ensure_default(data_dir: &Path) -> anyhow::Result<PathBuf> {
     }
     let text = encryption::default_config()?;
     // Created with its mode, so that the key is never readable by others,
-    // not even for a moment; `create_new` never overwrites a key.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    // not even for a moment, and never over an existing key.
+    crate::up::create_private(&path, text.as_bytes())?;
     Ok(path)
 }
 

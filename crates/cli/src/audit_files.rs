@@ -3,11 +3,8 @@
 //! `DATA_DIR/audit-policy.yaml`, written with keelson's default policy
 //! (every request at Metadata, never a body) on first use.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use keelson_apiserver::audit::{AuditConfig, DEFAULT_POLICY};
 
 /// The name of the default policy in the data dir.
@@ -42,14 +39,7 @@ fn ensure_default(data_dir: &Path) -> anyhow::Result<PathBuf> {
     if path.exists() {
         return Ok(path);
     }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(DEFAULT_POLICY.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::up::create_private(&path, DEFAULT_POLICY.as_bytes())?;
     Ok(path)
 }
 

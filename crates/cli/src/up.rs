@@ -372,6 +372,22 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Creates a file only its owner may read (a key), with its mode from the
+/// start and never over an existing one.
+pub(crate) fn create_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 pub(crate) fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -396,17 +412,7 @@ fn service_account_tokens(
         None => {
             let path = data_dir.join("service-account.key");
             if !path.exists() {
-                use std::io::Write;
-                use std::os::unix::fs::OpenOptionsExt;
-                let key = keelson_apiserver::generate_key_pem()?;
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
-                file.write_all(key.as_bytes())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                create_private(&path, keelson_apiserver::generate_key_pem()?.as_bytes())?;
             }
             path
         }
