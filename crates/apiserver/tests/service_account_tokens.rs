@@ -245,6 +245,44 @@ async fn a_service_account_token_authenticates_until_its_objects_go() {
     };
     let pods = as_reader(format!("{NS}/pods")).await;
     assert_eq!(pods.code, 200, "{}", pods.body);
+    // A TokenReview says whom the token is, for the server's audience only.
+    let reviews = "/apis/authentication.k8s.io/v1/tokenreviews".to_string();
+    let raw = issued.body["status"]["token"].as_str().unwrap();
+    let review = |spec: Value| json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": spec});
+    let reviewed = admin("POST", reviews.clone(), review(json!({"token": raw}))).await;
+    assert_eq!(reviewed.code, 201, "{}", reviewed.body);
+    let status = &reviewed.body["status"];
+    assert_eq!(status["authenticated"], true, "{status}");
+    assert_eq!(
+        status["user"]["username"],
+        "system:serviceaccount:default:reader"
+    );
+    assert_eq!(
+        status["user"]["groups"],
+        json!([
+            "system:serviceaccounts",
+            "system:serviceaccounts:default",
+            "system:authenticated"
+        ])
+    );
+    assert_eq!(
+        status["user"]["extra"]["authentication.kubernetes.io/pod-name"],
+        json!(["p"])
+    );
+    let elsewhere = admin(
+        "POST",
+        reviews.clone(),
+        review(json!({"token": raw, "audiences": ["https://vault.example"]})),
+    )
+    .await;
+    assert_eq!(
+        elsewhere.body["status"]["authenticated"],
+        Value::Null,
+        "{}",
+        elsewhere.body
+    );
+    let forged = admin("POST", reviews.clone(), review(json!({"token": "a.b.c"}))).await;
+    assert_eq!(forged.body["status"]["error"], "invalid bearer token");
     let secrets = as_reader(format!("{NS}/secrets")).await;
     assert_eq!(
         failure(&secrets, 403)["message"],

@@ -227,9 +227,35 @@ impl Auth {
 impl Auth {
     /// The ServiceAccount `token` stands for, if it is a valid one.
     async fn service_account(&self, token: &str) -> Option<User> {
+        self.service_account_for(token, &[]).await
+    }
+
+    /// Whom `token` authenticates for `audiences` (the server's when
+    /// empty), and the audiences it is good for: a TokenReview's answer.
+    pub async fn token_user(
+        &self,
+        token: &str,
+        audiences: &[String],
+    ) -> Option<(User, Vec<String>)> {
+        if let Some(user) = self.tokens.user(token) {
+            return Some((user.authenticated(), audiences.to_vec()));
+        }
+        let user = self.service_account_for(token, audiences).await?;
+        let audiences = match audiences.is_empty() {
+            true => self
+                .service_accounts
+                .as_ref()
+                .map(|(issuer, _)| issuer.audiences().to_vec())
+                .unwrap_or_default(),
+            false => audiences.to_vec(),
+        };
+        Some((user, audiences))
+    }
+
+    async fn service_account_for(&self, token: &str, audiences: &[String]) -> Option<User> {
         let (issuer, caches) = self.service_accounts.as_ref()?;
         let now = jiff::Timestamp::now().as_second();
-        match service_accounts::user_of(issuer, caches, token, now).await {
+        match service_accounts::user_of(issuer, caches, token, now, audiences).await {
             Ok(user) => user,
             Err(err) => {
                 // The reason, never the token.
@@ -311,7 +337,7 @@ pub async fn authorize(State(auth): State<Arc<Auth>>, request: Request, next: Ne
     );
     match auth.authorizer.authorize(&user, &attributes).await {
         Ok(decision) if decision.allowed => match reviews::Review::of(&request) {
-            Some(review) => reviews::serve(review, &auth.authorizer, &user, request).await,
+            Some(review) => reviews::serve(review, &auth, &user, request).await,
             None => REQUESTER.scope(user, next.run(request)).await,
         },
         Ok(decision) => Failure(forbidden(&user, &attributes, &decision.reason())).into_response(),

@@ -1,4 +1,5 @@
-//! The review resources, answered where the user is known: `kubectl auth
+//! The review resources, answered where the user is known: TokenReview
+//! (whom a bearer token authenticates), `kubectl auth
 //! whoami` (authentication.k8s.io/v1 SelfSubjectReview) and `kubectl auth
 //! can-i` (authorization.k8s.io/v1 SelfSubjectAccessReview,
 //! SelfSubjectRulesReview for `--list`, SubjectAccessReview and
@@ -33,6 +34,7 @@ const MAX_BODY: usize = 1024 * 1024;
 /// Which review a request creates, if it creates one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Review {
+    Token,
     SelfSubject,
     SelfSubjectAccess,
     SelfSubjectRules,
@@ -48,6 +50,7 @@ impl Review {
         }
         let path = request.uri().path().trim_end_matches('/');
         let review = match path {
+            "/apis/authentication.k8s.io/v1/tokenreviews" => Review::Token,
             "/apis/authentication.k8s.io/v1/selfsubjectreviews" => Review::SelfSubject,
             "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" => Review::SelfSubjectAccess,
             "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews" => Review::SelfSubjectRules,
@@ -67,13 +70,8 @@ impl Review {
 }
 
 /// Answers `review` for `user`.
-pub async fn serve(
-    review: Review,
-    authorizer: &Authorizer,
-    user: &User,
-    request: Request,
-) -> Response {
-    match answer(review, authorizer, user, request).await {
+pub async fn serve(review: Review, auth: &super::Auth, user: &User, request: Request) -> Response {
+    match answer(review, auth, user, request).await {
         Ok(object) => json_response(StatusCode::CREATED, &object),
         Err(err) => Failure(err).into_response(),
     }
@@ -81,10 +79,11 @@ pub async fn serve(
 
 async fn answer(
     review: Review,
-    authorizer: &Authorizer,
+    auth: &super::Auth,
     user: &User,
     request: Request,
 ) -> Result<Value, ApiError> {
+    let authorizer = &auth.authorizer;
     let media_type = crate::http::body::content_type(request.headers());
     let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY)
         .await
@@ -100,6 +99,7 @@ async fn answer(
         ));
     }
     let (group, kind) = match &review {
+        Review::Token => (AUTHENTICATION, "TokenReview"),
         Review::SelfSubject => (AUTHENTICATION, "SelfSubjectReview"),
         Review::SelfSubjectAccess => (AUTHORIZATION, "SelfSubjectAccessReview"),
         Review::SelfSubjectRules => (AUTHORIZATION, "SelfSubjectRulesReview"),
@@ -113,6 +113,7 @@ async fn answer(
     }
     object["metadata"]["creationTimestamp"] = Value::Null;
     let status = match review {
+        Review::Token => token(auth, &object["spec"]).await?,
         Review::SelfSubject => json!({"userInfo": user_info(user)}),
         Review::SelfSubjectAccess => access(authorizer, user, &object["spec"], kind, None).await?,
         Review::SelfSubjectRules => rules(authorizer, user, &object["spec"]).await?,
@@ -134,6 +135,29 @@ async fn answer(
     };
     object["status"] = status;
     Ok(object)
+}
+
+/// A TokenReview's status: whom the token authenticates, for the
+/// audiences asked for (the server's when none).
+async fn token(auth: &super::Auth, spec: &Value) -> Result<Value, ApiError> {
+    let Some(token) = spec["token"].as_str().filter(|t| !t.is_empty()) else {
+        let path = FieldPath::new("spec").child("token");
+        return Err(invalid("TokenReview", FieldError::required(&path, "")));
+    };
+    let audiences: Vec<String> = spec["audiences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect();
+    Ok(match auth.token_user(token, &audiences).await {
+        Some((user, audiences)) => json!({
+            "authenticated": true,
+            "user": user_info(&user),
+            "audiences": audiences,
+        }),
+        None => json!({"user": {}, "error": "invalid bearer token"}),
+    })
 }
 
 fn user_info(user: &User) -> Value {

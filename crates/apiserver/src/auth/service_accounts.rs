@@ -30,17 +30,18 @@ pub enum Refused {
 
 /// The user `token` stands for, if it is a ServiceAccount token at all
 /// (`None` for a token of another kind, which another authenticator may
-/// know).
+/// know), for one of `audiences` (the issuer's when empty).
 pub async fn user_of(
     issuer: &Issuer,
     caches: &Caches,
     token: &str,
     now: i64,
+    audiences: &[String],
 ) -> Result<Option<User>, Refused> {
     if token.split('.').count() != 3 {
         return Ok(None);
     }
-    let claims = issuer.verify(token, now, &[])?;
+    let claims = issuer.verify(token, now, audiences)?;
     let private = &claims.kubernetes;
     let namespace = private.namespace.as_str();
     check(
