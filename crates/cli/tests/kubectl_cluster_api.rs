@@ -31,6 +31,9 @@ fn kubectl_run_pods_show_the_admission_fields() {
         "key: node.kubernetes.io/unreachable",
         "tolerationSeconds: 300",
         "enableServiceLinks: true",
+        "mountPath: /var/run/secrets/kubernetes.io/serviceaccount",
+        "name: kube-root-ca.crt",
+        "expirationSeconds: 3607",
     ] {
         assert!(yaml.contains(line), "{line:?} missing:\n{yaml}");
     }

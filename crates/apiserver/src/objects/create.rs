@@ -220,7 +220,7 @@ fn prepare_for_create(resource: &ResourceInfo, object: &mut Value) {
 }
 
 /// A random suffix for generateName.
-fn random_suffix(len: usize) -> String {
+pub(crate) fn random_suffix(len: usize) -> String {
     let bytes = uuid::Uuid::new_v4().into_bytes();
     bytes
         .iter()
