@@ -201,4 +201,5 @@ async fn the_log_names_the_authenticated_user_and_records_refusals() {
     );
     assert_eq!(events[0]["responseStatus"]["code"], 403);
     assert_eq!(events[0]["verb"], "list");
+    assert_eq!(events[0]["sourceIPs"], json!(["127.0.0.1"]));
 }

@@ -89,8 +89,13 @@ pub(super) fn spawn(
 /// speaks TLS; a handshake that fails or outlasts the deadline for the
 /// first request's headers closes the connection.
 async fn admitted(stream: TcpStream, slot: Slot, router: Router, builders: &Builders) {
+    // Where the client is, for the audit log's sourceIPs.
+    let client = Client {
+        address: stream.peer_addr().ok(),
+        certificates: None,
+    };
     let Some(tls) = &builders.tls else {
-        return serve(stream, slot, router, None, &builders.served).await;
+        return serve(stream, slot, router, client, &builders.served).await;
     };
     let activity = Arc::clone(&slot.activity);
     let handshake = tokio::select! {
@@ -99,20 +104,30 @@ async fn admitted(stream: TcpStream, slot: Slot, router: Router, builders: &Buil
     };
     match handshake {
         Ok(stream) => {
-            let peer = peer_certificates(stream.get_ref().1);
-            serve(stream, slot, router, peer, &builders.served).await;
+            let client = Client {
+                certificates: peer_certificates(stream.get_ref().1),
+                ..client
+            };
+            serve(stream, slot, router, client, &builders.served).await;
         }
         Err(err) => tracing::debug!(error = %err, "TLS handshake failed"),
     }
 }
 
-/// Serves one admitted connection until it ends or expires; `peer` goes
-/// into every request's extensions.
+/// Who is at the other end of a connection: its address and verified
+/// certificate chain, which go into each of its requests' extensions.
+#[derive(Clone)]
+struct Client {
+    address: Option<std::net::SocketAddr>,
+    certificates: Option<PeerCertificates>,
+}
+
+/// Serves one admitted connection until it ends or expires.
 async fn serve<S>(
     stream: S,
     slot: Slot,
     router: Router,
-    peer: Option<PeerCertificates>,
+    client: Client,
     builder: &auto::Builder<TokioExecutor>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -122,7 +137,7 @@ async fn serve<S>(
     let service = Tracked {
         router,
         activity: Arc::clone(&activity),
-        peer,
+        client,
     };
     let mut connection = std::pin::pin!(builder.serve_connection_with_upgrades(io, service));
     let polite = tokio::select! {
@@ -189,7 +204,7 @@ fn refusal() -> Response<Body> {
 struct Tracked {
     router: Router,
     activity: Arc<Activity>,
-    peer: Option<PeerCertificates>,
+    client: Client,
 }
 
 type Answer = Result<Response<TrackedBody>, Infallible>;
@@ -200,7 +215,12 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
     type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
-        if let Some(peer) = &self.peer {
+        if let Some(address) = self.client.address {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(address));
+        }
+        if let Some(peer) = &self.client.certificates {
             // Authentication reads the verified chain as DER.
             let chain = peer.0.iter().map(|der| der.as_ref().to_vec()).collect();
             let extensions = request.extensions_mut();
