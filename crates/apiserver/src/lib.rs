@@ -208,6 +208,11 @@ fn router_of(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(discovery_routes::ok))
         .route("/livez", get(discovery_routes::ok))
         .route("/readyz", get(discovery_routes::ok))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery_routes::openid_configuration),
+        )
+        .route("/openid/v1/jwks", get(discovery_routes::openid_jwks))
         .route("/api", get(discovery_routes::core))
         .route("/apis", get(discovery_routes::groups))
         .route("/openapi/v3", get(discovery_routes::openapi_index))

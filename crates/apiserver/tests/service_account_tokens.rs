@@ -321,3 +321,55 @@ async fn a_service_account_token_authenticates_until_its_objects_go() {
         .await;
     failure(&forged, 401);
 }
+
+#[tokio::test]
+async fn the_issuer_publishes_its_discovery_document_and_key() {
+    let server = embedded().await;
+    let discovery = server.get("/.well-known/openid-configuration").await;
+    assert_eq!(discovery.code, 200, "{}", discovery.body);
+    assert_eq!(
+        discovery.body["issuer"],
+        "https://kubernetes.default.svc.cluster.local"
+    );
+    assert_eq!(
+        discovery.body["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    let keys = server.get("/openid/v1/jwks").await;
+    assert_eq!(keys.code, 200, "{}", keys.body);
+    assert_eq!(keys.headers["content-type"], "application/jwk-set+json");
+    let key = &keys.body["keys"][0];
+    assert_eq!(key["kty"], "EC");
+    assert_eq!(key["crv"], "P-256");
+    // The key id is the one tokens name in their header.
+    let account = server
+        .json(
+            "POST",
+            &format!("{NS}/serviceaccounts"),
+            &json!({"metadata": {"name": "k"}}),
+        )
+        .await;
+    assert_eq!(account.code, 201);
+    let token = server
+        .json(
+            "POST",
+            &format!("{NS}/serviceaccounts/k/token"),
+            &request(json!({})),
+        )
+        .await;
+    let header = token.body["status"]["token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+    assert_eq!(header["alg"], "ES256");
+}

@@ -3,6 +3,7 @@
 //! [`crate::documents::openapi`] build.
 
 use axum::extract::Path;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -36,6 +37,29 @@ pub async fn version() -> Response {
 /// `GET /healthz`, `/livez`, `/readyz`.
 pub async fn ok() -> &'static str {
     "ok"
+}
+
+/// `/.well-known/openid-configuration`: how to verify ServiceAccount tokens.
+pub async fn openid_configuration(State(state): State<crate::AppState>) -> Response {
+    match &state.tokens {
+        Some(issuer) => json_response(StatusCode::OK, &issuer.discovery()),
+        None => Failure(no_such_path()).into_response(),
+    }
+}
+
+/// `/openid/v1/jwks`: the public key of ServiceAccount tokens.
+pub async fn openid_jwks(State(state): State<crate::AppState>) -> Response {
+    match &state.tokens {
+        Some(issuer) => {
+            let mut response = json_response(StatusCode::OK, &issuer.jwks());
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/jwk-set+json"),
+            );
+            response
+        }
+        None => Failure(no_such_path()).into_response(),
+    }
 }
 
 /// Any path nothing serves.

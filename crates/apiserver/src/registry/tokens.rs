@@ -73,6 +73,8 @@ pub struct Issuer {
     issuer: String,
     audiences: Vec<String>,
     kid: String,
+    /// The public key's point, for the key set it publishes.
+    point: Vec<u8>,
     encoding: EncodingKey,
     decoding: DecodingKey,
 }
@@ -129,9 +131,35 @@ impl Issuer {
             issuer: issuer.to_string(),
             audiences,
             kid,
+            point: point.clone(),
             encoding: EncodingKey::from_ec_der(pem.contents()),
             decoding: DecodingKey::from_ec_der(&point),
         })
+    }
+
+    /// The OpenID discovery document (`/.well-known/openid-configuration`)
+    /// that lets others verify the tokens, as upstream serves it.
+    pub fn discovery(&self) -> serde_json::Value {
+        serde_json::json!({
+            "issuer": self.issuer,
+            "jwks_uri": format!("{}/openid/v1/jwks", self.issuer.trim_end_matches('/')),
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        })
+    }
+
+    /// The public key set (`/openid/v1/jwks`).
+    pub fn jwks(&self) -> serde_json::Value {
+        use base64::Engine;
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        // An uncompressed P-256 point: 0x04, then x and y of 32 bytes each.
+        let coordinates = self.point.get(1..).unwrap_or_default();
+        let (x, y) = coordinates.split_at(coordinates.len() / 2);
+        serde_json::json!({"keys": [{
+            "use": "sig", "kty": "EC", "kid": self.kid, "crv": "P-256", "alg": "ES256",
+            "x": encode(x), "y": encode(y),
+        }]})
     }
 
     /// The audiences a token gets when its request names none.
@@ -270,6 +298,25 @@ mod tests {
         for garbage in ["", "a.b.c", "not a token"] {
             assert!(issuer.verify(garbage, now, &[]).is_err());
         }
+    }
+
+    #[test]
+    fn the_published_key_verifies_the_tokens() {
+        let issuer = issuer();
+        let jwks = issuer.jwks();
+        let key = &jwks["keys"][0];
+        let decoding =
+            DecodingKey::from_ec_components(key["x"].as_str().unwrap(), key["y"].as_str().unwrap())
+                .unwrap();
+        let now = now_seconds();
+        let token = issuer.sign(claims(now, DEFAULT_ISSUER)).unwrap();
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_audience(&[DEFAULT_ISSUER]);
+        assert!(jsonwebtoken::decode::<Claims>(&token, &decoding, &validation).is_ok());
+        assert_eq!(
+            issuer.discovery()["jwks_uri"],
+            "https://kubernetes.default.svc.cluster.local/openid/v1/jwks"
+        );
     }
 
     #[test]
