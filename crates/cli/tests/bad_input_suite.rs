@@ -710,6 +710,50 @@ fn framing_cases() -> Vec<Case> {
     ]
 }
 
+/// Requests without a client certificate: anonymous, or with credentials
+/// the server refuses.
+fn credential_cases() -> Vec<Case> {
+    use Expect::*;
+    let with = |header: &str| {
+        format!(
+            "GET /api/v1/namespaces/default/secrets HTTP/1.1\r\nHost: k\r\nConnection: close\r\n{header}\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    vec![
+        case(
+            "credentials: none, for secrets",
+            get("/api/v1/namespaces/default/secrets"),
+            Status(403),
+        ),
+        case(
+            "credentials: an unknown token",
+            with("Authorization: Bearer not-a-token"),
+            Status(401),
+        ),
+        case(
+            "credentials: a forged JWT",
+            with("Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA"),
+            Status(401),
+        ),
+        case(
+            "credentials: an empty bearer",
+            with("Authorization: Bearer "),
+            Status(403),
+        ),
+        case(
+            "credentials: impersonating without the verb",
+            with("Impersonate-User: kubernetes-admin"),
+            Status(403),
+        ),
+        case(
+            "credentials: basic auth, which is not taken",
+            with("Authorization: Basic YWRtaW46YWRtaW4="),
+            Status(403),
+        ),
+    ]
+}
+
 /// One exchange on a connection of its own: the code, the headers and
 /// the body as sent.
 async fn exchange(
@@ -909,6 +953,27 @@ async fn every_bad_input_gets_a_sensible_answer_and_the_server_stays_up() {
         }
     }
     silent_sockets_are_closed(dialer, &mut failures).await;
+    let anonymous = Dialer {
+        address: dialer.address,
+        tls: Some(
+            keelson_harness::tls::client_config(
+                &root.path().join("data/pki/ca.crt"),
+                None,
+                &[b"http/1.1"],
+            )
+            .expect("the cluster's CA can be read"),
+        ),
+    };
+    for case in credential_cases() {
+        match exchange(&anonymous, &case.request, false).await {
+            Ok((code, head, body)) => {
+                if let Err(failure) = judge(&case, code, &head, &body) {
+                    failures.push(failure);
+                }
+            }
+            Err(err) => failures.push(format!("{}: {err}", case.name)),
+        }
+    }
 
     // The objects the cases targeted are as they were created.
     let (code, _, body) = exchange(dialer, &get(&format!("{CONFIG_MAPS}/target")), false)
