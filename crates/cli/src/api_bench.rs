@@ -124,10 +124,15 @@ async fn measure(
     drop(server);
     let (pods, pods_without) = admission_cost(args, store_url, scratch, kinds).await?;
     let (plain_creates, plain_gets) = plain_http(args, store_url, scratch).await?;
+    let (user_creates, user_gets) = rbac_user(args, store_url, scratch).await?;
     Ok(vec![
         Row {
             api: creates,
             raw: Some(raw_creates),
+        },
+        Row {
+            api: user_creates,
+            raw: None,
         },
         Row {
             api: plain_creates,
@@ -148,6 +153,10 @@ async fn measure(
         Row {
             api: gets,
             raw: Some(raw_gets),
+        },
+        Row {
+            api: user_gets,
+            raw: None,
         },
         Row {
             api: plain_gets,
@@ -214,6 +223,50 @@ async fn plain_http(
     let mut gets = api_gets(client, &base, args, "plain").await?;
     creates.name.push_str(", plain HTTP");
     gets.name.push_str(", plain HTTP");
+    Ok((creates, gets))
+}
+
+/// The creates and gets again as a user RBAC authorizes (a bearer token
+/// of `--token-auth-file`, bound to the `edit` ClusterRole in its
+/// namespace), on a fresh server: what authentication and authorization
+/// cost beside the admin (in system:masters, decided before RBAC).
+async fn rbac_user(
+    args: &ApiBenchArgs,
+    store_url: &str,
+    scratch: &std::path::Path,
+) -> anyhow::Result<(Phase, Phase)> {
+    let data_dir = scratch.join(format!("rbac-{}", store_url.replace(['/', ':'], "_")));
+    std::fs::create_dir_all(&data_dir)?;
+    let tokens = data_dir.join("tokens.csv");
+    std::fs::write(&tokens, "bench-user-token,bench-user,1000\n")?;
+    let flags = ["--token-auth-file", tokens.to_str().unwrap_or_default()];
+    let server = start_server_with(&data_dir.join("data"), store_url, &flags).await?;
+    let base = server.url();
+    let admin = &http_client(&server, 2)?;
+    create_namespace(admin, &base, "rbac").await?;
+    let binding = json!({
+        "metadata": {"name": "bench-user-edit"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bench-user"}],
+    });
+    let url = format!("{base}/apis/rbac.authorization.k8s.io/v1/namespaces/rbac/rolebindings");
+    let (status, body) = request(
+        admin,
+        http::Method::POST,
+        &url,
+        Some(serde_json::to_vec(&binding)?.into()),
+    )
+    .await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "binding the bench user: {status} {body:?}"
+    );
+    let client = &crate::bench_client::token_client(&server, args.clients * 2, "bench-user-token")?;
+    let what = (&CONFIG_MAPS, "rbac");
+    let mut creates = api_creates(client, &base, args, what, args.objects).await?;
+    let mut gets = api_gets(client, &base, args, "rbac").await?;
+    creates.name.push_str(", RBAC user");
+    gets.name.push_str(", RBAC user");
     Ok((creates, gets))
 }
 

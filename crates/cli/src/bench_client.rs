@@ -14,15 +14,56 @@ use keelson_harness::keelson::KeelsonProcess;
 
 pub(crate) use keelson_harness::tls::{Dialer, Io};
 
-/// The pooled client of the benchmarks.
-pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The pooled client of the benchmarks: the admin's certificate, or a
+/// bearer token and no certificate.
+#[derive(Clone)]
+pub(crate) struct HttpClient {
+    pool: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    bearer: Option<http::HeaderValue>,
+}
 
-/// A client of `server` keeping up to `idle` connections.
+impl HttpClient {
+    /// Sends `request` with the client's credentials.
+    pub(crate) async fn request(
+        &self,
+        mut request: http::Request<Full<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        if let Some(bearer) = &self.bearer {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, bearer.clone());
+        }
+        self.pool.request(request).await
+    }
+}
+
+/// A client of `server` keeping up to `idle` connections, as its admin.
 pub(crate) fn http_client(server: &KeelsonProcess, idle: usize) -> anyhow::Result<HttpClient> {
+    let config = server.tls_client_config(&[])?;
+    pooled(config.as_deref().cloned(), idle, None)
+}
+
+/// A client of `server` that sends `token` and no certificate.
+pub(crate) fn token_client(
+    server: &KeelsonProcess,
+    idle: usize,
+    token: &str,
+) -> anyhow::Result<HttpClient> {
+    let ca = server.data_dir().join("pki/ca.crt");
+    let config = keelson_harness::tls::client_config(&ca, None, &[])?;
+    let bearer = http::HeaderValue::from_str(&format!("Bearer {token}"))?;
+    pooled(Some((*config).clone()), idle, Some(bearer))
+}
+
+fn pooled(
+    config: Option<rustls::ClientConfig>,
+    idle: usize,
+    bearer: Option<http::HeaderValue>,
+) -> anyhow::Result<HttpClient> {
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
-    let connector = match server.tls_client_config(&[])? {
+    let connector = match config {
         Some(config) => builder
-            .with_tls_config((*config).clone())
+            .with_tls_config(config)
             .https_only()
             .enable_http1()
             .build(),
@@ -33,9 +74,10 @@ pub(crate) fn http_client(server: &KeelsonProcess, idle: usize) -> anyhow::Resul
             .enable_http1()
             .build(),
     };
-    Ok(Client::builder(TokioExecutor::new())
+    let pool = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(idle)
-        .build(connector))
+        .build(connector);
+    Ok(HttpClient { pool, bearer })
 }
 
 fn trusting_nothing() -> anyhow::Result<rustls::ClientConfig> {
