@@ -218,3 +218,30 @@ async fn denial_is_true_and_final() {
         "{cells:?}"
     );
 }
+
+#[tokio::test]
+async fn status_and_approval_each_write_only_their_conditions() {
+    let server = server().await;
+    let created = send(&server, "POST", CSRS, &csr("s", pem_request())).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let through_status = json!([condition("Approved"), condition("Failed")]);
+    let answer = put_conditions(&server, "s", "status", through_status).await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+    let conditions = &answer.body["status"]["conditions"];
+    assert_eq!(conditions.as_array().map(Vec::len), Some(1), "{conditions}");
+    assert_eq!(conditions[0]["type"], "Failed", "{conditions}");
+    assert!(
+        conditions[0]["lastTransitionTime"].is_string(),
+        "{conditions}"
+    );
+
+    let answer = put_conditions(&server, "s", "approval", json!([condition("Approved")])).await;
+    assert_eq!(answer.code, 200, "{}", answer.body);
+    let types: Vec<&str> = answer.body["status"]["conditions"]
+        .as_array()
+        .expect("conditions")
+        .iter()
+        .filter_map(|c| c["type"].as_str())
+        .collect();
+    assert_eq!(types, ["Approved", "Failed"], "{}", answer.body);
+}
