@@ -177,13 +177,17 @@ async fn approval_approves_once_and_never_denies_too() {
         ["Forbidden: updates may not remove a condition of type \"Approved\""]
     );
 
-    // A main-resource update keeps the status it is sent without.
+    // A main-resource update keeps the status it is sent without, and
+    // the request as it was made.
     let mut object = approved.body.clone();
     object["status"] = json!({});
+    object["spec"]["signerName"] = json!("example.com/other");
     object["metadata"]["labels"] = json!({"team": "a"});
     let updated = send(&server, "PUT", &format!("{CSRS}/a"), &object).await;
     assert_eq!(updated.code, 200, "{}", updated.body);
     assert_eq!(updated.body["status"]["conditions"][0]["type"], "Approved");
+    assert_eq!(updated.body["spec"]["signerName"], "example.com/client");
+    assert_eq!(updated.body["metadata"]["labels"]["team"], "a");
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! strategy, as upstream's strategies do with the request's user and
 //! clock: the requester of a new request (`spec.username`, `uid`, `groups`
 //! and `extra`, from the user who creates it, whatever the client sent;
-//! empty without authentication), which conditions each subresource may
+//! empty without authentication), the request kept as created on every
+//! update, which conditions each subresource may
 //! write (`approval` only Approved and Denied, `status` all others), and
 //! the times of conditions that carry none.
 
@@ -42,6 +43,12 @@ impl Admission for CsrRequester {
         let creates = write.operation == Operation::Create && write.subresource.is_none();
         if creates && let Some(spec) = csr.get_mut("spec").and_then(Value::as_object_mut) {
             set_requester(spec, crate::auth::requester().as_ref());
+        }
+        // As upstream, a main-resource update never changes the request.
+        if let (None, Some(old)) = (write.subresource, write.old)
+            && let Some(spec) = old.get("spec")
+        {
+            csr["spec"] = spec.clone();
         }
         if let (Some(sub), Some(old)) = (write.subresource, write.old) {
             let approval = sub == "approval";
