@@ -206,6 +206,23 @@ async fn denial_is_true_and_final() {
     let answer = put_conditions(&server, "d", "approval", json!([condition("Approved")])).await;
     assert_eq!(answer.code, 422, "{}", answer.body);
 
+    let by_signer = format!("{CSRS}?fieldSelector=spec.signerName%3Dexample.com%2Fclient");
+    let listed = send(&server, "GET", &by_signer, &Value::Null).await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+    let other = format!("{CSRS}?fieldSelector=spec.signerName%3Dexample.com%2Fother");
+    let listed = send(&server, "GET", &other, &Value::Null).await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        listed.body
+    );
+
     let table = "application/json;as=Table;v=v1;g=meta.k8s.io";
     let headers = [("authorization", ADMIN), ("accept", table)];
     let table = server.json_with("GET", CSRS, &headers, &Value::Null).await;

@@ -3,6 +3,7 @@
 //! this crate does not) and whose status only its subresources write.
 
 use super::kind_strategy;
+use crate::field_selector::{NAME, SelectableFields, text};
 use crate::printers::certificates as print;
 
 kind_strategy! {
@@ -11,5 +12,6 @@ kind_strategy! {
     api::certificates::v1::CertificateSigningRequest {
         validate: crate::validate::certificates::certificate_signing_request,
         printer: (print::CERTIFICATE_SIGNING_REQUEST, print::certificate_signing_request),
+        fields: SelectableFields::core(&[NAME, text("spec.signerName", &["spec", "signerName"])]),
     }
 }
