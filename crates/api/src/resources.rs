@@ -62,6 +62,13 @@ const fn status(group: &'static str, kind: &'static str) -> Subresource {
     served("status", group, kind, STATUS_VERBS, Serve::Owns(STATUS))
 }
 
+/// What the `approval` subresource of CertificateSigningRequests writes:
+/// the conditions (validation keeps Approved and Denied apart).
+const APPROVAL: &[Owned] = &[Owned {
+    path: &["status", "conditions"],
+    absent: Absent::Null,
+}];
+
 const SCALE: Subresource = served("scale", "autoscaling", "Scale", STATUS_VERBS, Serve::Scale);
 
 /// The stored form of events.k8s.io Events: core Events.
@@ -274,6 +281,14 @@ pub(crate) static RESOURCES: &[ResourceInfo] = &[
         subresources &[status("batch", "Job")],
         definition "io.k8s.api.batch.v1.Job",
         strategy strategy::JOB),
+    resource!("certificates.k8s.io" "CertificateSigningRequest" "certificatesigningrequests" "certificatesigningrequest",
+        short &["csr"], categories NONE, namespaced false,
+        subresources &[
+            served("approval", "certificates.k8s.io", "CertificateSigningRequest", STATUS_VERBS, Serve::Owns(APPROVAL)),
+            status("certificates.k8s.io", "CertificateSigningRequest"),
+        ],
+        definition "io.k8s.api.certificates.v1.CertificateSigningRequest",
+        strategy strategy::CERTIFICATE_SIGNING_REQUEST),
     resource!("networking.k8s.io" "IngressClass" "ingressclasses" "ingressclass",
         short NONE, categories NONE, namespaced false,
         subresources &[], definition "io.k8s.api.networking.v1.IngressClass",

@@ -100,7 +100,7 @@ fn refuses_unknown_names() {
 
 #[test]
 fn short_names_and_categories_are_upstreams() {
-    let cases: [(&str, &[&str], &[&str]); 38] = [
+    let cases: [(&str, &[&str], &[&str]); 39] = [
         ("pods", &["po"], &["all"]),
         ("nodes", &["no"], &[]),
         ("namespaces", &["ns"], &[]),
@@ -127,6 +127,7 @@ fn short_names_and_categories_are_upstreams() {
         ("resourcequotas", &["quota"], &[]),
         ("apiservices", &[], &["api-extensions"]),
         ("horizontalpodautoscalers", &["hpa"], &["all"]),
+        ("certificatesigningrequests", &["csr"], &[]),
         ("ingressclasses", &[], &[]),
         ("ingresses", &["ing"], &[]),
         ("ipaddresses", &["ip"], &[]),
@@ -239,6 +240,7 @@ fn iterates_per_group_version() {
             ("autoscaling", "v2"),
             ("autoscaling", "v1"),
             ("batch", "v1"),
+            ("certificates.k8s.io", "v1"),
             ("networking.k8s.io", "v1"),
             ("policy", "v1"),
             ("rbac.authorization.k8s.io", "v1"),

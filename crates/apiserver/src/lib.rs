@@ -147,6 +147,8 @@ fn objects_of(
         .into_iter()
         .filter(|step| !config.disabled_admission.iter().any(|d| d == step.name()))
         .collect();
+    // Part of the kind's create, not a plugin: it cannot be turned off.
+    steps.push(Arc::new(registry::csr::CsrRequester));
     let mut hooks = chain.hooks;
     if let Some(auth) = auth {
         steps.extend(auth.admission());

@@ -5,6 +5,7 @@
 //! `kubectl get` asks for from it.
 
 pub(crate) mod autoscaling;
+pub(crate) mod certificates;
 pub(crate) mod core;
 pub(crate) mod format;
 pub(crate) mod network;

@@ -23,6 +23,7 @@ mod apiregistration;
 mod apps;
 mod autoscaling;
 mod batch;
+mod certificates;
 mod core;
 mod events;
 mod namespace;
@@ -46,6 +47,7 @@ pub(crate) use self::apps::{
 };
 pub(crate) use self::autoscaling::{HORIZONTAL_POD_AUTOSCALER, HORIZONTAL_POD_AUTOSCALER_V1};
 pub(crate) use self::batch::{CRON_JOB, JOB};
+pub(crate) use self::certificates::CERTIFICATE_SIGNING_REQUEST;
 pub(crate) use self::core::{
     CONFIG_MAP, EVENT, LEASE, LIMIT_RANGE, NODE, POD_TEMPLATE, REPLICATION_CONTROLLER,
     RESOURCE_QUOTA, SECRET, SERVICE_ACCOUNT,

@@ -16,6 +16,7 @@ pub(crate) mod apiservice;
 pub(crate) mod apps;
 pub(crate) mod autoscaling;
 pub(crate) mod batch;
+pub(crate) mod certificates;
 mod conditions;
 mod container;
 pub(crate) mod core;

@@ -2,7 +2,8 @@
 //! registry's subresource table says a subresource does beyond storing
 //! fields ([`scale`], the pod actions [`pod_actions`], ServiceAccount
 //! tokens [`token_request`] signed by [`tokens`]), the admission
-//! steps every write passes ([`admission`]), Services' addresses
+//! steps every write passes ([`admission`]), what the
+//! server adds to CertificateSigningRequests ([`csr`]), Services' addresses
 //! ([`allocation`], [`kubernetes_service`]), and the objects a cluster
 //! starts with ([`bootstrap`]). The kinds' own rules live in their
 //! strategies (`keelson_api::strategy`).
@@ -10,6 +11,7 @@
 pub mod admission;
 pub mod allocation;
 pub mod bootstrap;
+pub mod csr;
 mod disruption;
 pub mod kubernetes_service;
 pub mod pod_actions;
