@@ -53,6 +53,9 @@ pub struct Pki {
     /// The admin's client certificate and key, PEM.
     pub admin_cert_pem: String,
     pub admin_key_pem: String,
+    /// Each cluster component's identity: its kubeconfig's name, its
+    /// certificate and its key (PEM).
+    pub components: Vec<(&'static str, String, String)>,
 }
 
 /// The names and addresses the serving certificate is valid for:
@@ -102,6 +105,11 @@ pub fn ensure(data_dir: &Path, names: &[String], overrides: &Overrides) -> anyho
         client_cas.extend(read_certificates(path)?);
     }
     let (admin_cert_pem, admin_key_pem) = ca.admin(&dir, fresh)?;
+    let mut components = Vec::new();
+    for (name, user) in COMPONENTS {
+        let (cert, key) = ca.client(&dir, name, user, None, fresh)?;
+        components.push((name, cert, key));
+    }
     Ok(Pki {
         serving: TlsConfig {
             cert_chain: serving.0,
@@ -111,8 +119,17 @@ pub fn ensure(data_dir: &Path, names: &[String], overrides: &Overrides) -> anyho
         server_ca_pem,
         admin_cert_pem,
         admin_key_pem,
+        components,
     })
 }
+
+/// The cluster components and the users upstream's bootstrap policy
+/// grants their permissions to, each with a client certificate of its own
+/// (`scheduler.crt`, ...) and a kubeconfig (`scheduler.kubeconfig`, ...).
+pub const COMPONENTS: [(&str, &str); 2] = [
+    ("scheduler", "system:kube-scheduler"),
+    ("controller-manager", "system:kube-controller-manager"),
+];
 
 /// The cluster's CA.
 struct Ca {
@@ -196,11 +213,26 @@ impl Ca {
     /// The admin's client certificate and key (PEM) in `dir`, made unless
     /// they are there and the CA is not new.
     fn admin(&self, dir: &Path, fresh: bool) -> anyhow::Result<(String, String)> {
-        let (cert_path, key_path) = (dir.join("admin.crt"), dir.join("admin.key"));
+        self.client(dir, "admin", ADMIN_USER, Some(ADMIN_GROUP), fresh)
+    }
+
+    /// A client certificate and key (PEM) for `user` in `group`, kept in
+    /// `dir` as `NAME.crt` and `NAME.key`: made unless they are there and
+    /// the CA is not new.
+    fn client(
+        &self,
+        dir: &Path,
+        name: &str,
+        user: &str,
+        group: Option<&str>,
+        fresh: bool,
+    ) -> anyhow::Result<(String, String)> {
+        let cert_path = dir.join(format!("{name}.crt"));
+        let key_path = dir.join(format!("{name}.key"));
         if !fresh && cert_path.exists() && key_path.exists() {
             return Ok((read(&cert_path)?, read(&key_path)?));
         }
-        let mut params = leaf_params(ADMIN_USER, Some(ADMIN_GROUP), Vec::new())?;
+        let mut params = leaf_params(user, group, Vec::new())?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let (cert_pem, key_pem) = self.issue(params)?;
         write_key(&key_path, &key_pem)?;

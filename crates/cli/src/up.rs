@@ -310,29 +310,68 @@ fn write_kubeconfig(
     address: SocketAddr,
     pki: Option<&crate::pki::Pki>,
 ) -> anyhow::Result<PathBuf> {
-    use base64::Engine;
+    if let Some(pki) = pki {
+        // Each component's own identity, for when it runs apart.
+        for (name, cert, key) in &pki.components {
+            let path = data_dir.join(format!("{name}.kubeconfig"));
+            let credentials = Some((cert.as_str(), key.as_str()));
+            write_private(&path, &kubeconfig(address, pki, credentials, name))?;
+        }
+    }
     let path = data_dir.join("kubeconfig");
-    let base64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
-    // A client cannot connect to the unspecified address.
-    let address = match address.ip().is_unspecified() {
-        true => SocketAddr::from(([127, 0, 0, 1], address.port())),
-        false => address,
+    let credentials = pki.map(|pki| (pki.admin_cert_pem.as_str(), pki.admin_key_pem.as_str()));
+    let config = match pki {
+        Some(pki) => kubeconfig(address, pki, credentials, "admin"),
+        None => plain_kubeconfig(address),
     };
-    let (cluster, user) = match pki {
-        Some(pki) => (
-            format!(
-                "server: https://{address}\n    certificate-authority-data: {}",
-                base64(&pki.server_ca_pem)
-            ),
+    write_private(&path, &config)?;
+    Ok(path)
+}
+
+/// A kubeconfig for the server at `address` that trusts its CA and
+/// presents `credentials` (a certificate and key, PEM) as `user`.
+fn kubeconfig(
+    address: SocketAddr,
+    pki: &crate::pki::Pki,
+    credentials: Option<(&str, &str)>,
+    user: &str,
+) -> String {
+    use base64::Engine;
+    let base64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+    let cluster = format!(
+        "server: https://{}\n    certificate-authority-data: {}",
+        reachable(address),
+        base64(&pki.server_ca_pem)
+    );
+    let credentials = credentials.map_or_else(
+        || " {}".to_string(),
+        |(cert, key)| {
             format!(
                 "\n    client-certificate-data: {}\n    client-key-data: {}",
-                base64(&pki.admin_cert_pem),
-                base64(&pki.admin_key_pem)
-            ),
-        ),
-        None => (format!("server: http://{address}"), " {}".to_string()),
-    };
-    let config = format!(
+                base64(cert),
+                base64(key)
+            )
+        },
+    );
+    kubeconfig_text(&cluster, user, &credentials)
+}
+
+/// The kubeconfig of a server of plain HTTP: no credentials.
+fn plain_kubeconfig(address: SocketAddr) -> String {
+    let cluster = format!("server: http://{}", reachable(address));
+    kubeconfig_text(&cluster, "admin", " {}")
+}
+
+/// A client cannot connect to the unspecified address.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    match address.ip().is_unspecified() {
+        true => SocketAddr::from(([127, 0, 0, 1], address.port())),
+        false => address,
+    }
+}
+
+fn kubeconfig_text(cluster: &str, user: &str, credentials: &str) -> String {
+    format!(
         "apiVersion: v1
 kind: Config
 clusters:
@@ -340,19 +379,17 @@ clusters:
   cluster:
     {cluster}
 users:
-- name: admin
-  user:{user}
+- name: {user}
+  user:{credentials}
 contexts:
 - name: keelson
   context:
     cluster: keelson
-    user: admin
+    user: {user}
     namespace: default
 current-context: keelson
 "
-    );
-    write_private(&path, &config)?;
-    Ok(path)
+    )
 }
 
 /// Writes a file only its owner may read (an admin's credentials): mode

@@ -247,3 +247,59 @@ fn kubectl_create_token_gets_a_signed_token_that_lasts_across_restarts() {
     let again = server.ok(&["create", "token", "builder"]);
     assert_eq!(kid(again.trim()), kid(token));
 }
+
+#[test]
+fn each_component_has_a_kubeconfig_of_its_own_with_upstreams_permissions() {
+    let server = Server::start();
+    let data_dir = server
+        .kubeconfig()
+        .parent()
+        .expect("the kubeconfig is in the data dir")
+        .to_path_buf();
+    for (file, user, may, may_not) in [
+        (
+            "scheduler.kubeconfig",
+            "system:kube-scheduler",
+            ["list", "nodes"],
+            ["get", "secrets"],
+        ),
+        (
+            "controller-manager.kubeconfig",
+            "system:kube-controller-manager",
+            ["get", "secrets"],
+            ["create", "clusterroles"],
+        ),
+    ] {
+        let kubeconfig = data_dir.join(file);
+        let whoami = server.ok(&[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap_or_default(),
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ]);
+        assert_eq!(whoami.trim(), user, "{file}");
+        let can = |verb: &str, resource: &str| {
+            server
+                .kubectl(&[
+                    "--kubeconfig",
+                    kubeconfig.to_str().unwrap_or_default(),
+                    "auth",
+                    "can-i",
+                    verb,
+                    resource,
+                    "-A",
+                ])
+                .stdout
+                .trim()
+                .to_string()
+        };
+        assert_eq!(can(may[0], may[1]), "yes", "{user} may {may:?}");
+        assert_eq!(
+            can(may_not[0], may_not[1]),
+            "no",
+            "{user} may not {may_not:?}"
+        );
+    }
+}
