@@ -40,72 +40,27 @@ impl ObjectRef {
     }
 }
 
-/// Reads a request's method, path and query.
+/// Reads a request's method, path and query, with the request info
+/// authorization reads ([`crate::auth::request_info`]).
 pub fn parse(method: &str, path: &str, query: Option<&str>) -> RequestInfo {
-    let non_resource = || RequestInfo {
-        verb: method.to_ascii_lowercase(),
-        path: path.to_string(),
-        object: None,
+    let info = crate::auth::request_info::parse(method, path, query);
+    let verb = match info.verb.is_empty() {
+        true => method.to_ascii_lowercase(),
+        false => info.verb,
     };
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let (group, version, mut rest) = match parts.as_slice() {
-        ["api", version, rest @ ..] => ("", *version, rest),
-        ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return non_resource(),
-    };
-    let mut watch_path = false;
-    if rest.first() == Some(&"watch") {
-        watch_path = true;
-        rest = &rest[1..];
-    }
-    if rest.is_empty() {
-        return non_resource();
-    }
-    let mut namespace = "";
-    if rest[0] == "namespaces" && rest.len() > 1 {
-        namespace = rest[1];
-        // `namespaces/NAME/status` and `/finalize` are the namespace's own.
-        if rest.len() > 2 && !matches!(rest[2], "status" | "finalize") {
-            rest = &rest[2..];
-        }
-    }
-    let (resource, name, subresource) = match rest {
-        [resource] => (*resource, None, None),
-        [resource, name] => (*resource, Some(*name), None),
-        [resource, name, sub, ..] => (*resource, Some(*name), Some(*sub)),
-        [] => return non_resource(),
-    };
-    let watch_param = query.is_some_and(|q| {
-        q.split('&')
-            .any(|pair| matches!(pair, "watch=true" | "watch=1" | "watch=True" | "watch=t"))
+    let some = |text: String| (!text.is_empty()).then_some(text);
+    let object = (info.resource_request && !info.resource.is_empty()).then(|| ObjectRef {
+        resource: info.resource,
+        namespace: info.namespace,
+        name: some(info.name),
+        api_group: info.api_group,
+        api_version: info.api_version,
+        subresource: some(info.subresource),
     });
-    let verb = match (method, name.is_some()) {
-        ("GET" | "HEAD", _) if watch_path || watch_param => "watch",
-        ("GET" | "HEAD", true) => "get",
-        ("GET" | "HEAD", false) => "list",
-        ("POST", _) => "create",
-        ("PUT", _) => "update",
-        ("PATCH", _) => "patch",
-        ("DELETE", true) => "delete",
-        ("DELETE", false) => "deletecollection",
-        (other, _) => {
-            return RequestInfo {
-                verb: other.to_ascii_lowercase(),
-                ..non_resource()
-            };
-        }
-    };
     RequestInfo {
-        verb: verb.to_string(),
+        verb,
         path: path.to_string(),
-        object: Some(ObjectRef {
-            resource: resource.to_string(),
-            namespace: namespace.to_string(),
-            name: name.map(str::to_string),
-            api_group: group.to_string(),
-            api_version: version.to_string(),
-            subresource: subresource.map(str::to_string),
-        }),
+        object,
     }
 }
 
