@@ -7,6 +7,7 @@ mod at_rest;
 mod audit_files;
 mod bench_client;
 mod hostile_bench;
+mod kubeconfig_user;
 mod open_files;
 mod pki;
 mod store_bench;
@@ -45,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: ApiCommand,
     },
+    /// Make kubeconfigs for new identities.
+    Kubeconfig {
+        #[command(subcommand)]
+        command: KubeconfigCommand,
+    },
     /// Work with the storage layer directly.
     Store {
         #[command(subcommand)]
@@ -64,6 +70,14 @@ enum ApiCommand {
     /// Measure the API server's memory under watchers that never read and
     /// under large lists.
     WatchBench(watch_bench::WatchBenchArgs),
+}
+
+#[derive(Subcommand)]
+enum KubeconfigCommand {
+    /// Print a kubeconfig for a user (or a node: `--client-name
+    /// system:node:NAME --org system:nodes`) with a client certificate
+    /// from the cluster's CA.
+    User(kubeconfig_user::UserArgs),
 }
 
 #[derive(Subcommand)]
@@ -99,6 +113,9 @@ fn main() -> anyhow::Result<()> {
         Command::Api {
             command: ApiCommand::WatchBench(args),
         } => runtime.block_on(watch_bench::run(args)),
+        Command::Kubeconfig {
+            command: KubeconfigCommand::User(args),
+        } => kubeconfig_user::run(args),
         Command::Apply(args) => verbs::exit(runtime.block_on(verbs::apply::run(&cli.client, args))),
         Command::Get(args) => verbs::exit(runtime.block_on(verbs::get::run(&cli.client, args))),
         Command::Delete(args) => {

@@ -131,6 +131,32 @@ pub const COMPONENTS: [(&str, &str); 2] = [
     ("controller-manager", "system:kube-controller-manager"),
 ];
 
+/// A new client certificate and key (PEM) for `user` in `group`, signed
+/// by the cluster's CA in `DATA_DIR/pki`, valid for `days`: how a user or
+/// a node agent (`system:node:NAME` in `system:nodes`) is given an
+/// identity, as `kubeadm kubeconfig user` gives one. Nothing is kept.
+pub fn issue_client(
+    data_dir: &Path,
+    user: &str,
+    group: Option<&str>,
+    days: i64,
+) -> anyhow::Result<(String, String)> {
+    let dir = data_dir.join("pki");
+    anyhow::ensure!(
+        dir.join("ca.crt").exists() && dir.join("ca.key").exists(),
+        "there is no cluster CA in {}: start `keelson up --data-dir {}` once first",
+        dir.display(),
+        data_dir.display()
+    );
+    let (ca, _) = Ca::load_or_create(&dir)?;
+    anyhow::ensure!(!user.is_empty(), "a client certificate needs a user name");
+    anyhow::ensure!(days > 0, "a certificate must be valid for a day at least");
+    let mut params = leaf_params(user, group, Vec::new())?;
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    ca.issue(params)
+}
+
 /// The cluster's CA.
 struct Ca {
     cert_pem: String,

@@ -67,7 +67,9 @@ pub struct UpArgs {
     /// `system:anonymous` (`--anonymous-auth=false` answers them 401).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     anonymous_auth: Option<bool>,
-    /// `RBAC` (the default) or `AlwaysAllow`. On plain HTTP
+    /// `Node,RBAC` (the default: node agents by the Node authorizer and
+    /// NodeRestriction, everyone else by RBAC), `RBAC` or `AlwaysAllow`.
+    /// On plain HTTP
     /// (`--insecure-serve-plain-http`) authentication and authorization
     /// are off unless this or another of their flags is given.
     #[arg(long, value_parser = authorization_mode)]
@@ -109,7 +111,7 @@ fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::Authorizati
 }
 
 /// Authentication and authorization as the flags ask: on by default with
-/// RBAC, as upstream; off only on plain HTTP (`--insecure-serve-plain-http`)
+/// the Node authorizer and RBAC, as upstream's installers set it up; off only on plain HTTP (`--insecure-serve-plain-http`)
 /// when no flag of theirs is given.
 fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::AuthConfig>> {
     let asked = args.token_auth_file.is_some()
@@ -127,7 +129,7 @@ fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::
         tokens,
         mode: args
             .authorization_mode
-            .unwrap_or(keelson_apiserver::auth::AuthorizationMode::Rbac),
+            .unwrap_or(keelson_apiserver::auth::AuthorizationMode::NodeRbac),
     }))
 }
 
@@ -166,7 +168,7 @@ fn port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
 }
 
 /// The per-user default data directory.
-fn default_data_dir() -> PathBuf {
+pub fn default_data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("keelson");
     }
@@ -354,6 +356,41 @@ fn kubeconfig(
         },
     );
     kubeconfig_text(&cluster, user, &credentials)
+}
+
+/// A kubeconfig for `user` with `credentials` (a certificate and key,
+/// PEM), for the server and CA of the admin kubeconfig in `data_dir`.
+pub fn kubeconfig_for(
+    data_dir: &Path,
+    user: &str,
+    credentials: (&str, &str),
+) -> anyhow::Result<String> {
+    use base64::Engine;
+    let admin = data_dir.join("kubeconfig");
+    let text = std::fs::read_to_string(&admin)
+        .with_context(|| format!("cannot read the kubeconfig {}", admin.display()))?;
+    // The file `write_kubeconfig` wrote: one cluster, found by its keys.
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(key).map(str::trim))
+            .map(str::to_string)
+    };
+    let server =
+        value("server:").with_context(|| format!("{} names no server", admin.display()))?;
+    let ca = value("certificate-authority-data:").with_context(|| {
+        format!(
+            "{} has no CA: the server serves plain HTTP",
+            admin.display()
+        )
+    })?;
+    let base64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+    let cluster = format!("server: {server}\n    certificate-authority-data: {ca}");
+    let credentials = format!(
+        "\n    client-certificate-data: {}\n    client-key-data: {}",
+        base64(credentials.0),
+        base64(credentials.1)
+    );
+    Ok(kubeconfig_text(&cluster, user, &credentials))
 }
 
 /// The kubeconfig of a server of plain HTTP: no credentials.

@@ -18,7 +18,7 @@ use super::rbac::rules::{Rule, covers, describe};
 use super::rbac::{GROUP, Rbac, RoleRef};
 use super::user::{MASTERS, User};
 use crate::objects::Objects;
-use crate::objects::admission::{Admission, Attributes as Write};
+use crate::objects::admission::{Admission, Attributes as Write, Operation};
 
 /// The escalation check of RBAC writes.
 pub struct Escalation {
@@ -43,7 +43,10 @@ impl Admission for Escalation {
         write: &Write<'_>,
         object: &Value,
     ) -> Result<(), ApiError> {
-        if write.resource.group != GROUP || write.subresource.is_some() {
+        if write.resource.group != GROUP
+            || write.subresource.is_some()
+            || write.operation == Operation::Delete
+        {
             return Ok(());
         }
         let Some(user) = super::requester().filter(|u| !u.in_group(MASTERS)) else {

@@ -15,6 +15,7 @@
 
 pub mod escalation;
 pub mod impersonation;
+pub mod node;
 pub mod rbac;
 pub mod request_info;
 pub mod reviews;
@@ -47,6 +48,9 @@ pub enum AuthorizationMode {
     AlwaysAllow,
     /// Role-based: the cluster's Roles, ClusterRoles and bindings decide.
     Rbac,
+    /// The Node authorizer for node agents, then RBAC (`Node,RBAC`,
+    /// upstream's usual modes); with NodeRestriction admission.
+    NodeRbac,
 }
 
 impl std::fmt::Display for AuthorizationMode {
@@ -54,6 +58,7 @@ impl std::fmt::Display for AuthorizationMode {
         f.write_str(match self {
             AuthorizationMode::AlwaysAllow => "AlwaysAllow",
             AuthorizationMode::Rbac => "RBAC",
+            AuthorizationMode::NodeRbac => "Node,RBAC",
         })
     }
 }
@@ -65,8 +70,9 @@ impl std::str::FromStr for AuthorizationMode {
         match text {
             "AlwaysAllow" => Ok(AuthorizationMode::AlwaysAllow),
             "RBAC" => Ok(AuthorizationMode::Rbac),
+            "Node,RBAC" => Ok(AuthorizationMode::NodeRbac),
             other => Err(format!(
-                "authorization mode {other:?} is not supported; the modes are AlwaysAllow and RBAC"
+                "authorization mode {other:?} is not supported; the modes are AlwaysAllow, RBAC and Node,RBAC"
             )),
         }
     }
@@ -89,7 +95,7 @@ impl Default for AuthConfig {
         AuthConfig {
             anonymous: true,
             tokens: TokenFile::default(),
-            mode: AuthorizationMode::Rbac,
+            mode: AuthorizationMode::NodeRbac,
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct Auth {
 pub enum Authorizer {
     AlwaysAllow,
     Rbac(rbac::Rbac),
+    /// The Node authorizer, then RBAC for what it does not allow.
+    NodeRbac(node::NodeAuthorizer, rbac::Rbac),
 }
 
 impl Authorizer {
@@ -120,13 +128,29 @@ impl Authorizer {
     ) -> Result<rbac::Decision, ApiError> {
         let allowed = rbac::Decision {
             allowed: true,
-            errors: Vec::new(),
+            ..rbac::Decision::default()
         };
         match self {
             Authorizer::AlwaysAllow => Ok(allowed),
-            // The API server's own privileged group, before RBAC, as upstream.
-            Authorizer::Rbac(_) if user.in_group(user::MASTERS) => Ok(allowed),
+            // The API server's own privileged group, before any other, as upstream.
+            _ if user.in_group(user::MASTERS) => Ok(allowed),
             Authorizer::Rbac(rbac) => Ok(rbac.policy().await?.authorize(user, request)),
+            Authorizer::NodeRbac(node, rbac) => match node.authorize(user, request).await? {
+                node::Verdict::Allow => Ok(allowed),
+                node::Verdict::NoOpinion(reason) => {
+                    let mut decision = rbac.policy().await?.authorize(user, request);
+                    decision.before = vec![reason];
+                    Ok(decision)
+                }
+            },
+        }
+    }
+
+    /// The RBAC authorizer in this one, if any.
+    pub fn rbac(&self) -> Option<&rbac::Rbac> {
+        match self {
+            Authorizer::AlwaysAllow => None,
+            Authorizer::Rbac(rbac) | Authorizer::NodeRbac(_, rbac) => Some(rbac),
         }
     }
 }
@@ -141,6 +165,10 @@ impl Auth {
             AuthorizationMode::Rbac => {
                 Authorizer::Rbac(rbac::Rbac::new(caches.clone(), writes.clone()))
             }
+            AuthorizationMode::NodeRbac => Authorizer::NodeRbac(
+                node::NodeAuthorizer::new(caches.clone(), crate::registry::bootstrap::node_rules()),
+                rbac::Rbac::new(caches.clone(), writes.clone()),
+            ),
         };
         Auth {
             anonymous: config.anonymous,
@@ -168,10 +196,14 @@ impl Auth {
 
     /// The admission steps that depend on who writes.
     pub fn admission(&self) -> Vec<Arc<dyn crate::objects::admission::Admission>> {
-        match &self.authorizer {
-            Authorizer::AlwaysAllow => Vec::new(),
-            Authorizer::Rbac(rbac) => vec![Arc::new(escalation::Escalation::new(rbac.clone()))],
+        let mut steps: Vec<Arc<dyn crate::objects::admission::Admission>> = Vec::new();
+        if let Authorizer::NodeRbac(..) = &self.authorizer {
+            steps.push(Arc::new(crate::registry::admission::NodeRestriction));
         }
+        if let Some(rbac) = self.authorizer.rbac() {
+            steps.push(Arc::new(escalation::Escalation::new(rbac.clone())));
+        }
+        steps
     }
 
     /// The user `request` comes from; `Err` for 401. As upstream's union

@@ -23,6 +23,8 @@ pub struct Attributes {
     pub subresource: String,
     pub namespace: String,
     pub name: String,
+    /// The `fieldSelector` of a list or watch, as sent (decoded).
+    pub field_selector: String,
 }
 
 impl Attributes {
@@ -123,6 +125,9 @@ pub fn parse(method: &str, path: &str, query: Option<&str>) -> Attributes {
     }
     if !by_path && info.name.is_empty() && info.verb == "delete" {
         info.verb = "deletecollection".to_string();
+    }
+    if matches!(info.verb.as_str(), "list" | "watch" | "deletecollection") {
+        info.field_selector = query.values("fieldSelector").next().unwrap_or_default();
     }
     info
 }

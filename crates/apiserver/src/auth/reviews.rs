@@ -282,6 +282,14 @@ async fn rules(authorizer: &Authorizer, user: &User, spec: &Value) -> Result<Val
     let (rules, errors): (Vec<Rule>, Vec<String>) = match authorizer {
         Authorizer::AlwaysAllow => (super::escalation::full_authority(), Vec::new()),
         Authorizer::Rbac(rbac) => rbac.policy().await?.rules_for(user, namespace),
+        Authorizer::NodeRbac(_, rbac) => {
+            let (rules, mut errors) = rbac.policy().await?.rules_for(user, namespace);
+            // As upstream: a node's permissions are not all rules.
+            if super::node::node_of(user).is_some() {
+                errors.push("node authorizer does not support user rule resolution".to_string());
+            }
+            (rules, errors)
+        }
     };
     let mut resource_rules = Vec::new();
     let mut non_resource_rules = Vec::new();

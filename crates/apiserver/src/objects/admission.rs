@@ -20,6 +20,9 @@ pub enum Operation {
     Create,
     /// A change to a stored object.
     Update,
+    /// The deletion of a stored object (`old`); only the validating
+    /// phase sees it, with the stored object.
+    Delete,
 }
 
 /// The write an admission step looks at.
@@ -68,6 +71,20 @@ pub trait Admission: Send + Sync {
 }
 
 impl Objects {
+    /// The validating phase alone, for a deletion (`object` is the stored
+    /// one) and for the subresource creates that store no object of
+    /// their own (an Eviction, a TokenRequest).
+    pub async fn validate_only(
+        &self,
+        write: &Attributes<'_>,
+        object: &Value,
+    ) -> Result<(), ApiError> {
+        for step in self.admission.iter() {
+            step.validate(self, write, object).await?;
+        }
+        Ok(())
+    }
+
     /// The mutating phase of every step, in order.
     pub(crate) async fn mutate(
         &self,

@@ -56,6 +56,16 @@ impl Objects {
         loop {
             let (mut object, kv) = self.read(resource, namespace, name).await?;
             check_preconditions(resource, name, &object, options)?;
+            let write = super::admission::Attributes {
+                operation: super::admission::Operation::Delete,
+                resource,
+                namespace: (!namespace.is_empty()).then_some(namespace),
+                name,
+                subresource: None,
+                old: Some(&object),
+                dry_run,
+            };
+            self.validate_only(&write, &object).await?;
             let before = object.clone();
             let held = self.mark_deleting(resource, &mut object, options)?;
             // Deleting what is already being deleted, as it is, writes nothing.

@@ -35,6 +35,15 @@ const PRIORITY_CLASSES: &[(&str, i64, &str)] = &[
     ),
 ];
 
+/// The rules of upstream's `system:node` ClusterRole, which the Node
+/// authorizer applies to what it does not subdivide.
+pub fn node_rules() -> Vec<crate::auth::rbac::rules::Rule> {
+    policy::node_rules()
+        .into_iter()
+        .filter_map(|rule| serde::Deserialize::deserialize(rule).ok())
+        .collect()
+}
+
 /// Creates whichever bootstrap objects are missing.
 pub async fn ensure(objects: &Objects) -> Result<(), ApiError> {
     let options = WriteOptions {

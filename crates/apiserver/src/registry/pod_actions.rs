@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::disruption;
 use crate::meta::meta_str;
+use crate::objects::admission::{Attributes, Operation};
 use crate::objects::{DeleteOptions, ListOptions, Objects, Update, WriteOptions};
 
 /// The `Status` of an action that succeeded; its `code` is the HTTP
@@ -114,6 +115,16 @@ pub async fn evict(
         ));
     }
     let options = eviction_options(&eviction, dry_run)?;
+    let write = Attributes {
+        operation: Operation::Create,
+        resource: target.resource,
+        namespace: Some(target.namespace),
+        name: target.name,
+        subresource: Some("eviction"),
+        old: None,
+        dry_run,
+    };
+    objects.validate_only(&write, &eviction).await?;
     let unconditional = unconditional(&options);
     for _ in 0..EVICTION_ATTEMPTS {
         let pod = objects

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::served;
 use super::tokens::{Claims, Issuer, Private, Ref, now_seconds};
 use crate::meta::meta_str;
+use crate::objects::admission::{Attributes, Operation};
 use crate::objects::{Objects, Update};
 
 /// The shortest and longest lifetimes a client may ask for, as upstream.
@@ -42,6 +43,16 @@ pub async fn create(
     }
     // The request is checked before the ServiceAccount is looked up.
     let expiration = expiration(&spec, target.name)?;
+    let write = Attributes {
+        operation: Operation::Create,
+        resource: target.resource,
+        namespace: Some(namespace),
+        name: target.name,
+        subresource: Some("token"),
+        old: None,
+        dry_run: false,
+    };
+    objects.validate_only(&write, &request).await?;
     let account = objects.get(target.resource, namespace, target.name).await?;
     let audiences = match spec.get("audiences").and_then(Value::as_array) {
         Some(given) if !given.is_empty() => given

@@ -86,17 +86,25 @@ pub struct Decision {
     /// Bindings of the user whose role could not be found, as upstream
     /// tells them in the reason of a denial.
     pub errors: Vec<String>,
+    /// The reasons of the authorizers asked before RBAC (the Node
+    /// authorizer's), which had no opinion.
+    pub before: Vec<String>,
 }
 
 impl Decision {
-    /// The reason of a denial: `RBAC: clusterrole... "x" not found`, or
-    /// empty.
+    /// The reason of a denial: the earlier authorizers' reasons, then
+    /// `RBAC: clusterrole... "x" not found`, one a line as upstream's
+    /// union of authorizers joins them; or empty.
     pub fn reason(&self) -> String {
-        match self.errors.as_slice() {
+        let rbac = match self.errors.as_slice() {
             [] => String::new(),
             [one] => format!("RBAC: {one}"),
             many => format!("RBAC: [{}]", many.join(", ")),
-        }
+        };
+        let mut reasons: Vec<&str> = self.before.iter().map(String::as_str).collect();
+        reasons.push(&rbac);
+        reasons.retain(|reason| !reason.is_empty());
+        reasons.join("\n")
     }
 }
 
@@ -180,6 +188,7 @@ impl Policy {
                         return Decision {
                             allowed: true,
                             errors,
+                            ..Decision::default()
                         };
                     }
                 }
@@ -189,6 +198,7 @@ impl Policy {
         Decision {
             allowed: false,
             errors,
+            ..Decision::default()
         }
     }
 

@@ -6,13 +6,15 @@
 //!
 //! Of upstream's default chain, these are here: NamespaceLifecycle,
 //! ServiceAccount (the defaulting part), Priority, DefaultTolerationSeconds
-//! and DefaultStorageClass. Refusing pods whose ServiceAccount does not
+//! and DefaultStorageClass; NodeRestriction joins them when the server
+//! authorizes nodes (`Node,RBAC`, see [`crate::auth`]). Refusing pods whose ServiceAccount does not
 //! exist comes with the ServiceAccount controller; LimitRanger and
 //! ResourceQuota with their controllers.
 
 mod default_storage_class;
 mod default_toleration_seconds;
 mod namespace_lifecycle;
+mod node_restriction;
 mod priority;
 mod service_account;
 
@@ -32,6 +34,7 @@ use crate::watch::Caches;
 pub use default_storage_class::DefaultStorageClass;
 pub use default_toleration_seconds::DefaultTolerationSeconds;
 pub use namespace_lifecycle::NamespaceLifecycle;
+pub use node_restriction::NodeRestriction;
 pub use priority::Priority;
 pub use service_account::ServiceAccount;
 

@@ -313,7 +313,7 @@ fn scheduler_rules() -> Vec<Value> {
     rules
 }
 
-fn node_rules() -> Vec<Value> {
+pub(super) fn node_rules() -> Vec<Value> {
     vec![
         rule(&["authentication.k8s.io"], &["tokenreviews"], CREATE),
         rule(
