@@ -9,8 +9,19 @@
 //! `/registry/<group or "core">/<plural>/<namespace>/<name>`, those of the
 //! storing resource for a resource whose objects another one holds
 //! ([`StoredAs`]).
+//!
+//! Beside the static table, resources added at run time: the custom
+//! resources of CustomResourceDefinitions ([`set_custom`]). Every look-up
+//! below sees them after the built-in ones, so a custom resource never
+//! shadows a built-in one. The custom set is the process's: each API
+//! server registers what its store defines under its own owner key, and
+//! the look-ups see the union (a process serves one cluster's kinds;
+//! servers of different clusters in one process, as tests run them, each
+//! see the other's kinds too, served from their own stores).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::Value;
 
@@ -271,23 +282,60 @@ pub enum RegistryError {
     UnknownResource(String),
 }
 
-/// Every resource, core group first.
+/// Every built-in resource, core group first.
 pub fn all() -> &'static [ResourceInfo] {
     RESOURCES
 }
 
+/// The custom resources registered, by owner.
+type Custom = BTreeMap<u64, Arc<[&'static ResourceInfo]>>;
+
+static CUSTOM: RwLock<Custom> = RwLock::new(BTreeMap::new());
+
+/// Makes `resources` the custom resources `owner` (one API server)
+/// serves, in place of what it registered before.
+pub fn set_custom(owner: u64, resources: Vec<&'static ResourceInfo>) {
+    let mut custom = CUSTOM.write().unwrap_or_else(PoisonError::into_inner);
+    match resources.is_empty() {
+        true => custom.remove(&owner),
+        false => custom.insert(owner, resources.into()),
+    };
+}
+
+/// The custom resources registered now, each group-version-plural once
+/// (the first owner's).
+pub fn custom() -> Vec<&'static ResourceInfo> {
+    let custom = CUSTOM.read().unwrap_or_else(PoisonError::into_inner);
+    let mut out: Vec<&'static ResourceInfo> = Vec::new();
+    for resource in custom.values().flat_map(|list| list.iter()) {
+        if !out.contains(resource) {
+            out.push(resource);
+        }
+    }
+    out
+}
+
+/// Every resource served: the built-in ones, then the custom ones.
+pub fn served() -> impl Iterator<Item = &'static ResourceInfo> {
+    RESOURCES.iter().chain(custom())
+}
+
 /// The resource of a kind, e.g. `("apps", "v1", "Deployment")`.
 pub fn by_kind(group: &str, version: &str, kind: &str) -> Option<&'static ResourceInfo> {
+    let matches = |r: &&ResourceInfo| r.group == group && r.version == version && r.kind == kind;
     RESOURCES
         .iter()
-        .find(|r| r.group == group && r.version == version && r.kind == kind)
+        .find(matches)
+        .or_else(|| custom().into_iter().find(matches))
 }
 
 /// The resource of a plural name in a group, e.g. `("apps", "deployments")`.
 pub fn by_resource(group: &str, plural: &str) -> Option<&'static ResourceInfo> {
+    let matches = |r: &&ResourceInfo| r.group == group && r.plural == plural;
     RESOURCES
         .iter()
-        .find(|r| r.group == group && r.plural == plural)
+        .find(matches)
+        .or_else(|| custom().into_iter().find(matches))
 }
 
 /// Whether `name` designates `resource`: its plural, singular, a short name,
@@ -305,16 +353,17 @@ fn is_called(resource: &ResourceInfo, name: &str) -> bool {
 /// (`deployments.apps`) or by version and group (`deployments.v1.apps`).
 pub fn resolve(name: &str) -> Result<&'static ResourceInfo, RegistryError> {
     let unknown = || RegistryError::UnknownResource(name.to_string());
-    if let Some(found) = RESOURCES
+    let every: Vec<&'static ResourceInfo> = served().collect();
+    if let Some(found) = every
         .iter()
         .find(|r| r.group.is_empty() && is_called(r, name))
-        .or_else(|| RESOURCES.iter().find(|r| is_called(r, name)))
+        .or_else(|| every.iter().find(|r| is_called(r, name)))
     {
         return Ok(found);
     }
     let (resource, qualifier) = name.split_once('.').ok_or_else(unknown)?;
-    RESOURCES
-        .iter()
+    every
+        .into_iter()
         .find(|r| {
             is_called(r, resource)
                 && (qualifier == r.group || qualifier == format!("{}.{}", r.version, r.group))
@@ -325,7 +374,7 @@ pub fn resolve(name: &str) -> Result<&'static ResourceInfo, RegistryError> {
 /// The group-versions served, in table order, each once.
 pub fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&'static str, &'static str)> = Vec::new();
-    for resource in RESOURCES {
+    for resource in served() {
         let gv = (resource.group, resource.version);
         if !out.contains(&gv) {
             out.push(gv);
@@ -337,22 +386,25 @@ pub fn group_versions() -> Vec<(&'static str, &'static str)> {
 /// The resources of one group-version.
 pub fn resources_in(group: &str, version: &str) -> impl Iterator<Item = &'static ResourceInfo> {
     let (group, version) = (group.to_string(), version.to_string());
-    RESOURCES
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    served().filter(move |r| r.group == group && r.version == version)
 }
 
 /// The resources in a category (`all`).
 pub fn in_category(category: &str) -> impl Iterator<Item = &'static ResourceInfo> {
     let category = category.to_string();
-    RESOURCES.iter().enumerate().filter_map(move |(i, r)| {
+    let every: Vec<&'static ResourceInfo> = served().collect();
+    let mut out = Vec::new();
+    for (i, r) in every.iter().enumerate() {
         // A resource served in two versions counts once, in its first
         // (preferred) one.
-        let first = !RESOURCES[..i]
+        let first = !every[..i]
             .iter()
             .any(|other| other.group == r.group && other.plural == r.plural);
-        (first && r.categories.contains(&category.as_str())).then_some(r)
-    })
+        if first && r.categories.contains(&category.as_str()) {
+            out.push(*r);
+        }
+    }
+    out.into_iter()
 }
 
 /// The store key of one object. `namespace` is ignored for cluster-scoped

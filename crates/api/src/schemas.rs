@@ -32,7 +32,7 @@ fn add<T: JsonSchema>(generator: &mut SchemaGenerator) {
 
 /// Every served kind's message, and the bodies of `scale` and deletes.
 fn messages() -> impl Iterator<Item = Message> {
-    let kinds = registry::all().iter().map(|r| r.strategy.protobuf());
+    let kinds = registry::all().iter().filter_map(|r| r.strategy.protobuf());
     kinds.chain([SCALE, DELETE_OPTIONS])
 }
 

@@ -81,6 +81,12 @@ impl SelectableFields {
         }
     }
 
+    /// The fields a custom resource's definition makes selectable, beside
+    /// name and namespace (`field label not supported: ...` for others).
+    pub const fn custom(fields: &'static [Field]) -> Self {
+        Self::core(fields)
+    }
+
     /// `self`, also accepting each `(old, new)` name pair's old name.
     pub const fn with_aliases(self, aliases: &'static [(&'static str, &'static str)]) -> Self {
         Self { aliases, ..self }

@@ -32,7 +32,9 @@ fn columns(group: &str, version: &str, kind: &str) -> (Vec<&'static str>, Vec<&'
 
 fn cells(group: &str, version: &str, kind: &str, mut object: Value) -> Value {
     object["metadata"]["creationTimestamp"] = json!("2025-05-29T12:00:00Z");
-    let row = (printer(group, version, kind).row)(&object, now()).expect("a row");
+    let row = printer(group, version, kind)
+        .row(&object, now())
+        .expect("a row");
     Value::from(row.cells)
 }
 

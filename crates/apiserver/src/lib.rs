@@ -38,6 +38,8 @@ pub mod auth;
 
 mod registry;
 
+pub mod crd;
+
 mod watch;
 
 pub mod objects;
@@ -89,6 +91,9 @@ pub struct AppState {
     pub tokens: Option<Arc<TokenIssuer>>,
     /// Authentication and authorization, when on.
     pub auth: Option<Arc<auth::Auth>>,
+    /// The custom resources this server serves (no longer once the last
+    /// clone of the state is dropped).
+    pub custom_kinds: Arc<crd::CustomKinds>,
 }
 
 /// How an API server is set up.
@@ -195,12 +200,20 @@ fn state_of(
         let auth = auth::Auth::new(auth, &caches).with_service_accounts(tokens.clone(), &caches);
         Arc::new(auth)
     });
+    let objects = objects_of(store, encrypted, config, &caches, auth.as_deref());
+    let custom_kinds = crd::controller::start(
+        objects.clone(),
+        caches.clone(),
+        stopping.clone(),
+        crd::no_rules,
+    );
     AppState {
-        objects: objects_of(store, encrypted, config, &caches, auth.as_deref()),
+        objects,
         caches,
         stopping,
         tokens,
         auth,
+        custom_kinds,
     }
 }
 

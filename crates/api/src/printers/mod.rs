@@ -82,7 +82,7 @@ const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is requi
 const CREATION_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 /// The name column every printer starts with.
-pub(crate) const NAME: Column = Column {
+pub const NAME: Column = Column {
     format: "name",
     ..col("Name", "string", NAME_DESCRIPTION)
 };
@@ -114,7 +114,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub(crate) fn new(cells: Vec<Value>) -> Self {
+    pub fn new(cells: Vec<Value>) -> Self {
         Self {
             cells,
             conditions: None,
@@ -124,18 +124,55 @@ impl Row {
 
 /// How one kind prints: its columns and a function from an object to its
 /// row (`None` when the object does not have the kind's shape).
-#[derive(Debug, Clone, Copy)]
 pub struct Printer {
     pub columns: &'static [Column],
-    pub row: fn(&Value, Timestamp) -> Option<Row>,
+    row: RowOf,
 }
+
+impl std::fmt::Debug for Printer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Printer")
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a printer makes a row: a kind's function, or one made at run time
+/// (a custom resource's columns).
+enum RowOf {
+    Kind(fn(&Value, Timestamp) -> Option<Row>),
+    Made(RowFn),
+}
+
+/// A row function made at run time.
+pub type RowFn = Box<dyn Fn(&Value, Timestamp) -> Option<Row> + Send + Sync>;
 
 impl Printer {
     pub(crate) const fn new(
         columns: &'static [Column],
         row: fn(&Value, Timestamp) -> Option<Row>,
     ) -> Self {
-        Self { columns, row }
+        Self {
+            columns,
+            row: RowOf::Kind(row),
+        }
+    }
+
+    /// A printer of `columns` whose rows `row` makes.
+    pub fn made(columns: &'static [Column], row: RowFn) -> Self {
+        Self {
+            columns,
+            row: RowOf::Made(row),
+        }
+    }
+
+    /// The row of `object` at `now`; `None` when the object does not read
+    /// as its kind.
+    pub fn row(&self, object: &Value, now: Timestamp) -> Option<Row> {
+        match &self.row {
+            RowOf::Kind(row) => row(object, now),
+            RowOf::Made(row) => row(object, now),
+        }
     }
 }
 

@@ -107,8 +107,9 @@ impl Propagation {
 /// The rules of one kind. Every method but [`Strategy::protobuf`] has the
 /// behaviour of a kind without rules of its own.
 pub trait Strategy: Send + Sync {
-    /// The protobuf message a body of this kind is read with.
-    fn protobuf(&self) -> Message;
+    /// The protobuf message a body of this kind is read with; `None` for a
+    /// kind served as JSON alone (a custom resource).
+    fn protobuf(&self) -> Option<Message>;
 
     /// Which names the kind accepts.
     fn name_rule(&self) -> NameRule {
@@ -146,6 +147,13 @@ pub trait Strategy: Send + Sync {
         Vec::new()
     }
 
+    /// Finalizers a deletion adds to the object as it starts, so that it
+    /// stays until they are done (a CustomResourceDefinition's cleanup of
+    /// its objects).
+    fn deletion_finalizers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Seconds a deleted object stays before it goes (a pod's grace period,
     /// `requested` or its own); 0 deletes at once.
     fn grace_period(&self, _object: &Value, _requested: Option<i64>) -> i64 {
@@ -173,9 +181,23 @@ pub trait Strategy: Send + Sync {
         None
     }
 
+    /// The OpenAPI schema of the kind when it is not a k8s-openapi type
+    /// (a custom resource's, from its definition): published in its
+    /// group-version's document and walked by the server's checks.
+    fn openapi_schema(&self) -> Option<&Value> {
+        None
+    }
+
     /// The fields clients may select on.
     fn selectable_fields(&self) -> &'static SelectableFields {
         &crate::field_selector::METADATA_ONLY
+    }
+
+    /// Where the object's Scale reads and writes its replicas, and reads
+    /// its selector: `spec.replicas`, `status.replicas` and `spec.selector`
+    /// for the built-in kinds.
+    fn scale_paths(&self) -> ScalePaths {
+        ScalePaths::default()
     }
 
     /// The `status.selector` of the object's Scale: its `spec.selector`
@@ -187,6 +209,24 @@ pub trait Strategy: Send + Sync {
             .and_then(|s| crate::label_selector::Selector::from_label_selector(&s).ok())
             .map(|s| s.to_string())
             .unwrap_or_default()
+    }
+}
+
+/// Where a kind keeps what its Scale shows, as JSON pointers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalePaths {
+    /// The desired replicas (`/spec/replicas`).
+    pub spec_replicas: String,
+    /// The observed replicas (`/status/replicas`).
+    pub status_replicas: String,
+}
+
+impl Default for ScalePaths {
+    fn default() -> Self {
+        ScalePaths {
+            spec_replicas: "/spec/replicas".to_string(),
+            status_replicas: "/status/replicas".to_string(),
+        }
     }
 }
 
@@ -226,8 +266,8 @@ macro_rules! kind_strategy {
         pub(crate) static $static: $name = $name;
 
         impl $crate::strategy::Strategy for $name {
-            fn protobuf(&self) -> $crate::strategy::Message {
-                $crate::strategy::protobuf::message!($($path)::+)
+            fn protobuf(&self) -> Option<$crate::strategy::Message> {
+                Some($crate::strategy::protobuf::message!($($path)::+))
             }
             $(
                 fn has_generation(&self) -> bool {
@@ -265,7 +305,7 @@ macro_rules! kind_strategy {
             )?
             $(
                 fn printer(&self) -> Option<&'static $crate::printers::Printer> {
-                    const PRINTER: $crate::printers::Printer =
+                    static PRINTER: $crate::printers::Printer =
                         $crate::printers::Printer::new($columns, $row);
                     Some(&PRINTER)
                 }

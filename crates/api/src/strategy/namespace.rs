@@ -13,15 +13,15 @@ use crate::printers::{self, Printer};
 const FIELDS: SelectableFields =
     SelectableFields::core(&[NAME, text("status.phase", &["status", "phase"])]);
 
-const PRINTER: Printer = Printer::new(printers::core::NAMESPACE, printers::core::namespace);
+static PRINTER: Printer = Printer::new(printers::core::NAMESPACE, printers::core::namespace);
 
 /// core/v1 Namespace.
 pub(crate) struct NamespaceStrategy;
 pub(crate) static NAMESPACE: NamespaceStrategy = NamespaceStrategy;
 
 impl Strategy for NamespaceStrategy {
-    fn protobuf(&self) -> Message {
-        message!(api::core::v1::Namespace)
+    fn protobuf(&self) -> Option<Message> {
+        Some(message!(api::core::v1::Namespace))
     }
 
     fn name_rule(&self) -> NameRule {

@@ -31,15 +31,15 @@ const FIELDS: SelectableFields = SelectableFields::core(&[
 ])
 .with_aliases(&[("spec.host", "spec.nodeName")]);
 
-const PRINTER: Printer = Printer::new(printers::pod::COLUMNS, printers::pod::row);
+static PRINTER: Printer = Printer::new(printers::pod::COLUMNS, printers::pod::row);
 
 /// core/v1 Pod.
 pub(crate) struct PodStrategy;
 pub(crate) static POD: PodStrategy = PodStrategy;
 
 impl Strategy for PodStrategy {
-    fn protobuf(&self) -> Message {
-        message!(api::core::v1::Pod)
+    fn protobuf(&self) -> Option<Message> {
+        Some(message!(api::core::v1::Pod))
     }
 
     fn prepare_for_create(&self, object: &mut Value) {

@@ -115,12 +115,12 @@ impl Objects {
         let already = !meta_str(object, "deletionTimestamp").is_empty();
         let policy = propagation(options)?.unwrap_or_else(|| strategy.default_propagation());
         let mut list = finalizers(object);
-        if let Some(finalizer) = policy.finalizer()
-            && !already
-            && !list.iter().any(|f| f == finalizer)
-        {
-            list.push(finalizer.to_string());
-            set_meta(object, "finalizers", Some(Value::from(list.clone())));
+        let added = policy.finalizer().into_iter();
+        for finalizer in added.chain(strategy.deletion_finalizers().iter().copied()) {
+            if !already && !list.iter().any(|f| f == finalizer) {
+                list.push(finalizer.to_string());
+                set_meta(object, "finalizers", Some(Value::from(list.clone())));
+            }
         }
         let grace = strategy.grace_period(object, options.grace_period_seconds);
         // A namespace stays while its `spec.finalizers` (the namespace

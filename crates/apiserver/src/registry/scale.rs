@@ -1,5 +1,6 @@
 //! The `scale` subresource (autoscaling/v1 Scale) of deployments,
-//! replicasets, statefulsets and replication controllers.
+//! replicasets, statefulsets and replication controllers, and of custom
+//! resources whose definition asks for one (at the paths it names).
 
 use keelson_api::ApiError;
 use keelson_api::registry::ResourceInfo;
@@ -16,6 +17,8 @@ pub fn to_scale(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiErr
     }
     let metadata = &object["metadata"];
     let selector = resource.strategy.scale_selector(object);
+    let paths = resource.strategy.scale_paths();
+    let replicas = |path: &str| object.pointer(path).cloned().unwrap_or(json!(0));
     Ok(json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -26,9 +29,9 @@ pub fn to_scale(resource: &ResourceInfo, object: &Value) -> Result<Value, ApiErr
             "resourceVersion": metadata["resourceVersion"],
             "creationTimestamp": metadata["creationTimestamp"],
         },
-        "spec": {"replicas": object.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "spec": {"replicas": replicas(&paths.spec_replicas)},
         "status": {
-            "replicas": object.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "replicas": replicas(&paths.status_replicas),
             "selector": selector,
         },
     }))
@@ -67,9 +70,12 @@ fn set_replicas(
             &[cause],
         ));
     }
-    let _ = resource;
     let mut next = current.clone();
-    next["spec"]["replicas"] = json!(replicas);
+    set_pointer(
+        &mut next,
+        &resource.strategy.scale_paths().spec_replicas,
+        json!(replicas),
+    );
     let rv = crate::meta::meta_str(scale, "resourceVersion");
     crate::meta::set_meta(
         &mut next,
@@ -77,6 +83,23 @@ fn set_replicas(
         (!rv.is_empty()).then(|| json!(rv)),
     );
     Ok(next)
+}
+
+/// Sets the value at a JSON pointer, making the objects on the way.
+fn set_pointer(object: &mut Value, pointer: &str, value: Value) {
+    let mut at = object;
+    let mut parts = pointer.split('/').skip(1).peekable();
+    while let Some(part) = parts.next() {
+        if !at.is_object() {
+            *at = json!({});
+        }
+        let map = at.as_object_mut().expect("made an object");
+        if parts.peek().is_none() {
+            map.insert(part.to_string(), value);
+            return;
+        }
+        at = map.entry(part.to_string()).or_insert_with(|| json!({}));
+    }
 }
 
 /// Checks the types of a Scale body against its schema.

@@ -64,7 +64,7 @@ pub fn table() -> &'static Table {
             .into_generator();
         let mut messages: Vec<Message> = Vec::new();
         for resource in registry::all() {
-            messages.push(resource.strategy.protobuf());
+            messages.extend(resource.strategy.protobuf());
             messages.extend(
                 resource
                     .served_subresources()

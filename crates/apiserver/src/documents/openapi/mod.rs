@@ -14,7 +14,8 @@
 mod paths;
 mod schemas;
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use bytes::Bytes;
 use keelson_api::registry::{self, ResourceInfo};
@@ -36,31 +37,111 @@ struct Document {
     schemas: Map<String, Value>,
 }
 
-fn documents() -> &'static [Document] {
+/// The documents of the built-in group-versions, built once.
+fn built_in() -> &'static [Document] {
     static DOCUMENTS: OnceLock<Vec<Document>> = OnceLock::new();
     DOCUMENTS.get_or_init(|| {
-        registry::group_versions()
+        let mut group_versions: Vec<(&'static str, &'static str)> = Vec::new();
+        for resource in registry::all() {
+            if !group_versions.contains(&(resource.group, resource.version)) {
+                group_versions.push((resource.group, resource.version));
+            }
+        }
+        group_versions
             .into_iter()
-            .map(|(group, version)| {
-                let document = build_document(group, version);
-                let bytes = serde_json::to_vec(&document).expect("a JSON value always serializes");
-                let schemas = match document.pointer("/components/schemas") {
-                    Some(Value::Object(schemas)) => schemas.clone(),
-                    _ => Map::new(),
-                };
-                Document {
-                    path: paths::prefix(group, version)
-                        .trim_start_matches('/')
-                        .to_string(),
-                    group,
-                    version,
-                    hash: format!("{:016X}", fnv1a(&bytes)),
-                    schemas,
-                    bytes: Bytes::from(bytes),
-                }
-            })
+            .map(|(group, version)| document_of(group, version, &resources_of(group, version)))
             .collect()
     })
+}
+
+/// The built-in resources of a group-version, or the custom ones.
+fn resources_of(group: &str, version: &str) -> Vec<&'static ResourceInfo> {
+    registry::resources_in(group, version).collect()
+}
+
+fn document_of(
+    group: &'static str,
+    version: &'static str,
+    resources: &[&'static ResourceInfo],
+) -> Document {
+    let document = build_document(group, version, resources);
+    let bytes = serde_json::to_vec(&document).expect("a JSON value always serializes");
+    let schemas = match document.pointer("/components/schemas") {
+        Some(Value::Object(schemas)) => schemas.clone(),
+        _ => Map::new(),
+    };
+    Document {
+        path: paths::prefix(group, version)
+            .trim_start_matches('/')
+            .to_string(),
+        group,
+        version,
+        hash: format!("{:016X}", fnv1a(&bytes)),
+        schemas,
+        bytes: Bytes::from(bytes),
+    }
+}
+
+/// The documents of custom group-versions, by group-version: made again
+/// when the resources served in it change, and kept (as the registry
+/// keeps the resources).
+type Made = HashMap<(String, String), (Vec<usize>, &'static Document)>;
+
+static CUSTOM: RwLock<Option<Made>> = RwLock::new(None);
+
+/// The document of a custom group-version, as its resources are now.
+fn custom(group: &'static str, version: &'static str) -> Option<&'static Document> {
+    let resources: Vec<&'static ResourceInfo> = registry::custom()
+        .into_iter()
+        .filter(|r| r.group == group && r.version == version)
+        .collect();
+    if resources.is_empty() {
+        return None;
+    }
+    let identity: Vec<usize> = resources.iter().map(|r| *r as *const _ as usize).collect();
+    let key = (group.to_string(), version.to_string());
+    {
+        let made = CUSTOM.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, document)) = made.as_ref().and_then(|m| m.get(&key))
+            && *seen == identity
+        {
+            return Some(document);
+        }
+    }
+    let document: &'static Document = Box::leak(Box::new(document_of(group, version, &resources)));
+    let mut made = CUSTOM.write().unwrap_or_else(PoisonError::into_inner);
+    made.get_or_insert_with(HashMap::new)
+        .insert(key, (identity, document));
+    Some(document)
+}
+
+/// Every document served: the built-in ones, then the custom ones.
+fn documents() -> Vec<&'static Document> {
+    let mut all: Vec<&'static Document> = built_in().iter().collect();
+    let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
+    for resource in registry::custom() {
+        let gv = (resource.group, resource.version);
+        if seen.contains(&gv) || all.iter().any(|d| (d.group, d.version) == gv) {
+            continue;
+        }
+        seen.push(gv);
+        all.extend(custom(gv.0, gv.1));
+    }
+    all
+}
+
+/// The document of one group-version, if served.
+fn document(group: &str, version: &str) -> Option<&'static Document> {
+    if let Some(found) = built_in()
+        .iter()
+        .find(|d| d.group == group && d.version == version)
+    {
+        return Some(found);
+    }
+    let resource = registry::custom()
+        .into_iter()
+        .find(|r| r.group == group && r.version == version)?;
+    custom(resource.group, resource.version)
 }
 
 /// FNV-1a, 64 bits: stable across builds and platforms, which is all the
@@ -72,8 +153,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// The document of one group-version (`""` for the core group).
-fn build_document(group: &str, version: &str) -> Value {
-    let resources: Vec<&ResourceInfo> = registry::resources_in(group, version).collect();
+fn build_document(group: &str, version: &str, resources: &[&'static ResourceInfo]) -> Value {
+    let resources: Vec<&ResourceInfo> = resources.to_vec();
     let mut paths = Map::new();
     for resource in &resources {
         paths::add_resource(&mut paths, resource);
@@ -103,26 +184,17 @@ pub fn v3_index() -> Value {
 /// document of a group-version (`""` for the core group), if served.
 /// Cloning the bytes is cheap; the document is built once.
 pub fn v3_document(group: &str, version: &str) -> Option<Bytes> {
-    documents()
-        .iter()
-        .find(|d| d.group == group && d.version == version)
-        .map(|d| d.bytes.clone())
+    document(group, version).map(|d| d.bytes.clone())
 }
 
 /// The hash the index gives for a group-version's document (what clients
 /// send back as `?hash=`).
 pub fn v3_hash(group: &str, version: &str) -> Option<&'static str> {
-    documents()
-        .iter()
-        .find(|d| d.group == group && d.version == version)
-        .map(|d| d.hash.as_str())
+    document(group, version).map(|d| d.hash.as_str())
 }
 
 /// The component schemas (`io.k8s.api.apps.v1.Deployment`, ...) of a
 /// group-version's document, for the server's own checks.
 pub fn schemas(group: &str, version: &str) -> Option<&'static Map<String, Value>> {
-    documents()
-        .iter()
-        .find(|d| d.group == group && d.version == version)
-        .map(|d| &d.schemas)
+    document(group, version).map(|d| &d.schemas)
 }

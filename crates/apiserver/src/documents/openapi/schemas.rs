@@ -18,6 +18,7 @@ pub(super) const DELETE_OPTIONS: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.De
 pub(super) const PATCH: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
 pub(super) const SCALE: &str = "io.k8s.api.autoscaling.v1.Scale";
 const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 
@@ -44,12 +45,27 @@ pub(super) fn components(
     if resources.iter().any(|r| r.subresource("scale").is_some()) {
         wanted.push(SCALE);
     }
-    wanted.extend(resources.iter().map(|r| r.definition));
+    let custom: Vec<(&ResourceInfo, &Value)> = resources
+        .iter()
+        .filter_map(|r| r.strategy.openapi_schema().map(|schema| (*r, schema)))
+        .collect();
+    if !custom.is_empty() {
+        wanted.push(OBJECT_META);
+    }
+    wanted.extend(
+        resources
+            .iter()
+            .filter(|r| r.strategy.openapi_schema().is_none())
+            .map(|r| r.definition),
+    );
     for definition in wanted {
         let known = keelson_api::schemas::add_definition(&mut generator, definition);
         debug_assert!(known, "no schema for {definition}");
     }
     let mut schemas = generator.take_definitions(true);
+    for (resource, schema) in custom {
+        schemas.insert(resource.definition.to_string(), custom_schema(schema));
+    }
     for resource in resources {
         if let Some(Value::Object(schema)) = schemas.get_mut(resource.definition) {
             schema.insert(
@@ -65,6 +81,36 @@ pub(super) fn components(
     }
     override_scalars(&mut schemas);
     schemas
+}
+
+/// A custom resource's schema as its group-version's document publishes
+/// it: the definition's schema, with `apiVersion`, `kind` and `metadata`
+/// (upstream's ObjectMeta) as every kind has them.
+fn custom_schema(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if !schema.is_object() {
+        schema = json!({"type": "object"});
+    }
+    let properties = schema
+        .as_object_mut()
+        .expect("an object")
+        .entry("properties")
+        .or_insert_with(|| json!({}));
+    if let Some(properties) = properties.as_object_mut() {
+        properties.insert(
+            "apiVersion".into(),
+            json!({"description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources", "type": "string"}),
+        );
+        properties.insert(
+            "kind".into(),
+            json!({"description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds", "type": "string"}),
+        );
+        properties.insert(
+            "metadata".into(),
+            json!({"description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "allOf": [reference(OBJECT_META)]}),
+        );
+    }
+    schema
 }
 
 /// `io.k8s.api.apps.v1.DeploymentList`.

@@ -121,9 +121,9 @@ pub fn write_row(
 /// One object's row, from its kind's printer.
 fn row(resource: &ResourceInfo, object: &Value, now: Timestamp) -> Row {
     match resource.strategy.printer() {
-        Some(printer) => {
-            (printer.row)(object, now).unwrap_or_else(|| fallback_row(object, printer.columns, now))
-        }
+        Some(printer) => printer
+            .row(object, now)
+            .unwrap_or_else(|| fallback_row(object, printer.columns, now)),
         None => default_row(object),
     }
 }
