@@ -88,7 +88,12 @@ pub fn custom_resource_definition(object: &Value, old: Option<&Value>) -> Vec<Fi
     let status_path = FieldPath::new("status");
     let accepted = status.get("acceptedNames").unwrap_or(&NULL);
     names_rules(accepted, &status_path.child("acceptedNames"), &mut errors);
-    stored_versions(spec, status, &status_path.child("storedVersions"), &mut errors);
+    stored_versions(
+        spec,
+        status,
+        &status_path.child("storedVersions"),
+        &mut errors,
+    );
     errors
 }
 
@@ -199,7 +204,11 @@ fn names_rules(names: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
         let value = str_of(names, key).unwrap_or("");
         let problems = is_dns1035_label(value);
         if !value.is_empty() && !problems.is_empty() {
-            errors.push(FieldError::invalid(&path.child(key), value, problems.join(",")));
+            errors.push(FieldError::invalid(
+                &path.child(key),
+                value,
+                problems.join(","),
+            ));
         }
     }
     for key in ["kind", "listKind"] {
@@ -254,13 +263,24 @@ fn conversion(spec: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
         ));
         return;
     }
-    one_of(strategy, &["None", "Webhook"], &path.child("strategy"), errors);
+    one_of(
+        strategy,
+        &["None", "Webhook"],
+        &path.child("strategy"),
+        errors,
+    );
     let why = "should not be set when strategy is not set to Webhook";
     if webhook.is_some_and(|w| at(w, &["clientConfig"]).is_some()) {
-        errors.push(FieldError::forbidden(&path.child("webhookClientConfig"), why));
+        errors.push(FieldError::forbidden(
+            &path.child("webhookClientConfig"),
+            why,
+        ));
     }
     if webhook.is_some_and(|w| !list_of(w, "conversionReviewVersions").is_empty()) {
-        errors.push(FieldError::forbidden(&path.child("conversionReviewVersions"), why));
+        errors.push(FieldError::forbidden(
+            &path.child("conversionReviewVersions"),
+            why,
+        ));
     }
 }
 
@@ -270,16 +290,31 @@ fn conversion(spec: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
 fn update(object: &Value, old: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let new_spec = object.get("spec").unwrap_or(&NULL);
     let old_spec = old.get("spec").unwrap_or(&NULL);
-    super::immutable(new_spec.get("scope"), old_spec.get("scope"), &path.child("scope"), errors);
+    super::immutable(
+        new_spec.get("scope"),
+        old_spec.get("scope"),
+        &path.child("scope"),
+        errors,
+    );
     if established(old) {
         let kind = path.child("names").child("kind");
         let new_kind = at(new_spec, &["names", "kind"]);
         super::immutable(new_kind, at(old_spec, &["names", "kind"]), &kind, errors);
     }
-    super::immutable(new_spec.get("group"), old_spec.get("group"), &path.child("group"), errors);
+    super::immutable(
+        new_spec.get("group"),
+        old_spec.get("group"),
+        &path.child("group"),
+        errors,
+    );
     let plural = path.child("names").child("plural");
     let new_plural = at(new_spec, &["names", "plural"]);
-    super::immutable(new_plural, at(old_spec, &["names", "plural"]), &plural, errors);
+    super::immutable(
+        new_plural,
+        at(old_spec, &["names", "plural"]),
+        &plural,
+        errors,
+    );
 }
 
 /// Whether the definition's `Established` condition is true.

@@ -26,7 +26,10 @@ pub(super) fn version(version: &Value, path: &FieldPath, errors: &mut Vec<FieldE
         self::scale(scale, &path.child("subresources").child("scale"), errors);
     }
     let columns = path.child("additionalPrinterColumns");
-    for (i, column) in list_of(version, "additionalPrinterColumns").iter().enumerate() {
+    for (i, column) in list_of(version, "additionalPrinterColumns")
+        .iter()
+        .enumerate()
+    {
         self::column(column, &columns.index(i), errors);
     }
     selectable_fields(version, &path.child("selectableFields"), errors);
@@ -35,12 +38,17 @@ pub(super) fn version(version: &Value, path: &FieldPath, errors: &mut Vec<FieldE
 /// The scale subresource: where the desired and observed replica counts
 /// and the label selector are.
 fn scale(scale: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
-    for (key, under) in [("specReplicasPath", ".spec"), ("statusReplicasPath", ".status")] {
+    for (key, under) in [
+        ("specReplicasPath", ".spec"),
+        ("statusReplicasPath", ".status"),
+    ] {
         let value = str_of(scale, key).unwrap_or("");
         let key_path = path.child(key);
         if value.is_empty() {
             errors.push(FieldError::required(&key_path, ""));
-        } else if simple_json_path(value, &key_path, errors) && !value.starts_with(&format!("{under}.")) {
+        } else if simple_json_path(value, &key_path, errors)
+            && !value.starts_with(&format!("{under}."))
+        {
             let why = format!("should be a json path under {under}");
             errors.push(FieldError::invalid(&key_path, value, why));
         }
