@@ -139,6 +139,11 @@ fn short_names_and_categories_are_upstreams() {
         ("rolebindings", &[], &[]),
         ("roles", &[], &[]),
         ("storageclasses", &["sc"], &[]),
+        (
+            "customresourcedefinitions",
+            &["crd", "crds"],
+            &["api-extensions"],
+        ),
         ("priorityclasses", &["pc"], &[]),
     ];
     // events.k8s.io serves the core events a second time, and
@@ -245,6 +250,7 @@ fn iterates_per_group_version() {
             ("policy", "v1"),
             ("rbac.authorization.k8s.io", "v1"),
             ("storage.k8s.io", "v1"),
+            ("apiextensions.k8s.io", "v1"),
             ("scheduling.k8s.io", "v1"),
             ("coordination.k8s.io", "v1"),
             ("discovery.k8s.io", "v1"),

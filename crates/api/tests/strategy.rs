@@ -103,7 +103,8 @@ fn generation_and_status_follow_upstream() {
             "IngressClass",
             "Ingress",
             "NetworkPolicy",
-            "PodDisruptionBudget"
+            "PodDisruptionBudget",
+            "CustomResourceDefinition"
         ]
     );
     for resource in registry::all() {

@@ -14,6 +14,7 @@
 //! The rules are grouped here by kind family; each kind's
 //! [`crate::strategy`] names the ones that apply to it.
 
+pub(crate) mod apiextensions;
 pub(crate) mod autoscaling;
 pub(crate) mod cluster;
 pub(crate) mod core;

@@ -19,6 +19,7 @@
 //! in [`crate::defaults`], [`crate::validate`] and [`crate::printers`],
 //! grouped by kind family, and each strategy module wires one family.
 
+mod apiextensions;
 mod apiregistration;
 mod apps;
 mod autoscaling;
@@ -41,6 +42,7 @@ use crate::field_error::FieldError;
 use crate::field_selector::SelectableFields;
 use crate::printers::Printer;
 
+pub(crate) use self::apiextensions::CUSTOM_RESOURCE_DEFINITION;
 pub(crate) use self::apiregistration::API_SERVICE;
 pub(crate) use self::apps::{
     CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICA_SET, STATEFUL_SET,

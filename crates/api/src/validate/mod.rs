@@ -12,6 +12,7 @@
 //! change. What needs the server's state (the namespace of the request,
 //! uniqueness, uid and timestamps that may not change) is the server's job.
 
+pub mod apiextensions;
 pub(crate) mod apiservice;
 pub(crate) mod apps;
 pub(crate) mod autoscaling;

@@ -21,6 +21,16 @@ const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 const INT_OR_STRING: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+/// The apiextensions types that hold any JSON (a schema's `default`,
+/// `enum`, `example`) or one of two shapes (`items`, `additionalProperties`,
+/// `dependencies`): upstream publishes them with no type at all, where
+/// k8s-openapi's schemas say `object` or list the shapes.
+const ANY_JSON: &[&str] = &[
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON",
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray",
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool",
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray",
+];
 
 /// The `$ref` object pointing at `definition`.
 pub(super) fn reference(definition: &str) -> Value {
@@ -238,5 +248,11 @@ fn override_scalars(schemas: &mut Map<String, Value>) {
             "oneOf": [{ "type": "string" }, { "type": "number" }],
         });
         schemas.insert(QUANTITY.into(), schema);
+    }
+    for name in ANY_JSON {
+        if schemas.contains_key(*name) {
+            let schema = json!({ "description": description(schemas, name) });
+            schemas.insert((*name).into(), schema);
+        }
     }
 }

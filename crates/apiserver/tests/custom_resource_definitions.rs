@@ -1,0 +1,189 @@
+//! CustomResourceDefinitions through the HTTP API: created, read, listed
+//! and shown in discovery and tables like any built-in kind, defaulted as
+//! upstream defaults them, and refused with a 422 naming the field when
+//! invalid.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::failure;
+
+const CRDS: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+
+fn widgets() -> Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{
+                "name": "v1",
+                "served": true,
+                "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "properties": {"size": {"type": "integer", "default": 3}}},
+                }}},
+            }],
+        },
+    })
+}
+
+#[tokio::test]
+async fn a_definition_is_created_read_and_listed() {
+    let server = support::embedded().await;
+    let created = server.json("POST", CRDS, &widgets()).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let got = server.get(&format!("{CRDS}/widgets.example.com")).await;
+    assert_eq!(got.code, 200, "{}", got.body);
+    let crd = &got.body;
+    assert_eq!(crd["metadata"]["generation"], 1);
+    assert_eq!(crd["spec"]["names"]["singular"], "widget");
+    assert_eq!(crd["spec"]["names"]["listKind"], "WidgetList");
+    assert_eq!(crd["spec"]["conversion"], json!({"strategy": "None"}));
+    assert_eq!(crd["status"]["storedVersions"], json!(["v1"]));
+    let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    assert_eq!(
+        schema["properties"]["spec"]["properties"]["size"]["default"],
+        3
+    );
+
+    let list = server.get(CRDS).await;
+    assert_eq!(list.code, 200, "{}", list.body);
+    assert_eq!(list.body["kind"], "CustomResourceDefinitionList");
+    assert_eq!(
+        list.body["items"][0]["metadata"]["name"],
+        "widgets.example.com"
+    );
+}
+
+#[tokio::test]
+async fn main_writes_keep_the_status_and_bump_the_generation() {
+    let server = support::embedded().await;
+    let path = format!("{CRDS}/widgets.example.com");
+    assert_eq!(server.json("POST", CRDS, &widgets()).await.code, 201);
+    let accepted = json!({"status": {"acceptedNames": {"plural": "widgets", "kind": "Widget"}}});
+    let status = server
+        .raw(
+            "PATCH",
+            &format!("{path}/status"),
+            "application/merge-patch+json",
+            serde_json::to_vec(&accepted).unwrap(),
+        )
+        .await;
+    assert_eq!(status.code, 200, "{}", status.body);
+    let patch = json!({"spec": {"names": {"shortNames": ["wd"]}}, "status": null});
+    let patched = server
+        .raw(
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            serde_json::to_vec(&patch).unwrap(),
+        )
+        .await;
+    assert_eq!(patched.code, 200, "{}", patched.body);
+    assert_eq!(patched.body["metadata"]["generation"], 2);
+    assert_eq!(patched.body["status"]["acceptedNames"]["kind"], "Widget");
+    assert_eq!(patched.body["status"]["storedVersions"], json!(["v1"]));
+}
+
+#[tokio::test]
+async fn an_invalid_definition_is_a_422_naming_its_fields() {
+    let server = support::embedded().await;
+    let mut bad = widgets();
+    bad["metadata"]["name"] = json!("gadgets.example.com");
+    bad["spec"]["scope"] = json!("Global");
+    bad["spec"]["versions"][0]["storage"] = json!(false);
+    let answer = server.json("POST", CRDS, &bad).await;
+    let status = failure(&answer, 422);
+    assert_eq!(status["reason"], "Invalid");
+    assert_eq!(status["details"]["group"], "apiextensions.k8s.io");
+    assert_eq!(status["details"]["kind"], "CustomResourceDefinition");
+    let fields: Vec<&str> = status["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "metadata.name",
+            "spec.scope",
+            "spec.versions",
+            "status.storedVersions"
+        ],
+        "{status}"
+    );
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "CustomResourceDefinition.apiextensions.k8s.io \"gadgets.example.com\" is invalid"
+        ),
+        "{message}"
+    );
+
+    assert_eq!(server.json("POST", CRDS, &widgets()).await.code, 201);
+    let path = format!("{CRDS}/widgets.example.com");
+    let scope = json!({"spec": {"scope": "Cluster"}});
+    let answer = server
+        .raw(
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            serde_json::to_vec(&scope).unwrap(),
+        )
+        .await;
+    let status = failure(&answer, 422);
+    assert_eq!(
+        status["details"]["causes"][0]["field"], "spec.scope",
+        "{status}"
+    );
+    assert_eq!(
+        status["details"]["causes"][0]["message"],
+        "Invalid value: \"Cluster\": field is immutable"
+    );
+}
+
+#[tokio::test]
+async fn discovery_and_tables_show_definitions() {
+    let server = support::embedded().await;
+    let group = server.get("/apis/apiextensions.k8s.io/v1").await;
+    assert_eq!(group.code, 200, "{}", group.body);
+    let resources = group.body["resources"].as_array().unwrap();
+    let crds = resources
+        .iter()
+        .find(|r| r["name"] == "customresourcedefinitions")
+        .unwrap();
+    assert_eq!(crds["namespaced"], false);
+    assert_eq!(crds["kind"], "CustomResourceDefinition");
+    assert_eq!(crds["shortNames"], json!(["crd", "crds"]));
+    assert!(
+        resources
+            .iter()
+            .any(|r| r["name"] == "customresourcedefinitions/status")
+    );
+
+    assert_eq!(server.json("POST", CRDS, &widgets()).await.code, 201);
+    let table = server
+        .raw_accept(
+            "GET",
+            CRDS,
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(table.code, 200, "{}", table.body);
+    let columns: Vec<&str> = table.body["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Name", "Created At"]);
+    assert_eq!(table.body["rows"][0]["cells"][0], "widgets.example.com");
+}
