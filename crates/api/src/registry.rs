@@ -235,6 +235,14 @@ impl ResourceInfo {
         self.subresources.iter().flat_map(|s| s.serve.owned())
     }
 
+    /// Whether the resource was added at run time ([`set_custom`]): a
+    /// custom resource, not one of the static table.
+    pub fn is_custom(&self) -> bool {
+        !RESOURCES
+            .as_ptr_range()
+            .contains(&(self as *const ResourceInfo))
+    }
+
     /// Whether discovery lists `verb` for the resource.
     pub fn supports(&self, verb: &str) -> bool {
         self.verbs.contains(&verb)

@@ -4,7 +4,7 @@
 //! their documents need. Everything that needs the schemas (the OpenAPI
 //! documents, strategic merge patch) takes them from here.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, Patch, Status};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta, Patch, Status};
 use k8s_openapi::schemars::JsonSchema;
 use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value};
@@ -18,6 +18,7 @@ type Schema = (fn() -> String, fn(&mut SchemaGenerator));
 /// The API machinery types beside the kinds.
 const MACHINERY: &[Schema] = &[
     (name_of::<ListMeta>, add::<ListMeta>),
+    (name_of::<ObjectMeta>, add::<ObjectMeta>),
     (name_of::<Patch>, add::<Patch>),
     (name_of::<Status>, add::<Status>),
 ];

@@ -9,14 +9,14 @@
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use keelson_apiserver::on_every_backend;
 use keelson_apiserver::testing::{Server, code};
+use kube::api::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchParams};
 use kube::core::WatchEvent;
 use kube::runtime::{conditions, wait::await_condition};
 use kube::{CustomResource, CustomResourceExt};
-use kube::api::ResourceExt;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -120,15 +120,26 @@ async fn an_operators_kind_is_served_by_every_verb(server: Server) {
         .iter()
         .filter_map(|m| m.manager.clone())
         .collect();
-    assert!(managers.contains(&"widget-operator".to_string()), "{managers:?}");
+    assert!(
+        managers.contains(&"widget-operator".to_string()),
+        "{managers:?}"
+    );
     // A merge patch; a strategic merge patch is refused as upstream does.
     let merged = widgets
-        .patch("two", &PatchParams::default(), &Patch::Merge(json!({"spec": {"size": 3}})))
+        .patch(
+            "two",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"size": 3}})),
+        )
         .await
         .expect("a merge patch");
     assert_eq!(merged.spec.size, Some(3));
     let strategic = widgets
-        .patch("two", &PatchParams::default(), &Patch::Strategic(json!({"spec": {"size": 4}})))
+        .patch(
+            "two",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"size": 4}})),
+        )
         .await
         .expect_err("strategic merge patch of a custom resource");
     assert_eq!(code(strategic), 415);
@@ -137,7 +148,11 @@ async fn an_operators_kind_is_served_by_every_verb(server: Server) {
     let scale = widgets.get_scale("one").await.expect("the scale");
     assert_eq!(scale.spec.and_then(|s| s.replicas), Some(1));
     widgets
-        .patch_scale("one", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 5}})))
+        .patch_scale(
+            "one",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
         .await
         .expect("the scale is patched");
     assert_eq!(widgets.get("one").await.expect("read").spec.replicas, 5);
@@ -193,7 +208,14 @@ async fn an_operators_kind_is_served_by_every_verb(server: Server) {
         .delete_collection(&DeleteParams::default(), &ListParams::default().labels(""))
         .await
         .expect("delete_collection");
-    assert!(widgets.list(&ListParams::default()).await.expect("a list").items.is_empty());
+    assert!(
+        widgets
+            .list(&ListParams::default())
+            .await
+            .expect("a list")
+            .items
+            .is_empty()
+    );
 }
 
 async fn deleting_the_definition_takes_its_objects_and_endpoints(server: Server) {
@@ -216,7 +238,16 @@ async fn deleting_the_definition_takes_its_objects_and_endpoints(server: Server)
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(gone, "the definition is gone within 10 s");
+    if !gone {
+        let left = definitions
+            .get("widgets.keelson.test")
+            .await
+            .expect("still there");
+        panic!(
+            "the definition is not gone within 10 s: {}",
+            serde_json::to_string(&left).unwrap_or_default()
+        );
+    }
     // Its objects went first; then its endpoints.
     let mut served = true;
     for _ in 0..100 {

@@ -3,6 +3,8 @@
 //! among `status.storedVersions`. Serving the resources a definition
 //! describes is the API server's; the table is upstream's default (name and
 //! creation time), as the apiextensions server prints no columns of its own.
+//! A deletion adds the cleanup finalizer, which the API server removes
+//! once the definition's objects are gone.
 
 use serde_json::{Value, json};
 
@@ -16,8 +18,13 @@ kind_strategy! {
         generation: true,
         defaults: custom_resource_definition,
         validate: crate::validate::apiextensions::custom_resource_definition,
+        deletion_finalizers: &[CLEANUP_FINALIZER],
     }
 }
+
+/// The finalizer a definition's deletion adds: its objects are deleted
+/// before it goes (upstream's `customresourcecleanup` controller).
+pub const CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
 
 /// The declarative defaults, then what upstream's create and update
 /// strategies add: the storage version of the written spec is recorded as

@@ -261,6 +261,7 @@ macro_rules! kind_strategy {
             $(printer: ($columns:expr, $row:expr),)?
             $(fields: $fields:expr,)?
             $(scale_selector: $scale:expr,)?
+            $(deletion_finalizers: $deletion_finalizers:expr,)?
         }
     ) => {
         $(#[$doc])*
@@ -271,6 +272,11 @@ macro_rules! kind_strategy {
             fn protobuf(&self) -> Option<$crate::strategy::Message> {
                 Some($crate::strategy::protobuf::message!($($path)::+))
             }
+            $(
+                fn deletion_finalizers(&self) -> &'static [&'static str] {
+                    $deletion_finalizers
+                }
+            )?
             $(
                 fn has_generation(&self) -> bool {
                     $generation

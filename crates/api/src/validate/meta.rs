@@ -27,7 +27,12 @@ const STANDARD_FINALIZERS: &[&str] = &["kubernetes", "orphan", "foregroundDeleti
 
 /// Errors in `object.metadata`. The name is checked on create only: it
 /// cannot change, and upstream does not re-check it on update.
-pub(crate) fn object_meta(object: &Value, rule: NameRule, update: bool) -> Vec<FieldError> {
+pub(crate) fn object_meta(
+    object: &Value,
+    rule: NameRule,
+    update: bool,
+    kube_finalizers: bool,
+) -> Vec<FieldError> {
     let path = FieldPath::new("metadata");
     let meta = object.get("metadata").unwrap_or(&Value::Null);
     let mut errors = Vec::new();
@@ -58,7 +63,12 @@ pub(crate) fn object_meta(object: &Value, rule: NameRule, update: bool) -> Vec<F
         &path.child("annotations"),
     ));
     owner_references(meta, &path.child("ownerReferences"), &mut errors);
-    finalizers(meta, &path.child("finalizers"), &mut errors);
+    finalizers(
+        meta,
+        &path.child("finalizers"),
+        kube_finalizers,
+        &mut errors,
+    );
     errors
 }
 
@@ -99,7 +109,11 @@ fn owner_references(meta: &Value, path: &FieldPath, errors: &mut Vec<FieldError>
     }
 }
 
-fn finalizers(meta: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
+/// The finalizers' errors; with `kube_names`, also names that are neither
+/// standard nor domain-qualified (upstream checks that for the kinds of
+/// the Kubernetes API server, not for those of its apiextensions server
+/// or for custom resources).
+fn finalizers(meta: &Value, path: &FieldPath, kube_names: bool, errors: &mut Vec<FieldError>) {
     let names: Vec<&str> = list_of(meta, "finalizers")
         .iter()
         .filter_map(Value::as_str)
@@ -115,7 +129,7 @@ fn finalizers(meta: &Value, path: &FieldPath, errors: &mut Vec<FieldError>) {
         ));
     }
     for (i, name) in names.iter().enumerate() {
-        if !name.contains('/') && !STANDARD_FINALIZERS.contains(name) {
+        if kube_names && !name.contains('/') && !STANDARD_FINALIZERS.contains(name) {
             errors.push(FieldError::invalid(
                 &path.index(i),
                 *name,

@@ -86,7 +86,9 @@ pub fn field_errors(
     old: Option<&Value>,
 ) -> Vec<FieldError> {
     let strategy = resource.strategy;
-    let mut errors = meta::object_meta(object, strategy.name_rule(), old.is_some());
+    let kube_finalizers = resource.group != "apiextensions.k8s.io" && !resource.is_custom();
+    let mut errors =
+        meta::object_meta(object, strategy.name_rule(), old.is_some(), kube_finalizers);
     errors.extend(strategy.validate(object, old));
     errors
 }

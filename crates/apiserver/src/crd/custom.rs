@@ -106,6 +106,14 @@ impl Strategy for CustomStrategy {
         true
     }
 
+    fn prepare_for_create(&self, object: &mut Value) {
+        // As upstream: a new custom resource has no status until its
+        // status subresource is written (built-in kinds start with `{}`).
+        if let Some(object) = object.as_object_mut() {
+            object.remove("status");
+        }
+    }
+
     fn defaults(&self, object: &mut Value) {
         if let Some(schema) = &self.schema {
             schema.prune_and_default(object);
