@@ -168,6 +168,18 @@ async fn discovery_and_tables_show_definitions() {
             .iter()
             .any(|r| r["name"] == "customresourcedefinitions/status")
     );
+    let groups = server.get("/apis").await;
+    let names: Vec<&str> = groups.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"apiextensions.k8s.io"), "{names:?}");
+    let api_service = server
+        .get("/apis/apiregistration.k8s.io/v1/apiservices/v1.apiextensions.k8s.io")
+        .await;
+    assert_eq!(api_service.code, 200, "{}", api_service.body);
 
     assert_eq!(server.json("POST", CRDS, &widgets()).await.code, 201);
     let table = server
