@@ -1,7 +1,8 @@
 //! CustomResourceDefinitions through the HTTP API: created, read, listed
 //! and shown in discovery and tables like any built-in kind, defaulted as
 //! upstream defaults them, and refused with a 422 naming the field when
-//! invalid.
+//! invalid; a protobuf body of one is a 415 (they are read from JSON and
+//! YAML only).
 
 #![allow(clippy::unwrap_used)]
 
@@ -167,6 +168,18 @@ async fn discovery_and_tables_show_definitions() {
             .iter()
             .any(|r| r["name"] == "customresourcedefinitions/status")
     );
+    let groups = server.get("/apis").await;
+    let names: Vec<&str> = groups.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"apiextensions.k8s.io"), "{names:?}");
+    let api_service = server
+        .get("/apis/apiregistration.k8s.io/v1/apiservices/v1.apiextensions.k8s.io")
+        .await;
+    assert_eq!(api_service.code, 200, "{}", api_service.body);
 
     assert_eq!(server.json("POST", CRDS, &widgets()).await.code, 201);
     let table = server
@@ -186,4 +199,81 @@ async fn discovery_and_tables_show_definitions() {
         .collect();
     assert_eq!(columns, ["Name", "Created At"]);
     assert_eq!(table.body["rows"][0]["cells"][0], "widgets.example.com");
+}
+
+/// A schema using what k8s-openapi's types describe loosely (any JSON for
+/// `default`, `enum` and `example`; a schema or a boolean for
+/// `additionalProperties`; zeros that are values) is stored as sent.
+#[tokio::test]
+async fn schemas_are_stored_as_sent() {
+    let server = support::embedded().await;
+    let schema = json!({
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true,
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["size"],
+                "properties": {
+                    "size": {"type": "integer", "minimum": 0, "maximum": 10, "default": 0},
+                    "color": {"type": "string", "enum": ["red", "blue"], "example": "red"},
+                    "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 0},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "extra": {"type": "object", "additionalProperties": true},
+                    "config": {"type": "object", "default": {"a": [1, "b", null]}},
+                    "port": {"x-kubernetes-int-or-string": true},
+                },
+                "x-kubernetes-validations": [{"rule": "self.size <= 10", "message": "too big"}],
+            },
+        },
+    });
+    let mut crd = widgets();
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = schema.clone();
+    let created = server.json("POST", CRDS, &crd).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let got = server.get(&format!("{CRDS}/widgets.example.com")).await;
+    assert_eq!(
+        got.body["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+        schema
+    );
+}
+
+/// The protobuf form of a definition is refused with a 415 that says to
+/// send JSON, not read into a schema other than the one sent.
+#[tokio::test]
+async fn a_protobuf_definition_is_unsupported() {
+    use k8s_pb::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    use prost::Message;
+    let server = support::embedded().await;
+    let crd = ext::CustomResourceDefinition {
+        spec: Some(ext::CustomResourceDefinitionSpec {
+            group: Some("example.com".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let unknown = Unknown {
+        type_meta: Some(TypeMeta {
+            api_version: Some("apiextensions.k8s.io/v1".into()),
+            kind: Some("CustomResourceDefinition".into()),
+        }),
+        raw: Some(crd.encode_to_vec()),
+        content_encoding: Some(String::new()),
+        content_type: Some(String::new()),
+    };
+    let body = [b"k8s\0".as_slice(), &unknown.encode_to_vec()].concat();
+    let answer = server
+        .raw("POST", CRDS, "application/vnd.kubernetes.protobuf", body)
+        .await;
+    let status = failure(&answer, 415);
+    assert_eq!(status["reason"], "UnsupportedMediaType", "{status}");
+    let message = status["message"].as_str().unwrap();
+    assert!(message.contains("application/json"), "{message}");
+    assert!(
+        server.get(CRDS).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -8,17 +8,38 @@
 
 use serde_json::{Value, json};
 
-use super::kind_strategy;
+use super::{Message, Strategy, protobuf::message};
 use crate::defaults::apiextensions::{self as defaults, storage_version};
+use crate::field_error::FieldError;
 
-kind_strategy! {
-    /// apiextensions.k8s.io/v1 CustomResourceDefinition.
-    CustomResourceDefinitionStrategy, CUSTOM_RESOURCE_DEFINITION,
-    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition {
-        generation: true,
-        defaults: custom_resource_definition,
-        validate: crate::validate::apiextensions::custom_resource_definition,
-        deletion_finalizers: &[CLEANUP_FINALIZER],
+/// apiextensions.k8s.io/v1 CustomResourceDefinition.
+pub(crate) struct CustomResourceDefinitionStrategy;
+pub(crate) static CUSTOM_RESOURCE_DEFINITION: CustomResourceDefinitionStrategy =
+    CustomResourceDefinitionStrategy;
+
+impl Strategy for CustomResourceDefinitionStrategy {
+    /// Read from JSON and YAML only: see [`Message::json_only`].
+    fn protobuf(&self) -> Option<Message> {
+        Some(
+            message!(apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition)
+                .json_only(),
+        )
+    }
+
+    fn deletion_finalizers(&self) -> &'static [&'static str] {
+        &[CLEANUP_FINALIZER]
+    }
+
+    fn has_generation(&self) -> bool {
+        true
+    }
+
+    fn defaults(&self, object: &mut Value) {
+        custom_resource_definition(object);
+    }
+
+    fn validate(&self, object: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        crate::validate::apiextensions::custom_resource_definition(object, old)
     }
 }
 

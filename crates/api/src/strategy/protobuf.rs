@@ -23,6 +23,10 @@ pub struct Message {
     pub schema: fn(&mut SchemaGenerator) -> String,
     /// The definition name of its schema (`io.k8s.api.core.v1.Pod`).
     pub definition: fn() -> String,
+    /// Whether bodies of the kind are read from protobuf; false for a kind
+    /// whose JSON form the schema-led reading cannot rebuild from its
+    /// message (see [`Message::json_only`]).
+    pub reads_protobuf: bool,
 }
 
 impl Message {
@@ -50,6 +54,21 @@ impl Message {
             decode: debug_text::<P>,
             schema: schema_of::<O>,
             definition: name_of::<O>,
+            reads_protobuf: true,
+        }
+    }
+
+    /// The same message, for a kind whose bodies are accepted only as JSON
+    /// or YAML: a protobuf body of it is refused (415) rather than read
+    /// into an object other than the one sent. CustomResourceDefinitions
+    /// are such a kind: their schemas hold raw JSON values (`default`,
+    /// `enum`) and unions (`items`, `additionalProperties`) that have no
+    /// OpenAPI shape, and zeros (`minimum: 0`, `served: false`) that Go's
+    /// encoding cannot tell from unset.
+    pub const fn json_only(self) -> Self {
+        Self {
+            reads_protobuf: false,
+            ..self
         }
     }
 

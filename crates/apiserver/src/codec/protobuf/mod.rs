@@ -47,6 +47,13 @@ pub enum DecodeError {
     NoKind,
     #[error("the kind {kind:?} of apiVersion {api_version:?} cannot be decoded from protobuf")]
     UnknownKind { api_version: String, kind: String },
+    #[error(
+        "the kind {kind:?} of apiVersion {api_version:?} is accepted as application/json or application/yaml, not as protobuf"
+    )]
+    JsonOnly {
+        api_version: String,
+        kind: &'static str,
+    },
     #[error("the protobuf body is not a valid {kind}: {source}")]
     Object {
         kind: &'static str,
@@ -69,6 +76,7 @@ impl From<DecodeError> for ApiError {
     fn from(err: DecodeError) -> Self {
         match err {
             DecodeError::Internal { .. } => ApiError::internal(err.to_string()),
+            DecodeError::JsonOnly { .. } => ApiError::unsupported_media_type(err.to_string()),
             _ => ApiError::bad_request(err.to_string()),
         }
     }
@@ -99,6 +107,12 @@ fn decode_object(bytes: &[u8]) -> Result<Value, DecodeError> {
             api_version: api_version.clone(),
             kind: kind_name.clone(),
         })?;
+    if !kind.message.reads_protobuf {
+        return Err(DecodeError::JsonOnly {
+            api_version,
+            kind: kind.message.kind,
+        });
+    }
     let raw = unknown.raw.unwrap_or_default();
     let text = (kind.message.decode)(&raw).map_err(|source| DecodeError::Object {
         kind: kind.message.kind,
