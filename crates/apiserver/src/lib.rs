@@ -31,6 +31,7 @@
 mod serve;
 
 pub mod audit;
+pub mod crd;
 
 mod http;
 
