@@ -1,5 +1,581 @@
-//! `x-kubernetes-validations`: CEL rules on a schema's levels.
+//! `x-kubernetes-validations`: the CEL rules of a schema, compiled when
+//! the CRD is written ([`Rules::compile`]) and run on every write of a
+//! custom resource ([`Rules::validate`]), with the crate `cel`.
+//!
+//! A rule sees its level of the object as `self` and, on an update, the
+//! same level of the stored object as `oldSelf`; a rule that reads
+//! `oldSelf` (a transition rule) runs only where the old object has a
+//! value there (properties and map keys correlate, and items of
+//! `x-kubernetes-list-type: map` lists by their keys; other list items do
+//! not, so rules under them may not read `oldSelf`). Rules do not run on
+//! null values. A false rule gives its `messageExpression`, else its
+//! `message`, else `failed rule: RULE`, at its level plus its `fieldPath`,
+//! as the error its `reason` names (`FieldValueInvalid` by default).
+//!
+//! # Cost
+//!
+//! Upstream estimates every rule's cost statically when the CRD is written
+//! (from `maxItems`, `maxLength`, `maxProperties`) and refuses rules above
+//! 10,000,000 units, or a schema above 100,000,000 in all; then it counts
+//! the actual cost while a rule runs and stops it past 1,000,000 units
+//! (the per-call limit), and stops all the rules of an object once their
+//! costs together pass 10,000,000 (the runtime budget). The crate has
+//! neither an estimator nor a counter, and its evaluation cannot be
+//! interrupted, so here:
+//! - no static estimate is made when the CRD is written: a rule upstream
+//!   would refuse as too expensive is accepted;
+//! - before each evaluation, a bound is taken from the expression and the
+//!   actual sizes of the value it runs on (one unit per node; a
+//!   comprehension multiplies its body by the largest list or map in
+//!   the value; functions that read strings and lists cost a tenth of
+//!   their length, upstream's traversal factor). A rule whose bound passes
+//!   the per-call limit is not run and fails with upstream's "call cost
+//!   exceeds limit" error; the bounds are charged against the runtime
+//!   budget of the object, with upstream's "running out of cost budget"
+//!   error once it is spent.
+//!
+//! The bound does not know of short-circuits (`all` that stops at the
+//! first false), so it is above upstream's actual cost, never below for
+//! what it models; an evaluation therefore never runs past the limit, and
+//! never hangs, but a rule upstream would run on a large value may be
+//! refused here.
+//!
+//! # What the environment lacks
+//!
+//! Kubernetes' CEL environment has libraries this crate does not:
+//! `url`/`getHost`/... (URLs), `quantity`/`isQuantity`/... (quantities),
+//! `ip`/`cidr`/`isIP`/`isCIDR`/... (addresses), `format.dns1123Label()`
+//! and the other `format` validators, `sets.contains`/`equivalent`/
+//! `intersects`, `semver`, the lists library's `indexOf` and
+//! `lastIndexOf` on lists (the strings extension has them on strings),
+//! two-variable comprehensions (`all(k, v, ...)`), `cel.bind`, and
+//! `authorizer`. A rule calling one of them does not compile: the error
+//! names the function (`undeclared reference to 'quantity'`), as cel-go's
+//! does for an unknown function. Kubernetes' `isSorted`, `sum`, `min`,
+//! `max` (lists) and `find`, `findAll` (regular expressions) are
+//! provided. There is no type checker either: a rule comparing values of
+//! different types fails when it runs, not when it compiles, and
+//! compilation errors carry no source excerpt. `optionalOldSelf` is
+//! accepted, but such a rule runs only where an old value exists.
 
+use std::collections::BTreeMap;
+
+use cel::Program;
+use keelson_api::field_error::FieldError;
+use keelson_api::field_path::FieldPath;
+use keelson_api::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::ValidationRule;
+use serde_json::Value;
+
+use super::{Node, Structural};
+
+mod check;
+mod convert;
 mod field_path;
+mod library;
 
 pub(crate) use field_path::field_path;
+
+/// Upstream's limit on the cost of one evaluation of one rule.
+pub const PER_CALL_LIMIT: u64 = 1_000_000;
+
+/// Upstream's budget for all the rules of one object.
+pub const RUNTIME_BUDGET: u64 = 10_000_000;
+
+/// Upstream's limit on the length of an evaluated `messageExpression`.
+const MAX_MESSAGE_BYTES: usize = 5 * 1024;
+
+/// The compiled `x-kubernetes-validations` of a schema, level by level.
+#[derive(Debug)]
+pub struct Rules {
+    root: Level,
+}
+
+/// One level of the schema that has rules at or below it.
+#[derive(Debug, Default)]
+struct Level {
+    schema: Node,
+    rules: Vec<Compiled>,
+    properties: BTreeMap<String, Level>,
+    items: Option<Box<Level>>,
+    additional: Option<Box<Level>>,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    rule: ValidationRule,
+    program: Program,
+    message_expression: Option<Program>,
+    uses_old_self: bool,
+    /// `fieldPath`, as a field path below the rule's level.
+    field_path: Option<String>,
+}
+
+impl Rules {
+    /// Compiles every rule of `schema`, whose path in the CRD is `path`:
+    /// the errors are at `...x-kubernetes-validations[i].rule` (or
+    /// `.messageExpression`) with upstream's `compilation failed: ERROR:
+    /// <input>:1:6: ...` details.
+    pub fn compile(schema: &Structural, path: &FieldPath) -> Result<Rules, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let root = compile_level(schema.root(), path, None, &mut errors);
+        if errors.is_empty() {
+            Ok(Rules {
+                root: root.unwrap_or_default(),
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether there is no rule at all.
+    pub fn is_empty(&self) -> bool {
+        self.root.rules.is_empty()
+            && self.root.properties.is_empty()
+            && self.root.items.is_none()
+            && self.root.additional.is_none()
+    }
+
+    /// Runs the rules on `object`, a whole custom resource, and, on an
+    /// update, `old`, the stored one; the errors are at paths under `path`.
+    pub fn validate(
+        &self,
+        object: &Value,
+        old: Option<&Value>,
+        path: &FieldPath,
+    ) -> Vec<FieldError> {
+        let mut run = Run {
+            budget: RUNTIME_BUDGET,
+            stopped: false,
+            errors: Vec::new(),
+        };
+        run.level(&self.root, object, old, path, true);
+        run.errors
+    }
+}
+
+/// Compiles the rules of `node` and below; `None` when there are none.
+fn compile_level(
+    node: &Node,
+    path: &FieldPath,
+    uncorrelated: Option<&FieldPath>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Level> {
+    let mut level = Level {
+        schema: node.clone(),
+        ..Default::default()
+    };
+    for (i, rule) in node.rules.iter().enumerate() {
+        let at = path.child("x-kubernetes-validations").index(i);
+        if let Some(compiled) = compile_rule(rule, node, &at, uncorrelated, errors) {
+            level.rules.push(compiled);
+        }
+    }
+    for (name, prop) in &node.properties {
+        if let Some(child) = compile_level(
+            prop,
+            &path.child("properties").key(name),
+            uncorrelated,
+            errors,
+        ) {
+            level.properties.insert(name.clone(), child);
+        }
+    }
+    if let Some(items) = node.items.as_deref() {
+        let list_path = path.clone();
+        let items_uncorrelated = match (uncorrelated, node.list_type.as_deref()) {
+            (Some(outer), _) => Some(outer.clone()),
+            (None, Some("map")) => None,
+            (None, _) => Some(list_path),
+        };
+        level.items = compile_level(
+            items,
+            &path.child("items"),
+            items_uncorrelated.as_ref(),
+            errors,
+        )
+        .map(Box::new);
+    }
+    if let Some(additional) = node.additional_schema() {
+        level.additional = compile_level(
+            additional,
+            &path.child("additionalProperties"),
+            uncorrelated,
+            errors,
+        )
+        .map(Box::new);
+    }
+    let empty = level.rules.is_empty()
+        && level.properties.is_empty()
+        && level.items.is_none()
+        && level.additional.is_none();
+    (!empty).then_some(level)
+}
+
+fn compile_rule(
+    rule: &ValidationRule,
+    node: &Node,
+    at: &FieldPath,
+    uncorrelated: Option<&FieldPath>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Compiled> {
+    if rule.rule.trim().is_empty() {
+        return None;
+    }
+    let program = match compile_expression(&rule.rule) {
+        Ok(program) => program,
+        Err(detail) => {
+            errors.push(FieldError::invalid(
+                &at.child("rule"),
+                rule.rule.as_str(),
+                format!("compilation failed: {detail}"),
+            ));
+            return None;
+        }
+    };
+    let uses_old_self = check::reads(program.expression(), "oldSelf");
+    if uses_old_self && let Some(list) = uncorrelated {
+        let detail = format!(
+            "oldSelf cannot be used on the uncorrelatable portion of the schema within {list}"
+        );
+        errors.push(FieldError::invalid(
+            &at.child("rule"),
+            rule.rule.as_str(),
+            detail,
+        ));
+    }
+    if !uses_old_self && let Some(optional) = rule.optional_old_self {
+        errors.push(FieldError::invalid(
+            &at.child("optionalOldSelf"),
+            optional,
+            "may not be set if oldSelf is not used in rule",
+        ));
+    }
+    let message_expression = match rule
+        .message_expression
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+    {
+        None => None,
+        Some(source) => match compile_expression(source) {
+            Ok(program) => Some(program),
+            Err(detail) => {
+                let detail = format!("messageExpression compilation failed: {detail}");
+                errors.push(FieldError::invalid(
+                    &at.child("messageExpression"),
+                    source,
+                    detail,
+                ));
+                None
+            }
+        },
+    };
+    let field_path = rule
+        .field_path
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .and_then(|p| field_path(p, node).ok());
+    Some(Compiled {
+        rule: rule.clone(),
+        program,
+        message_expression,
+        uses_old_self,
+        field_path,
+    })
+}
+
+/// Parses `source` and checks its names, with cel-go's error format.
+fn compile_expression(source: &str) -> Result<Program, String> {
+    let program = library::ENV.compile(source).map_err(|errors| {
+        errors
+            .errors
+            .iter()
+            .map(|e| format!("ERROR: <input>:{}:{}: {}", e.pos.0, e.pos.1, e.msg))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let variables = ["self", "oldSelf"];
+    if let Some(found) = check::undeclared(program.expression(), &library::FUNCTIONS, &variables) {
+        let (line, column) = position(
+            source,
+            program
+                .source_info()
+                .offset_for(found.id)
+                .map_or(0, |o| o.0),
+        );
+        return Err(format!(
+            "ERROR: <input>:{line}:{column}: undeclared reference to '{}' (in container '')",
+            found.name
+        ));
+    }
+    Ok(program)
+}
+
+/// The line and column (both from 1) of the character at `offset`.
+fn position(source: &str, offset: u32) -> (usize, usize) {
+    let before: String = source.chars().take(offset as usize).collect();
+    let line = before.matches('\n').count() + 1;
+    let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+    (line, column)
+}
+
+/// One run of the rules over an object: what is left of the budget, and
+/// the errors so far.
+struct Run {
+    budget: u64,
+    stopped: bool,
+    errors: Vec<FieldError>,
+}
+
+impl Run {
+    fn level(
+        &mut self,
+        level: &Level,
+        value: &Value,
+        old: Option<&Value>,
+        path: &FieldPath,
+        resource: bool,
+    ) {
+        if self.stopped || value.is_null() {
+            return;
+        }
+        let resource = resource || level.schema.embedded_resource;
+        if !level.rules.is_empty() {
+            self.rules(level, value, old.filter(|o| !o.is_null()), path, resource);
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, child_value) in map {
+                    let child = level.properties.get(key).or(level.additional.as_deref());
+                    if let Some(child) = child {
+                        let child_old = old.and_then(|o| o.get(key));
+                        self.level(child, child_value, child_old, &path.child(key), false);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let Some(child) = level.items.as_deref() else {
+                    return;
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let item_old = old.and_then(|o| correlated_item(&level.schema, item, o));
+                    self.level(child, item, item_old, &path.index(i), false);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rules(
+        &mut self,
+        level: &Level,
+        value: &Value,
+        old: Option<&Value>,
+        path: &FieldPath,
+        resource: bool,
+    ) {
+        let this = convert::to_cel(value, Some(&level.schema), resource);
+        let previous = old.map(|o| convert::to_cel(o, Some(&level.schema), resource));
+        let (collection, string) = convert::sizes(value);
+        let (old_collection, old_string) = old.map_or((0, 0), convert::sizes);
+        let sizes = check::Sizes {
+            collection: collection.max(old_collection),
+            string: string.max(old_string),
+        };
+        for compiled in &level.rules {
+            if compiled.uses_old_self && previous.is_none() {
+                continue;
+            }
+            let mut context = library::context();
+            context.add_variable_from_value("self", this.clone());
+            if let Some(previous) = &previous {
+                context.add_variable_from_value("oldSelf", previous.clone());
+            }
+            if !self.charge(
+                check::cost(compiled.program.expression(), sizes),
+                compiled,
+                &level.schema,
+                path,
+            ) {
+                return;
+            }
+            match compiled.program.execute(&context) {
+                Ok(cel::Value::Bool(true)) => {}
+                Ok(cel::Value::Bool(false)) => {
+                    let detail = self.message(compiled, &context, sizes, &level.schema, path);
+                    let Some(detail) = detail else { return };
+                    self.errors
+                        .push(failure(compiled, value, &level.schema, path, detail));
+                }
+                Ok(_) => self.errors.push(invalid(
+                    &level.schema,
+                    path,
+                    format!(
+                        "rule did not evaluate to a bool: {}",
+                        rule_text(&compiled.rule)
+                    ),
+                )),
+                Err(err) => self
+                    .errors
+                    .push(evaluation_error(&err, compiled, &level.schema, path)),
+            }
+        }
+    }
+
+    /// Takes `cost` from the budget; false (with the error recorded) when
+    /// the rule may not run, which stops every rule after it.
+    fn charge(&mut self, cost: u64, compiled: &Compiled, schema: &Node, path: &FieldPath) -> bool {
+        let detail = if cost > PER_CALL_LIMIT {
+            format!(
+                "'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: {}",
+                rule_text(&compiled.rule)
+            )
+        } else if cost > self.budget {
+            "validation failed due to running out of cost budget, no further validation rules will be run".to_string()
+        } else {
+            self.budget -= cost;
+            return true;
+        };
+        self.errors.push(invalid(schema, path, detail));
+        self.stopped = true;
+        false
+    }
+
+    /// The detail of a failed rule: its `messageExpression` when that
+    /// gives a usable string, else its message. `None` when the budget ran
+    /// out on the way.
+    fn message(
+        &mut self,
+        compiled: &Compiled,
+        context: &cel::Context,
+        sizes: check::Sizes,
+        schema: &Node,
+        path: &FieldPath,
+    ) -> Option<String> {
+        let fallback = || match compiled
+            .rule
+            .message
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            Some(message) => message.to_string(),
+            None => format!("failed rule: {}", rule_text(&compiled.rule)),
+        };
+        let Some(expression) = &compiled.message_expression else {
+            return Some(fallback());
+        };
+        let cost = check::cost(expression.expression(), sizes);
+        if cost > self.budget || cost > PER_CALL_LIMIT {
+            let source = compiled
+                .rule
+                .message_expression
+                .as_deref()
+                .unwrap_or_default();
+            let detail = if cost > PER_CALL_LIMIT {
+                format!(
+                    "no further validation rules will be run due to call cost exceeds limit for messageExpression: {source:?}"
+                )
+            } else {
+                "messageExpression evaluation failed due to running out of cost budget, no further validation rules will be run".to_string()
+            };
+            self.errors.push(invalid(schema, path, detail));
+            self.stopped = true;
+            return None;
+        }
+        self.budget -= cost;
+        let message = match expression.execute(context) {
+            Ok(cel::Value::String(s)) => s.trim().to_string(),
+            _ => return Some(fallback()),
+        };
+        let usable = !message.is_empty()
+            && message.len() <= MAX_MESSAGE_BYTES
+            && !message.contains(['\n', '\r']);
+        Some(if usable { message } else { fallback() })
+    }
+}
+
+/// The item of the old list that an item of a new list-map list is, by
+/// its keys.
+fn correlated_item<'a>(schema: &Node, item: &Value, old: &'a Value) -> Option<&'a Value> {
+    if schema.list_type.as_deref() != Some("map") || schema.list_map_keys.is_empty() {
+        return None;
+    }
+    let keys = &schema.list_map_keys;
+    old.as_array()?
+        .iter()
+        .find(|candidate| keys.iter().all(|k| candidate.get(k) == item.get(k)))
+}
+
+/// The rule as upstream names it in errors: its message, or its text.
+fn rule_text(rule: &ValidationRule) -> &str {
+    match rule
+        .message
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        Some(message) => message,
+        None => rule.rule.trim(),
+    }
+}
+
+/// An `Invalid` error about the level itself, whose value upstream gives
+/// as the level's type.
+fn invalid(schema: &Node, path: &FieldPath, detail: String) -> FieldError {
+    FieldError::invalid(path, schema.type_.as_str(), detail)
+}
+
+fn evaluation_error(
+    err: &cel::ExecutionError,
+    compiled: &Compiled,
+    schema: &Node,
+    path: &FieldPath,
+) -> FieldError {
+    use cel::ExecutionError as E;
+    let rule = rule_text(&compiled.rule);
+    let detail = match err {
+        E::NoSuchOverload(_) | E::UnsupportedBinaryOperator(..) | E::ValuesNotComparable(..) => {
+            format!(
+                "'no such overload': call arguments did not match a supported operator, function or macro signature for rule: {rule}"
+            )
+        }
+        E::NoSuchKey(key) => format!("no such key: {key} evaluating rule: {rule}"),
+        E::IndexOutOfBounds(index) => {
+            format!("index out of bounds: {index:?} evaluating rule: {rule}")
+        }
+        E::DivisionByZero(_) => format!("division by zero evaluating rule: {rule}"),
+        E::RemainderByZero(_) => format!("modulus by zero evaluating rule: {rule}"),
+        E::Overflow(..) => format!("integer overflow evaluating rule: {rule}"),
+        other => format!("{other} evaluating rule: {rule}"),
+    };
+    invalid(schema, path, detail)
+}
+
+/// The error of a rule that evaluated to false, of the kind its reason
+/// names.
+fn failure(
+    compiled: &Compiled,
+    value: &Value,
+    schema: &Node,
+    path: &FieldPath,
+    detail: String,
+) -> FieldError {
+    let path = match &compiled.field_path {
+        Some(field_path) => path.child(field_path),
+        None => path.clone(),
+    };
+    let whole = matches!(value, Value::Object(_) | Value::Array(_))
+        || matches!(schema.type_.as_str(), "object" | "array");
+    match compiled.rule.reason.as_deref() {
+        Some("FieldValueForbidden") => FieldError::forbidden(&path, detail),
+        Some("FieldValueRequired") => FieldError::required(&path, detail),
+        Some("FieldValueDuplicate") if whole => FieldError::duplicate(&path, schema.type_.as_str()),
+        Some("FieldValueDuplicate") => FieldError::duplicate(&path, value.clone()),
+        _ if whole => FieldError::invalid_omitting_value(&path, detail),
+        _ => FieldError::invalid(&path, value.clone(), detail),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
