@@ -117,11 +117,12 @@ impl Rules {
     /// <input>:1:6: ...` details.
     pub fn compile(schema: &Structural, path: &FieldPath) -> Result<Rules, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let root = compile_level(schema.root(), path, None, &mut errors);
+        let root = compile_level(schema.root(), path, None, &mut errors).unwrap_or_default();
         if errors.is_empty() {
-            Ok(Rules {
-                root: root.unwrap_or_default(),
-            })
+            check_defaults(Some(&root), schema.root(), path, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(Rules { root })
         } else {
             Err(errors)
         }
@@ -143,11 +144,7 @@ impl Rules {
         old: Option<&Value>,
         path: &FieldPath,
     ) -> Vec<FieldError> {
-        let mut run = Run {
-            budget: RUNTIME_BUDGET,
-            stopped: false,
-            errors: Vec::new(),
-        };
+        let mut run = Run::new();
         run.level(&self.root, object, old, path, true);
         run.errors
     }
@@ -170,7 +167,12 @@ fn compile_level(
             level.rules.push(compiled);
         }
     }
+    // The fields of an atomic map are replaced together: no old field
+    // corresponds to a new one.
+    let atomic = (node.map_type.as_deref() == Some("atomic")).then(|| path.clone());
+    let fields_uncorrelated = uncorrelated.cloned().or(atomic);
     for (name, prop) in &node.properties {
+        let uncorrelated = fields_uncorrelated.as_ref();
         if let Some(child) = compile_level(
             prop,
             &path.child("properties").key(name),
@@ -209,6 +211,42 @@ fn compile_level(
         && level.items.is_none()
         && level.additional.is_none();
     (!empty).then_some(level)
+}
+
+/// Runs the rules on every default of the schema, as upstream does when
+/// the CRD is written; a default is its own old value, so transition rules
+/// run too.
+fn check_defaults(
+    level: Option<&Level>,
+    node: &Node,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
+    let Some(level) = level else { return };
+    if let Some(default) = &node.default {
+        let mut run = Run::new();
+        run.level(level, default, Some(default), &path.child("default"), false);
+        errors.extend(run.errors);
+    }
+    for (name, prop) in &node.properties {
+        check_defaults(
+            level.properties.get(name),
+            prop,
+            &path.child("properties").key(name),
+            errors,
+        );
+    }
+    if let Some(items) = node.items.as_deref() {
+        check_defaults(level.items.as_deref(), items, &path.child("items"), errors);
+    }
+    if let Some(additional) = node.additional_schema() {
+        check_defaults(
+            level.additional.as_deref(),
+            additional,
+            &path.child("additionalProperties"),
+            errors,
+        );
+    }
 }
 
 fn compile_rule(
@@ -327,6 +365,14 @@ struct Run {
 }
 
 impl Run {
+    fn new() -> Self {
+        Self {
+            budget: RUNTIME_BUDGET,
+            stopped: false,
+            errors: Vec::new(),
+        }
+    }
+
     fn level(
         &mut self,
         level: &Level,

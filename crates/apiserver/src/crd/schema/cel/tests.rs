@@ -321,3 +321,24 @@ fn sees_type_meta_at_the_root() {
         ]
     );
 }
+
+#[test]
+fn can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Rules>();
+    shared::<crate::crd::schema::Structural>();
+}
+
+#[test]
+fn checks_defaults_against_rules() {
+    let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "size": {"type": "integer", "default": 3,
+            "x-kubernetes-validations": [{"rule": "self % 2 == 0", "message": "must be even"}]}
+    }}}});
+    assert_eq!(
+        compile(schema).expect_err("the default breaks the rule"),
+        [format!(
+            "{BASE}.properties[spec].properties[size].default: Invalid value: 3: must be even"
+        )]
+    );
+}
