@@ -1,29 +1,41 @@
 //! The schema of one version of a CustomResourceDefinition
 //! (`spec.versions[i].schema.openAPIV3Schema`) and what the API server does
-//! with it, as upstream's apiextensions-apiserver does:
+//! with it, as upstream's apiextensions-apiserver does.
 //!
-//! - [`Structural::from_props`] checks that the schema is *structural*
-//!   (a type at every level, value validations that only restrict what the
-//!   structural part declares, metadata left to the server, list types that
-//!   make sense, defaults that are pruned and valid) and keeps the
-//!   structural part;
-//! - [`Structural::prune`] drops the fields of an object the schema does not
-//!   know, and says which, for `fieldValidation=Warn|Strict`;
-//! - [`Structural::apply_defaults`] fills in the defaults of absent fields;
-//! - [`Structural::validate`] checks a value as kube-openapi's validator
-//!   reports it for custom resources (`spec.replicas in body should be
-//!   greater than or equal to 1`);
-//! - [`cel`]: the `x-kubernetes-validations` rules.
+//! When a CRD is written, each version's schema goes through
+//! [`Structural::from_props`] (is it *structural*: a type at every level,
+//! value validations that only restrict what the structural part declares,
+//! metadata left to the server, list and map types that make sense,
+//! defaults that are pruned and valid; and the rules of CRD validation:
+//! no `$ref`, `uniqueItems`, `patternProperties`, ...), then through
+//! [`cel::Rules::compile`] (its `x-kubernetes-validations`, and the
+//! defaults against them). Both give upstream's field errors, at paths
+//! under the path they are given.
 //!
-//! Everything here is pure: values in, values or field errors out. The order
-//! a custom resource goes through them is upstream's: prune, default, then
-//! validate (schema, then rules).
+//! When a custom resource is written, it goes, as upstream's handler
+//! takes it: [`Structural::prune`] (unknown fields dropped, and named for
+//! `fieldValidation=Warn|Strict` with [`unknown_field_warning`]), then
+//! [`Structural::apply_defaults`], then [`Structural::validate`] (what
+//! kube-openapi reports: `spec.replicas in body should be greater than or
+//! equal to 1`) and [`cel::Rules::validate`] (with the stored object on an
+//! update).
 //!
-//! Left out of upstream: the ratcheting of unchanged invalid values on
-//! update (`CRDValidationRatcheting`, every error is reported), `$ref` and
-//! `definitions` (forbidden in CRDs upstream too), and patterns are
-//! compiled with the `regex` crate, whose syntax is RE2's as Go's `regexp`
-//! is, but whose error texts differ from Go's.
+//! Everything here is pure: values in, values or field errors out.
+//!
+//! Left out of upstream:
+//! - ratcheting (`CRDValidationRatcheting`): an update is checked in full,
+//!   even where the old object was already invalid the same way;
+//! - the ObjectMeta checks of embedded resources' `metadata` (names,
+//!   labels) and of defaults inside it: only their `apiVersion` and `kind`
+//!   are checked; the root's metadata is the server's to check;
+//! - patterns are compiled with the `regex` crate, whose syntax is RE2's
+//!   as Go's `regexp` is, but whose error texts differ from Go's;
+//! - a rejected value that is an object is shown as JSON, where Go shows
+//!   `map[string]interface {}{...}`, and messages that upstream puts at no
+//!   field (`"spec" must validate one and only one schema (oneOf)`) are
+//!   at the path given for the whole value;
+//! - the formats `int32`, `int64`, `float` and `double` are not range
+//!   checked, as kube-openapi does not either.
 
 use std::collections::{BTreeMap, HashMap};
 

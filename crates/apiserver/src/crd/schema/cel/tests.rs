@@ -342,3 +342,58 @@ fn checks_defaults_against_rules() {
         )]
     );
 }
+
+#[test]
+fn runs_kubernetes_library_functions() {
+    let cases = [
+        (
+            "self.tags.isSorted()",
+            json!({"spec": {"tags": ["a", "b"]}}),
+            true,
+        ),
+        (
+            "self.tags.isSorted()",
+            json!({"spec": {"tags": ["b", "a"]}}),
+            false,
+        ),
+        (
+            "[1, 2, 3].sum() == 6 && [2.5, 0.5].sum() == 3.0",
+            json!({"spec": {}}),
+            true,
+        ),
+        (
+            "[3, 1, 2].min() == 1 && [3, 1, 2].max() == 3",
+            json!({"spec": {}}),
+            true,
+        ),
+        (
+            "self.name.find('[0-9]+') == '42'",
+            json!({"spec": {"name": "ab42cd7"}}),
+            true,
+        ),
+        (
+            "self.name.findAll('[0-9]+') == ['42', '7']",
+            json!({"spec": {"name": "ab42cd7"}}),
+            true,
+        ),
+        (
+            "self.name.lowerAscii() == 'abc' && self.name.indexOf('B') == 1",
+            json!({"spec": {"name": "aBc"}}),
+            true,
+        ),
+        (
+            "self.name.split('-').size() == 2",
+            json!({"spec": {"name": "a-b"}}),
+            true,
+        ),
+    ];
+    for (rule, object, holds) in cases {
+        let got = run(json!([{"rule": rule}]), object, None);
+        let want: Vec<String> = if holds {
+            vec![]
+        } else {
+            vec![format!("spec: Invalid value: failed rule: {rule}")]
+        };
+        assert_eq!(got, want, "{rule}");
+    }
+}
