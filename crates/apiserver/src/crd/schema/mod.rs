@@ -47,6 +47,7 @@ use keelson_api::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions:
 use serde_json::Value;
 
 pub mod cel;
+mod crd_rules;
 mod defaults;
 mod format;
 mod metadata;
