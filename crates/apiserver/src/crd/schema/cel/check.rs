@@ -84,17 +84,30 @@ fn walk(expr: &IdedExpr, functions: &HashSet<&str>, scope: &mut Vec<String>) -> 
                 _ => None,
             });
             let namespaced = qualified.as_deref().is_some_and(|q| functions.contains(q));
-            if !namespaced
-                && !is_operator(&call.func_name)
-                && !functions.contains(call.func_name.as_str())
-            {
-                return undeclared(&call.func_name);
-            }
-            if !namespaced
+            // `cel.bind(...)` calls the function `cel.bind`, unless `cel`
+            // is a variable.
+            let namespace = match call.target.as_deref().map(|t| &t.expr) {
+                Some(Expr::Ident(ns)) => !scope.iter().any(|v| v == ns),
+                _ => false,
+            };
+            // In the order of the source: a method's target, then the
+            // function, then its arguments.
+            let method = functions.contains(call.func_name.as_str());
+            if (!namespace || (method && !namespaced))
                 && let Some(target) = &call.target
                 && let Some(found) = walk(target, functions, scope)
             {
                 return Some(found);
+            }
+            if !namespaced
+                && !is_operator(&call.func_name)
+                && !functions.contains(call.func_name.as_str())
+            {
+                let name = match &qualified {
+                    Some(q) if namespace => q.as_str(),
+                    _ => call.func_name.as_str(),
+                };
+                return undeclared(name);
             }
             call.args.iter().find_map(|arg| walk(arg, functions, scope))
         }

@@ -1,7 +1,7 @@
 //! The CEL environment of validation rules: the crate's standard library
 //! and strings extension, and a few of Kubernetes' own functions
 //! (`isSorted`, `sum`, `min`, `max` on lists; `find`, `findAll` on
-//! strings).
+//! strings; `sets.contains`, `sets.equivalent`, `sets.intersects`).
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -94,6 +94,9 @@ pub(super) fn context() -> Context<'static, 'static> {
         context.add_function("max", max),
         context.add_function("find", find),
         context.add_function("findAll", find_all),
+        context.add_function("sets.contains", sets_contains),
+        context.add_function("sets.equivalent", sets_equivalent),
+        context.add_function("sets.intersects", sets_intersects),
     ];
     debug_assert!(
         added.iter().all(Result::is_ok),
@@ -182,4 +185,17 @@ fn find_all(This(s): This<Arc<String>>, pattern: Arc<String>) -> Result<Value, E
         .map(|m| Value::String(Arc::new(m.as_str().to_string())))
         .collect();
     Ok(Value::List(Arc::new(found)))
+}
+
+/// Whether every element of `subset` is in `list`.
+fn sets_contains(list: Arc<Vec<Value>>, subset: Arc<Vec<Value>>) -> bool {
+    subset.iter().all(|item| list.contains(item))
+}
+
+fn sets_equivalent(a: Arc<Vec<Value>>, b: Arc<Vec<Value>>) -> bool {
+    sets_contains(Arc::clone(&a), Arc::clone(&b)) && sets_contains(b, a)
+}
+
+fn sets_intersects(a: Arc<Vec<Value>>, b: Arc<Vec<Value>>) -> bool {
+    a.iter().any(|item| b.contains(item))
 }

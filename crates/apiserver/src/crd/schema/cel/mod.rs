@@ -45,17 +45,21 @@
 //! Kubernetes' CEL environment has libraries this crate does not:
 //! `url`/`getHost`/... (URLs), `quantity`/`isQuantity`/... (quantities),
 //! `ip`/`cidr`/`isIP`/`isCIDR`/... (addresses), `format.dns1123Label()`
-//! and the other `format` validators, `sets.contains`/`equivalent`/
-//! `intersects`, `semver`, the lists library's `indexOf` and
-//! `lastIndexOf` on lists (the strings extension has them on strings),
-//! two-variable comprehensions (`all(k, v, ...)`), `cel.bind`, and
-//! `authorizer`. A rule calling one of them does not compile: the error
-//! names the function (`undeclared reference to 'quantity'`), as cel-go's
-//! does for an unknown function. Kubernetes' `isSorted`, `sum`, `min`,
-//! `max` (lists) and `find`, `findAll` (regular expressions) are
-//! provided. There is no type checker either: a rule comparing values of
-//! different types fails when it runs, not when it compiles, and
-//! compilation errors carry no source excerpt. `optionalOldSelf` is
+//! and the other `format` validators, `semver`, the lists library's
+//! `indexOf` and `lastIndexOf` on lists (the strings extension has them on
+//! strings), two-variable comprehensions (`all(k, v, ...)`), `cel.bind`,
+//! `math.*` and `authorizer`. A rule calling one of them does not
+//! compile: the error names the function (`undeclared reference to
+//! 'cel.bind'`), as cel-go's does for an unknown function; it never
+//! panics. Kubernetes' `isSorted`, `sum`, `min`, `max` (lists), `find`,
+//! `findAll` (regular expressions) and `sets.contains`,
+//! `sets.equivalent`, `sets.intersects` are provided, beside the standard
+//! library, optionals and the strings extension (`lowerAscii`,
+//! `upperAscii`, `indexOf`, `split`, `replace`, `format`, ...).
+//!
+//! There is no type checker either: a rule comparing values of different
+//! types fails when it runs (`no such overload`), not when it compiles,
+//! and compilation errors carry no source excerpt. `optionalOldSelf` is
 //! accepted, but such a rule runs only where an old value exists.
 
 use std::collections::BTreeMap;

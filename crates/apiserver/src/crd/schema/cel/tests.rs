@@ -57,7 +57,7 @@ fn reports_compilation_errors() {
         ),
         (
             json!([{"rule": "quantity(self.name).isLessThan(quantity('1'))"}]),
-            "undeclared reference to 'isLessThan' (in container '')",
+            "compilation failed: ERROR: <input>:1:9: undeclared reference to 'quantity' (in container '')",
         ),
         (
             json!([{"rule": "isURL(self.name)"}]),
@@ -395,5 +395,36 @@ fn runs_kubernetes_library_functions() {
             vec![format!("spec: Invalid value: failed rule: {rule}")]
         };
         assert_eq!(got, want, "{rule}");
+    }
+}
+
+#[test]
+fn names_missing_functions_in_full() {
+    let cases = [
+        (
+            "cel.bind(x, 1, x + 1) == 2",
+            "undeclared reference to 'cel.bind'",
+        ),
+        ("{'a': 1}.all(k, v, v > 0)", "undeclared reference to 'all'"),
+        ("math.abs(-1) == 1", "undeclared reference to 'math.abs'"),
+        ("nothing.size() == 1", "undeclared reference to 'nothing'"),
+        (
+            "self.name.size() > 0 && ip(self.name).family() == 4",
+            "undeclared reference to 'ip'",
+        ),
+    ];
+    for (rule, want) in cases {
+        let errors = compile(spec_with(json!([{"rule": rule}]))).expect_err(rule);
+        assert!(errors[0].contains(want), "{rule}: {errors:?}");
+    }
+    for rule in [
+        "[1].exists_one(x, x == 1)",
+        "optional.of(1).hasValue()",
+        "'abc'.charAt(1) == 'b'",
+    ] {
+        assert!(
+            compile(spec_with(json!([{"rule": rule}]))).is_ok(),
+            "{rule}"
+        );
     }
 }
