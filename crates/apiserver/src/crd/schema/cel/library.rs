@@ -81,6 +81,7 @@ pub(super) static FUNCTIONS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| 
         "findAll",
     ]
     .into_iter()
+    .chain(super::kubernetes::FUNCTIONS)
     .collect()
 });
 
@@ -98,6 +99,11 @@ pub(super) fn context() -> Context<'static, 'static> {
         context.add_function("sets.equivalent", sets_equivalent),
         context.add_function("sets.intersects", sets_intersects),
     ];
+    let quantities = super::kubernetes::register(&mut context);
+    debug_assert!(
+        quantities,
+        "Kubernetes' functions clash with the environment"
+    );
     debug_assert!(
         added.iter().all(Result::is_ok),
         "Kubernetes' functions clash with the environment"

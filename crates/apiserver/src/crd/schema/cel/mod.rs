@@ -43,8 +43,8 @@
 //! # What the environment lacks
 //!
 //! Kubernetes' CEL environment has libraries this crate does not:
-//! `url`/`getHost`/... (URLs), `quantity`/`isQuantity`/... (quantities),
-//! `ip`/`cidr`/`isIP`/`isCIDR`/... (addresses), `format.dns1123Label()`
+//! `url(...)`/`getHost`/... (URL values), `ip(...)`/`cidr(...)` and their
+//! methods (address values), `format.dns1123Label()`
 //! and the other `format` validators, `semver`, the lists library's
 //! `indexOf` and `lastIndexOf` on lists (the strings extension has them on
 //! strings), two-variable comprehensions (`all(k, v, ...)`), `cel.bind`,
@@ -52,8 +52,11 @@
 //! compile: the error names the function (`undeclared reference to
 //! 'cel.bind'`), as cel-go's does for an unknown function; it never
 //! panics. Kubernetes' `isSorted`, `sum`, `min`, `max` (lists), `find`,
-//! `findAll` (regular expressions) and `sets.contains`,
-//! `sets.equivalent`, `sets.intersects` are provided, beside the standard
+//! `findAll` (regular expressions), `sets.contains`, `sets.equivalent`,
+//! `sets.intersects`, quantities (`quantity`, `isQuantity`,
+//! `isLessThan`, `isGreaterThan`, `compareTo`, `add`, `sub`,
+//! `asInteger`, `isInteger`, `asApproximateFloat`, `sign`) and the checks
+//! `isIP`, `isCIDR`, `isURL` are provided, beside the standard
 //! library, optionals and the strings extension (`lowerAscii`,
 //! `upperAscii`, `indexOf`, `split`, `replace`, `format`, ...).
 //!
@@ -75,6 +78,7 @@ use super::{Node, Structural};
 mod check;
 mod convert;
 mod field_path;
+mod kubernetes;
 mod library;
 
 pub(crate) use field_path::field_path;

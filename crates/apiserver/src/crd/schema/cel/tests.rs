@@ -56,13 +56,13 @@ fn reports_compilation_errors() {
             "compilation failed: ERROR: <input>:1:1: undeclared reference to 'foo' (in container '')",
         ),
         (
-            json!([{"rule": "quantity(self.name).isLessThan(quantity('1'))"}]),
-            "compilation failed: ERROR: <input>:1:9: undeclared reference to 'quantity' (in container '')",
+            json!([{"rule": "isSemver(self.name) && semver(self.name).major() == 1"}]),
+            "compilation failed: ERROR: <input>:1:9: undeclared reference to 'isSemver' (in container '')",
         ),
         (
-            json!([{"rule": "isURL(self.name)"}]),
+            json!([{"rule": "url(self.name).getHost() == 'a'"}]),
             // As cel-go, a call is placed at its parenthesis.
-            "compilation failed: ERROR: <input>:1:6: undeclared reference to 'isURL' (in container '')",
+            "compilation failed: ERROR: <input>:1:4: undeclared reference to 'url' (in container '')",
         ),
         (
             json!([{"rule": "true", "messageExpression": "'a' +"}]),
