@@ -30,6 +30,10 @@ fn schema() -> crate::crd::schema::Structural {
                         "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
                         "oneOf": [{"required": ["a"]}, {"required": ["b"]}]},
                     "notBoth": {"type": "string", "not": {"enum": ["x"]}},
+                    "some": {"type": "object", "minProperties": 1,
+                        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                        "anyOf": [{"required": ["a"]}, {"required": ["b"]}],
+                        "allOf": [{"properties": {"a": {"exclusiveMinimum": true, "minimum": 0}}}]},
                     "template": {"type": "object", "x-kubernetes-embedded-resource": true,
                         "x-kubernetes-preserve-unknown-fields": true}
                 }
@@ -174,6 +178,21 @@ fn reports_kube_openapi_messages() {
             vec![
                 r#": Invalid value: "": "spec.either" must validate one and only one schema (oneOf). Found none valid"#,
                 "spec.either.a: Required value",
+            ],
+        ),
+        (
+            json!({"replicas": 1, "some": {}}),
+            vec![
+                r#": Invalid value: "": "spec.some" must validate at least one schema (anyOf)"#,
+                "spec.some.a: Required value",
+                "spec.some: Invalid value: 1: spec.some in body should have at least 1 properties",
+            ],
+        ),
+        (
+            json!({"replicas": 1, "some": {"a": 0}}),
+            vec![
+                r#": Invalid value: "": "spec.some" must validate all the schemas (allOf). None validated"#,
+                "spec.some.a: Invalid value: 0: spec.some.a in body should be greater than 0",
             ],
         ),
         (
