@@ -7,8 +7,10 @@
 //! `oldSelf` (a transition rule) runs only where the old object has a
 //! value there (properties and map keys correlate, and items of
 //! `x-kubernetes-list-type: map` lists by their keys; other list items do
-//! not, so rules under them may not read `oldSelf`). Rules do not run on
-//! null values. A false rule gives its `messageExpression`, else its
+//! not, so rules under them may not read `oldSelf`); with
+//! `optionalOldSelf: true`, it runs on creates too, with `oldSelf` an
+//! optional (`oldSelf.hasValue()`, `oldSelf.orValue(...)`). Rules do not
+//! run on null values. A false rule gives its `messageExpression`, else its
 //! `message`, else `failed rule: RULE`, at its level plus its `fieldPath`,
 //! as the error its `reason` names (`FieldValueInvalid` by default).
 //!
@@ -62,8 +64,7 @@
 //!
 //! There is no type checker either: a rule comparing values of different
 //! types fails when it runs (`no such overload`), not when it compiles,
-//! and compilation errors carry no source excerpt. `optionalOldSelf` is
-//! accepted, but such a rule runs only where an old value exists.
+//! and compilation errors carry no source excerpt.
 
 use std::collections::BTreeMap;
 
@@ -436,12 +437,23 @@ impl Run {
             string: string.max(old_string),
         };
         for compiled in &level.rules {
-            if compiled.uses_old_self && previous.is_none() {
+            let optional = compiled.rule.optional_old_self == Some(true);
+            if compiled.uses_old_self && previous.is_none() && !optional {
                 continue;
             }
             let mut context = library::context();
             context.add_variable_from_value("self", this.clone());
-            if let Some(previous) = &previous {
+            if optional {
+                // `oldSelf` is an optional: none on a create.
+                let old = match &previous {
+                    Some(previous) => cel::objects::OptionalValue::of(previous.clone()),
+                    None => cel::objects::OptionalValue::none(),
+                };
+                context.add_variable_from_value(
+                    "oldSelf",
+                    cel::Value::Opaque(std::sync::Arc::new(old)),
+                );
+            } else if let Some(previous) = &previous {
                 context.add_variable_from_value("oldSelf", previous.clone());
             }
             if !self.charge(

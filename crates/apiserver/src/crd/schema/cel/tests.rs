@@ -428,3 +428,26 @@ fn names_missing_functions_in_full() {
         );
     }
 }
+
+#[test]
+fn binds_optional_old_self() {
+    let rules = json!([{"rule": "!oldSelf.hasValue() || self.name == oldSelf.value().name",
+        "optionalOldSelf": true, "message": "name is immutable"},
+        {"rule": "oldSelf.orValue(self).name != 'x'", "optionalOldSelf": true}]);
+    assert_eq!(
+        run(rules.clone(), json!({"spec": {"name": "a"}}), None),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(rules.clone(), json!({"spec": {"name": "x"}}), None),
+        ["spec: Invalid value: failed rule: oldSelf.orValue(self).name != 'x'"]
+    );
+    assert_eq!(
+        run(
+            rules,
+            json!({"spec": {"name": "b"}}),
+            Some(json!({"spec": {"name": "a"}}))
+        ),
+        ["spec: Invalid value: name is immutable"]
+    );
+}
