@@ -441,49 +441,28 @@ impl Run {
             if compiled.uses_old_self && previous.is_none() && !optional {
                 continue;
             }
-            let mut context = library::context();
-            context.add_variable_from_value("self", this.clone());
-            if optional {
-                // `oldSelf` is an optional: none on a create.
-                let old = match &previous {
-                    Some(previous) => cel::objects::OptionalValue::of(previous.clone()),
-                    None => cel::objects::OptionalValue::none(),
-                };
-                context.add_variable_from_value(
-                    "oldSelf",
-                    cel::Value::Opaque(std::sync::Arc::new(old)),
-                );
-            } else if let Some(previous) = &previous {
-                context.add_variable_from_value("oldSelf", previous.clone());
-            }
-            if !self.charge(
-                check::cost(compiled.program.expression(), sizes),
-                compiled,
-                &level.schema,
-                path,
-            ) {
+            let context = context_for(compiled, &this, previous.as_ref());
+            let cost = check::cost(compiled.program.expression(), sizes);
+            if !self.charge(cost, compiled, &level.schema, path) {
                 return;
             }
-            match compiled.program.execute(&context) {
-                Ok(cel::Value::Bool(true)) => {}
+            let error = match compiled.program.execute(&context) {
+                Ok(cel::Value::Bool(true)) => continue,
                 Ok(cel::Value::Bool(false)) => {
-                    let detail = self.message(compiled, &context, sizes, &level.schema, path);
-                    let Some(detail) = detail else { return };
-                    self.errors
-                        .push(failure(compiled, value, &level.schema, path, detail));
+                    let Some(detail) = self.message(compiled, &context, sizes, &level.schema, path)
+                    else {
+                        return;
+                    };
+                    failure(compiled, value, &level.schema, path, detail)
                 }
-                Ok(_) => self.errors.push(invalid(
-                    &level.schema,
-                    path,
-                    format!(
-                        "rule did not evaluate to a bool: {}",
-                        rule_text(&compiled.rule)
-                    ),
-                )),
-                Err(err) => self
-                    .errors
-                    .push(evaluation_error(&err, compiled, &level.schema, path)),
-            }
+                Ok(_) => {
+                    let rule = rule_text(&compiled.rule);
+                    let detail = format!("rule did not evaluate to a bool: {rule}");
+                    invalid(&level.schema, path, detail)
+                }
+                Err(err) => evaluation_error(&err, compiled, &level.schema, path),
+            };
+            self.errors.push(error);
         }
     }
 
@@ -558,6 +537,28 @@ impl Run {
             && !message.contains(['\n', '\r']);
         Some(if usable { message } else { fallback() })
     }
+}
+
+/// The variables of one evaluation: `self`, and `oldSelf` when there is an
+/// old value, or always, as an optional, with `optionalOldSelf`.
+fn context_for(
+    compiled: &Compiled,
+    this: &cel::Value,
+    previous: Option<&cel::Value>,
+) -> cel::Context<'static, 'static> {
+    let mut context = library::context();
+    context.add_variable_from_value("self", this.clone());
+    if compiled.rule.optional_old_self == Some(true) {
+        let old = match previous {
+            Some(previous) => cel::objects::OptionalValue::of(previous.clone()),
+            None => cel::objects::OptionalValue::none(),
+        };
+        let old = cel::Value::Opaque(std::sync::Arc::new(old));
+        context.add_variable_from_value("oldSelf", old);
+    } else if let Some(previous) = previous {
+        context.add_variable_from_value("oldSelf", previous.clone());
+    }
+    context
 }
 
 /// The item of the old list that an item of a new list-map list is, by
