@@ -62,9 +62,11 @@
 //! library, optionals and the strings extension (`lowerAscii`,
 //! `upperAscii`, `indexOf`, `split`, `replace`, `format`, ...).
 //!
-//! There is no type checker either: a rule comparing values of different
-//! types fails when it runs (`no such overload`), not when it compiles,
-//! and compilation errors carry no source excerpt.
+//! There is no type checker either: the fields a rule reads from `self`
+//! and `oldSelf` (and through comprehensions over their lists) are checked
+//! against the schema (`undefined field 'foo'`), but a rule comparing
+//! values of different types fails when it runs (`no such overload`), not
+//! when it compiles, and compilation errors carry no source excerpt.
 
 use std::collections::BTreeMap;
 
@@ -79,6 +81,7 @@ use super::{Node, Structural};
 mod check;
 mod convert;
 mod field_path;
+mod fields;
 mod kubernetes;
 mod library;
 
@@ -126,7 +129,7 @@ impl Rules {
     /// <input>:1:6: ...` details.
     pub fn compile(schema: &Structural, path: &FieldPath) -> Result<Rules, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let root = compile_level(schema.root(), path, None, &mut errors).unwrap_or_default();
+        let root = compile_level(schema.root(), path, None, true, &mut errors).unwrap_or_default();
         if errors.is_empty() {
             check_defaults(Some(&root), schema.root(), path, &mut errors);
         }
@@ -164,15 +167,17 @@ fn compile_level(
     node: &Node,
     path: &FieldPath,
     uncorrelated: Option<&FieldPath>,
+    root: bool,
     errors: &mut Vec<FieldError>,
 ) -> Option<Level> {
+    let resource = root || node.embedded_resource;
     let mut level = Level {
         schema: node.clone(),
         ..Default::default()
     };
     for (i, rule) in node.rules.iter().enumerate() {
         let at = path.child("x-kubernetes-validations").index(i);
-        if let Some(compiled) = compile_rule(rule, node, &at, uncorrelated, errors) {
+        if let Some(compiled) = compile_rule(rule, node, resource, &at, uncorrelated, errors) {
             level.rules.push(compiled);
         }
     }
@@ -186,6 +191,7 @@ fn compile_level(
             prop,
             &path.child("properties").key(name),
             uncorrelated,
+            false,
             errors,
         ) {
             level.properties.insert(name.clone(), child);
@@ -202,6 +208,7 @@ fn compile_level(
             items,
             &path.child("items"),
             items_uncorrelated.as_ref(),
+            false,
             errors,
         )
         .map(Box::new);
@@ -211,6 +218,7 @@ fn compile_level(
             additional,
             &path.child("additionalProperties"),
             uncorrelated,
+            false,
             errors,
         )
         .map(Box::new);
@@ -261,6 +269,7 @@ fn check_defaults(
 fn compile_rule(
     rule: &ValidationRule,
     node: &Node,
+    resource: bool,
     at: &FieldPath,
     uncorrelated: Option<&FieldPath>,
     errors: &mut Vec<FieldError>,
@@ -268,7 +277,13 @@ fn compile_rule(
     if rule.rule.trim().is_empty() {
         return None;
     }
-    let program = match compile_expression(&rule.rule) {
+    let optional = rule.optional_old_self == Some(true);
+    let place = Place {
+        node,
+        resource,
+        optional_old_self: optional,
+    };
+    let program = match compile_expression(&rule.rule, &place) {
         Ok(program) => program,
         Err(detail) => {
             errors.push(FieldError::invalid(
@@ -303,7 +318,7 @@ fn compile_rule(
         .filter(|m| !m.trim().is_empty())
     {
         None => None,
-        Some(source) => match compile_expression(source) {
+        Some(source) => match compile_expression(source, &place) {
             Ok(program) => Some(program),
             Err(detail) => {
                 let detail = format!("messageExpression compilation failed: {detail}");
@@ -330,8 +345,16 @@ fn compile_rule(
     })
 }
 
-/// Parses `source` and checks its names, with cel-go's error format.
-fn compile_expression(source: &str) -> Result<Program, String> {
+/// The level of the schema a rule is on, for the fields it may read.
+struct Place<'a> {
+    node: &'a Node,
+    resource: bool,
+    optional_old_self: bool,
+}
+
+/// Parses `source` and checks its names and the fields it reads, with
+/// cel-go's error format.
+fn compile_expression(source: &str, place: &Place<'_>) -> Result<Program, String> {
     let program = library::ENV.compile(source).map_err(|errors| {
         errors
             .errors
@@ -340,18 +363,26 @@ fn compile_expression(source: &str) -> Result<Program, String> {
             .collect::<Vec<_>>()
             .join("\n")
     })?;
+    let at = |id: u64| {
+        let offset = program.source_info().offset_for(id).map_or(0, |o| o.0);
+        position(source, offset)
+    };
     let variables = ["self", "oldSelf"];
     if let Some(found) = check::undeclared(program.expression(), &library::FUNCTIONS, &variables) {
-        let (line, column) = position(
-            source,
-            program
-                .source_info()
-                .offset_for(found.id)
-                .map_or(0, |o| o.0),
-        );
+        let (line, column) = at(found.id);
         return Err(format!(
             "ERROR: <input>:{line}:{column}: undeclared reference to '{}' (in container '')",
             found.name
+        ));
+    }
+    let expr = program.expression();
+    if let Some(found) =
+        fields::undefined(expr, place.node, place.resource, place.optional_old_self)
+    {
+        let (line, column) = at(found.id);
+        return Err(format!(
+            "ERROR: <input>:{line}:{column}: undefined field '{}'",
+            found.field
         ));
     }
     Ok(program)

@@ -215,8 +215,9 @@ fn forbids_old_self_where_items_do_not_correlate() {
 fn reports_evaluation_errors() {
     let cases = [
         (
-            json!([{"rule": "self.missing == 1"}]),
-            "spec: Invalid value: \"object\": no such key: missing evaluating rule: self.missing == 1",
+            // Declared, but absent.
+            json!([{"rule": "self.min == 1"}]),
+            "spec: Invalid value: \"object\": no such key: min evaluating rule: self.min == 1",
         ),
         (
             json!([{"rule": "self.replicas / 0 == 1"}]),
@@ -450,4 +451,43 @@ fn binds_optional_old_self() {
         ),
         ["spec: Invalid value: name is immutable"]
     );
+}
+
+#[test]
+fn refuses_fields_the_schema_does_not_declare() {
+    let cases = [
+        (
+            "self.nope == 1",
+            Some("ERROR: <input>:1:5: undefined field 'nope'"),
+        ),
+        ("has(self.nope)", Some("undefined field 'nope'")),
+        ("self.tags.all(t, t.size() > 0)", None),
+        ("self.labels.foo == 'x' && self.labels['a'] == 'b'", None),
+        (
+            "self.replicas > 0 && oldSelf.missing == 1",
+            Some("undefined field 'missing'"),
+        ),
+    ];
+    for (rule, want) in cases {
+        let got = compile(spec_with(json!([{"rule": rule}])));
+        match want {
+            None => assert!(got.is_ok(), "{rule}: {got:?}"),
+            Some(want) => {
+                let errors = got.expect_err(rule);
+                assert!(errors[0].contains(want), "{rule}: {errors:?}");
+            }
+        }
+    }
+    let schema = json!({"type": "object", "x-kubernetes-validations": [{"rule": "self.metadata.labels.size() > 0"}],
+        "properties": {"items": {"type": "array", "items": {"type": "object",
+            "properties": {"name": {"type": "string"}}}, "x-kubernetes-validations": [
+                {"rule": "self.all(i, i.name != '' && i.port > 0)"}]}}});
+    let errors = compile(schema).expect_err("undefined fields");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("x-kubernetes-validations[0].rule")
+            && errors[0].contains("undefined field 'labels'"),
+        "{errors:?}"
+    );
+    assert!(errors[1].contains("undefined field 'port'"), "{errors:?}");
 }
