@@ -281,6 +281,12 @@ fn reports_crd_schema_rules() {
             ],
         ),
         (
+            json!({"type": "object", "properties": {"l": {"type": "array", "items": [{"type": "string"}]}}}),
+            vec![at(
+                ".properties[l].items: Forbidden: items must be a schema object and not an array",
+            )],
+        ),
+        (
             json!({"type": "object", "nullable": true}),
             vec![at(
                 ".nullable: Forbidden: nullable cannot be true at the root",
