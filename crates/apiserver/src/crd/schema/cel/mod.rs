@@ -27,20 +27,23 @@
 //! - no static estimate is made when the CRD is written: a rule upstream
 //!   would refuse as too expensive is accepted;
 //! - before each evaluation, a bound is taken from the expression and the
-//!   actual sizes of the value it runs on (one unit per node; a
-//!   comprehension multiplies its body by the largest list or map in
-//!   the value; functions that read strings and lists cost a tenth of
-//!   their length, upstream's traversal factor). A rule whose bound passes
-//!   the per-call limit is not run and fails with upstream's "call cost
-//!   exceeds limit" error; the bounds are charged against the runtime
-//!   budget of the object, with upstream's "running out of cost budget"
-//!   error once it is spent.
+//!   actual sizes of `self` and `oldSelf` (one unit per node of the
+//!   expression, as cel-go charges about one unit per operation; a
+//!   comprehension multiplies its body by the length of a literal list,
+//!   or else by the largest list or map in the values; functions that read
+//!   strings and lists cost a tenth of the longest, upstream's traversal
+//!   factor). A rule whose bound passes the per-call limit is not run and
+//!   fails with upstream's "call cost exceeds limit" error; the bounds
+//!   (a `messageExpression`'s too) are charged against the runtime budget
+//!   of the object, with upstream's "running out of cost budget" error
+//!   once it is spent. The limits are upstream's numbers
+//!   ([`PER_CALL_LIMIT`], [`RUNTIME_BUDGET`]).
 //!
 //! The bound does not know of short-circuits (`all` that stops at the
-//! first false), so it is above upstream's actual cost, never below for
-//! what it models; an evaluation therefore never runs past the limit, and
-//! never hangs, but a rule upstream would run on a large value may be
-//! refused here.
+//! first false), so it is at or above the cost of what it models, and the
+//! units are comparable to cel-go's, not equal: an evaluation never runs
+//! far past the limit and never hangs, but a rule upstream would run on a
+//! large value may be refused here, and the reverse near the limit.
 //!
 //! # What the environment lacks
 //!
