@@ -32,6 +32,9 @@ pub enum FieldErrorKind {
         /// The rejected value.
         value: Value,
     },
+    /// A value is malformed, but too big to repeat (an object or a list):
+    /// upstream's `field.OmitValueType`.
+    InvalidOmitted,
     /// A value is not one of a fixed set.
     NotSupported {
         /// The rejected value.
@@ -115,6 +118,12 @@ impl FieldError {
         )
     }
 
+    /// A malformed value that the message does not repeat (`spec: Invalid
+    /// value: must ...`), as upstream does for objects and lists.
+    pub fn invalid_omitting_value(path: &FieldPath, detail: impl Into<String>) -> Self {
+        Self::new(FieldErrorKind::InvalidOmitted, path, detail)
+    }
+
     /// A value outside a fixed set; the detail lists the accepted values.
     pub fn not_supported<S: AsRef<str>>(
         path: &FieldPath,
@@ -188,7 +197,7 @@ impl FieldError {
             FieldErrorKind::NotFound { .. } => "FieldValueNotFound",
             FieldErrorKind::Required => "FieldValueRequired",
             FieldErrorKind::Duplicate { .. } => "FieldValueDuplicate",
-            FieldErrorKind::Invalid { .. } => "FieldValueInvalid",
+            FieldErrorKind::Invalid { .. } | FieldErrorKind::InvalidOmitted => "FieldValueInvalid",
             FieldErrorKind::NotSupported { .. } => "FieldValueNotSupported",
             FieldErrorKind::Forbidden => "FieldValueForbidden",
             FieldErrorKind::TooLong => "FieldValueTooLong",
@@ -204,7 +213,9 @@ impl FieldError {
             FieldErrorKind::NotFound { .. } => "Not found",
             FieldErrorKind::Required => "Required value",
             FieldErrorKind::Duplicate { .. } => "Duplicate value",
-            FieldErrorKind::Invalid { .. } | FieldErrorKind::TypeInvalid { .. } => "Invalid value",
+            FieldErrorKind::Invalid { .. }
+            | FieldErrorKind::InvalidOmitted
+            | FieldErrorKind::TypeInvalid { .. } => "Invalid value",
             FieldErrorKind::NotSupported { .. } => "Unsupported value",
             FieldErrorKind::Forbidden => "Forbidden",
             FieldErrorKind::TooLong => "Too long",
@@ -221,6 +232,7 @@ impl FieldError {
             | FieldErrorKind::Forbidden
             | FieldErrorKind::TooLong
             | FieldErrorKind::Internal
+            | FieldErrorKind::InvalidOmitted
             | FieldErrorKind::TooMany { actual: None } => self.kind_text().to_string(),
             FieldErrorKind::TooMany {
                 actual: Some(actual),

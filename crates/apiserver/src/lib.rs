@@ -154,6 +154,7 @@ fn objects_of(
         .collect();
     // Part of the kind's create, not a plugin: it cannot be turned off.
     steps.push(Arc::new(registry::csr::CsrRequester));
+    steps.push(Arc::new(crd::admission::DefinitionSchemas));
     let mut hooks = chain.hooks;
     if let Some(auth) = auth {
         steps.extend(auth.admission());
@@ -205,7 +206,7 @@ fn state_of(
         objects.clone(),
         caches.clone(),
         stopping.clone(),
-        crd::no_rules,
+        crd::rules_of,
     );
     AppState {
         objects,

@@ -220,7 +220,7 @@ async fn schemas_are_stored_as_sent() {
                     "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 0},
                     "labels": {"type": "object", "additionalProperties": {"type": "string"}},
                     "extra": {"type": "object", "additionalProperties": true},
-                    "config": {"type": "object", "default": {"a": [1, "b", null]}},
+                    "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": true, "default": {"a": [1, "b", null]}},
                     "port": {"x-kubernetes-int-or-string": true},
                 },
                 "x-kubernetes-validations": [{"rule": "self.size <= 10", "message": "too big"}],

@@ -21,8 +21,10 @@ impl Strategy for CustomResourceDefinitionStrategy {
     /// Read from JSON and YAML only: see [`Message::json_only`].
     fn protobuf(&self) -> Option<Message> {
         Some(
-            message!(apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition)
-                .json_only(),
+            message!(
+                apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition
+            )
+            .json_only(),
         )
     }
 

@@ -138,6 +138,14 @@ impl Call<'_> {
             .objects
             .update(&update, &options, |current| {
                 let mut patched = patch.apply(current)?;
+                // A patch that leaves the resourceVersion as it was names
+                // none: it applies again to a newer object, as upstream's
+                // does, instead of conflicting with a write in between.
+                if crate::meta::meta_str(&patched, "resourceVersion")
+                    == crate::meta::meta_str(current, "resourceVersion")
+                {
+                    crate::meta::set_meta(&mut patched, "resourceVersion", None);
+                }
                 warnings = validation.check(self.target.resource, &mut patched, Source::Patch)?;
                 Ok(patched)
             })
