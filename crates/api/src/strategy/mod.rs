@@ -190,6 +190,12 @@ pub trait Strategy: Send + Sync {
         None
     }
 
+    /// The warning every request of this version of the kind answers
+    /// with, when the version is deprecated (a custom resource's).
+    fn deprecation(&self) -> Option<&str> {
+        None
+    }
+
     /// The fields clients may select on.
     fn selectable_fields(&self) -> &'static SelectableFields {
         &crate::field_selector::METADATA_ONLY

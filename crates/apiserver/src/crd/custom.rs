@@ -75,6 +75,8 @@ pub struct CustomStrategy {
     scale: Option<Scale>,
     printer: &'static Printer,
     selectable: &'static SelectableFields,
+    /// The warning of a deprecated version.
+    deprecation: Option<String>,
 }
 
 /// Where a version's Scale reads and writes, as JSON pointers.
@@ -133,6 +135,10 @@ impl Strategy for CustomStrategy {
 
     fn openapi_schema(&self) -> Option<&Value> {
         self.openapi.as_ref()
+    }
+
+    fn deprecation(&self) -> Option<&str> {
+        self.deprecation.as_deref()
     }
 
     fn selectable_fields(&self) -> &'static SelectableFields {
@@ -241,6 +247,14 @@ fn made(
         scale,
         printer,
         selectable,
+        deprecation: version.deprecated.unwrap_or(false).then(|| {
+            version.deprecation_warning.clone().unwrap_or_else(|| {
+                format!(
+                    "{}/{} {} is deprecated",
+                    spec.group, version.name, names.kind
+                )
+            })
+        }),
     }));
     let definition = {
         let mut reversed: Vec<&str> = spec.group.split('.').collect();

@@ -214,10 +214,13 @@ fn encode(resource: &ResourceInfo, object: &Value) -> Bytes {
 
 /// The stored object as JSON bytes with its resourceVersion, without
 /// parsing it; `None` if it was not stored by [`encode`], or is stored in
-/// another resource's form.
+/// another resource's form (or, for a custom resource, maybe in another
+/// version).
 pub fn raw(resource: &ResourceInfo, kv: &KeyValue) -> Option<Vec<u8>> {
     const START: &[u8] = b"{\"metadata\":{";
-    if !resource.stored_as_served() {
+    // A custom resource may be stored in another of its versions: it is
+    // decoded, which gives it the apiVersion asked for.
+    if !resource.stored_as_served() || resource.is_custom() {
         return None;
     }
     let rest = kv.value.strip_prefix(START)?;

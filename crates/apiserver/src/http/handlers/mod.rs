@@ -71,7 +71,13 @@ pub async fn api(
                         headers: &headers,
                         form,
                     };
-                    call.dispatch(method, request_body).await
+                    let answer = call.dispatch(method, request_body).await;
+                    let answer = answer.unwrap_or_else(IntoResponse::into_response);
+                    // Every request of a deprecated version says so.
+                    match target.resource.strategy.deprecation() {
+                        Some(warning) => Ok(with_warnings(answer, &[warning.to_string()])),
+                        None => Ok(answer),
+                    }
                 }
             }
         }
