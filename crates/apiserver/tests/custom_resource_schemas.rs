@@ -317,3 +317,32 @@ async fn bad_definitions_are_refused_whole() {
     let path = "/apis/refused.example.com/v1/namespaces/default/gadgets";
     assert_eq!(server.get(path).await.code, 404);
 }
+
+#[tokio::test]
+async fn every_server_on_the_store_serves_the_definition() {
+    let first = support::embedded().await;
+    let second = first.beside(keelson_apiserver::Config::default()).await;
+    let mut definition = definition(one_version());
+    definition["metadata"]["name"] = json!("gadgets.shared.example.com");
+    definition["spec"]["group"] = json!("shared.example.com");
+    let created = first.json("POST", CRDS, &definition).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let path = "/apis/shared.example.com/v1/namespaces/default/gadgets";
+    let mut body = gadget("made-on-the-second", json!({"color": "red"}));
+    body["apiVersion"] = json!("shared.example.com/v1");
+    let mut written = second.json("POST", path, &body).await;
+    for _ in 0..200 {
+        if written.code == 201 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        written = second.json("POST", path, &body).await;
+    }
+    assert_eq!(written.code, 201, "{}", written.body);
+    let read = first.get(&format!("{path}/made-on-the-second")).await;
+    assert_eq!(read.code, 200, "{}", read.body);
+    assert_eq!(
+        read.body["spec"]["size"], 3,
+        "defaulted by the second server"
+    );
+}
