@@ -346,3 +346,86 @@ async fn every_server_on_the_store_serves_the_definition() {
         "defaulted by the second server"
     );
 }
+
+#[tokio::test]
+async fn server_side_apply_merges_lists_as_the_schema_says() {
+    let server = support::embedded().await;
+    let mut schema = schema();
+    schema["properties"]["spec"]["properties"]["ports"] = json!({
+        "type": "array",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
+        "items": {"type": "object", "required": ["name"],
+            "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}
+    });
+    schema["properties"]["spec"]["properties"]["tags"]["x-kubernetes-list-type"] = json!("set");
+    let mut definition = definition(json!([{
+        "name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": schema}
+    }]));
+    definition["metadata"]["name"] = json!("gadgets.apply.example.com");
+    definition["spec"]["group"] = json!("apply.example.com");
+    let created = server.json("POST", CRDS, &definition).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let path = "/apis/apply.example.com/v1/namespaces/default/gadgets/merged";
+    let apply = |manager: &str, spec: Value| {
+        let body = json!({"apiVersion": "apply.example.com/v1", "kind": "Gadget",
+            "metadata": {"name": "merged"}, "spec": spec});
+        let uri = format!("{path}?fieldManager={manager}");
+        let server = &server;
+        async move {
+            server
+                .raw(
+                    "PATCH",
+                    &uri,
+                    "application/apply-patch+yaml",
+                    serde_json::to_vec(&body).unwrap(),
+                )
+                .await
+        }
+    };
+    let mut first = apply(
+        "one",
+        json!({"color": "red", "ports": [{"name": "http", "port": 80}], "tags": ["a"]}),
+    )
+    .await;
+    for _ in 0..200 {
+        if first.code != 404 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        first = apply(
+            "one",
+            json!({"color": "red", "ports": [{"name": "http", "port": 80}], "tags": ["a"]}),
+        )
+        .await;
+    }
+    assert_eq!(first.code, 201, "{}", first.body);
+    let second = apply(
+        "two",
+        json!({"ports": [{"name": "https", "port": 443}], "tags": ["b"]}),
+    )
+    .await;
+    assert_eq!(second.code, 200, "{}", second.body);
+    let ports: Vec<&str> = second.body["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(ports, ["http", "https"], "{}", second.body);
+    assert_eq!(
+        second.body["spec"]["tags"],
+        json!(["a", "b"]),
+        "{}",
+        second.body
+    );
+    // The first manager gives up its port: only its own entry goes.
+    let third = apply("one", json!({"color": "red", "tags": ["a"]})).await;
+    assert_eq!(third.code, 200, "{}", third.body);
+    assert_eq!(
+        third.body["spec"]["ports"],
+        json!([{"name": "https", "port": 443}]),
+        "{}",
+        third.body
+    );
+}

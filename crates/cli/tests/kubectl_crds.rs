@@ -2,7 +2,8 @@
 //! up`: a definition and an instance applied from one file, `get` with the
 //! definition's printer columns, short names and categories, `explain`
 //! from the published schema, unknown fields refused by kubectl's default
-//! strict validation, and the definition's deletion taking its objects.
+//! strict validation, a CEL rule refusing an update, and the definition's
+//! deletion taking its objects.
 
 mod support;
 
@@ -42,6 +43,9 @@ spec:
           spec:
             type: object
             description: The schedule and image of a cron tab.
+            x-kubernetes-validations:
+            - rule: self.replicas <= 10
+              message: at most 10 replicas
             properties:
               cronSpec:
                 type: string
@@ -112,6 +116,34 @@ fn a_definition_and_its_objects_through_kubectl() {
     assert!(
         refused.stderr.contains("unknown field \"spec.cronSpek\""),
         "{refused}"
+    );
+
+    // A validation rule refuses an update.
+    let refused = server.kubectl(&[
+        "patch",
+        "crontab",
+        "nightly",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"replicas":11}}"#,
+    ]);
+    assert!(!refused.status.success(), "{refused}");
+    assert!(
+        refused
+            .stderr
+            .contains("spec: Invalid value: at most 10 replicas"),
+        "{refused}"
+    );
+    server.prints(
+        &[
+            "get",
+            "crontab",
+            "nightly",
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ],
+        "2",
     );
 
     server.ok(&["delete", "crd", "crontabs.stable.example.com"]);
