@@ -429,3 +429,50 @@ async fn server_side_apply_merges_lists_as_the_schema_says() {
         third.body
     );
 }
+
+#[tokio::test]
+async fn cluster_scoped_kinds_dry_runs_and_oversized_objects() {
+    let server = support::embedded().await;
+    let mut definition = definition(one_version());
+    definition["metadata"]["name"] = json!("gadgets.cluster.example.com");
+    definition["spec"]["group"] = json!("cluster.example.com");
+    definition["spec"]["scope"] = json!("Cluster");
+    let created = server.json("POST", CRDS, &definition).await;
+    assert_eq!(created.code, 201, "{}", created.body);
+    let path = "/apis/cluster.example.com/v1/gadgets";
+    let mut body = gadget("global", json!({"color": "red"}));
+    body["apiVersion"] = json!("cluster.example.com/v1");
+    let mut made = server
+        .json("POST", &format!("{path}?dryRun=All"), &body)
+        .await;
+    for _ in 0..200 {
+        if made.code != 404 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        made = server
+            .json("POST", &format!("{path}?dryRun=All"), &body)
+            .await;
+    }
+    // A dry run answers with the object as it would be, and keeps nothing.
+    assert_eq!(made.code, 201, "{}", made.body);
+    assert_eq!(made.body["spec"]["size"], 3);
+    assert_eq!(server.get(&format!("{path}/global")).await.code, 404);
+    let made = server.json("POST", path, &body).await;
+    assert_eq!(made.code, 201, "{}", made.body);
+    assert!(
+        made.body["metadata"].get("namespace").is_none(),
+        "{}",
+        made.body
+    );
+    // Not under a namespace.
+    let namespaced = "/apis/cluster.example.com/v1/namespaces/default/gadgets";
+    assert_eq!(server.get(namespaced).await.code, 404);
+    // Far over the size limit: refused, nothing stored.
+    let mut huge = gadget("huge", json!({"color": "red"}));
+    huge["apiVersion"] = json!("cluster.example.com/v1");
+    huge["metadata"]["annotations"] = json!({"filler": "x".repeat(4 * 1024 * 1024)});
+    let refused = server.json("POST", path, &huge).await;
+    assert_eq!(refused.code, 413, "{}", refused.body);
+    assert_eq!(server.get(&format!("{path}/huge")).await.code, 404);
+}

@@ -100,6 +100,17 @@ fn a_definition_and_its_objects_through_kubectl() {
     let all = server.ok(&["get", "all", "-o", "name"]);
     assert!(all.contains("crontab.stable.example.com/nightly"), "{all}");
 
+    let resources = server.ok(&[
+        "api-resources",
+        "--api-group=stable.example.com",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(
+        resources.trim(),
+        "crontabs.stable.example.com",
+        "{resources}"
+    );
     let explained = server.ok(&["explain", "crontab.spec.cronSpec"]);
     assert!(
         explained.contains("When to run, in cron syntax."),
