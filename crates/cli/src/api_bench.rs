@@ -117,6 +117,8 @@ async fn measure(
 
     let creates = api_creates(client, &base, args, (&CONFIG_MAPS, "bench"), args.objects).await?;
     let gets = api_gets(client, &base, args, "bench").await?;
+    create_namespace(client, &base, "custom").await?;
+    let (custom_creates, custom_gets) = custom_resources(client, &base, args, "custom").await?;
     let lists = api_lists(client, &base, args.objects).await?;
     let fan_out = watch_fan_out(client, &server.dialer()?, &base, args).await?;
     let kinds = args.objects / 2;
@@ -136,6 +138,10 @@ async fn measure(
         },
         Row {
             api: plain_creates,
+            raw: None,
+        },
+        Row {
+            api: custom_creates,
             raw: None,
         },
         Row {
@@ -163,6 +169,10 @@ async fn measure(
             raw: None,
         },
         Row {
+            api: custom_gets,
+            raw: None,
+        },
+        Row {
             api: lists,
             raw: Some(raw_lists),
         },
@@ -171,6 +181,120 @@ async fn measure(
             raw: None,
         },
     ])
+}
+
+/// The custom resource of the benchmark: a definition whose schema has 20
+/// fields (strings, integers, a boolean, a list, a map and a nested
+/// object, with bounds, an enum and a pattern) and two CEL rules.
+fn bench_definition() -> serde_json::Value {
+    let mut fields = serde_json::Map::new();
+    for i in 0..8 {
+        fields.insert(
+            format!("text{i}"),
+            json!({"type": "string", "maxLength": 64}),
+        );
+    }
+    for i in 0..6 {
+        fields.insert(
+            format!("count{i}"),
+            json!({"type": "integer", "minimum": 0, "maximum": 1000}),
+        );
+    }
+    fields.insert("enabled".into(), json!({"type": "boolean"}));
+    fields.insert(
+        "tier".into(),
+        json!({"type": "string", "enum": ["gold", "silver", "bronze"]}),
+    );
+    fields.insert(
+        "host".into(),
+        json!({"type": "string", "pattern": "^[a-z0-9.-]+$"}),
+    );
+    fields.insert(
+        "tags".into(),
+        json!({"type": "array", "items": {"type": "string"}, "maxItems": 8}),
+    );
+    fields.insert(
+        "labels".into(),
+        json!({"type": "object", "additionalProperties": {"type": "string"}}),
+    );
+    fields.insert(
+        "limits".into(),
+        json!({"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}}),
+    );
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "benches.keelson.bench"},
+        "spec": {
+            "group": "keelson.bench",
+            "scope": "Namespaced",
+            "names": {"plural": "benches", "singular": "bench", "kind": "Bench"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                    "type": "object",
+                    "properties": fields,
+                    "x-kubernetes-validations": [
+                        {"rule": "self.limits.min <= self.limits.max", "message": "min above max"},
+                        {"rule": "self.tags.size() <= 8 && self.count0 < 1000"}
+                    ]
+                }}}}
+            }]
+        }
+    })
+}
+
+fn bench_object(name: &str) -> serde_json::Value {
+    let mut spec = serde_json::Map::new();
+    for i in 0..8 {
+        spec.insert(format!("text{i}"), json!(format!("value {i}")));
+    }
+    for i in 0..6 {
+        spec.insert(format!("count{i}"), json!(i * 10));
+    }
+    spec.insert("enabled".into(), json!(true));
+    spec.insert("tier".into(), json!("gold"));
+    spec.insert("host".into(), json!("db.example.com"));
+    spec.insert("tags".into(), json!(["a", "b", "c"]));
+    spec.insert("labels".into(), json!({"team": "storage", "env": "bench"}));
+    spec.insert("limits".into(), json!({"min": 1, "max": 9}));
+    json!({"apiVersion": "keelson.bench/v1", "kind": "Bench", "metadata": {"name": name}, "spec": spec})
+}
+
+const CUSTOM: Creates = Creates {
+    prefix: "/apis/keelson.bench/v1",
+    plural: "benches",
+    object: bench_object,
+    label: "custom resource creates",
+};
+
+/// Creates and gets of the custom resource, once its definition is served.
+async fn custom_resources(
+    client: &HttpClient,
+    base: &str,
+    args: &ApiBenchArgs,
+    namespace: &str,
+) -> anyhow::Result<(Phase, Phase)> {
+    let url = format!("{base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+    let body = serde_json::to_vec(&bench_definition())?;
+    let (status, answer) = request(client, http::Method::POST, &url, Some(body.into())).await?;
+    anyhow::ensure!(status.is_success(), "the definition: {status} {answer:?}");
+    let served = format!("{base}/apis/keelson.bench/v1/namespaces/{namespace}/benches");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _) = request(client, http::Method::GET, &served, None).await?;
+        if status.is_success() {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the custom resource is not served: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let creates = api_creates(client, base, args, (&CUSTOM, namespace), args.objects).await?;
+    let gets = gets_of(client, base, args, (&CUSTOM, namespace), args.objects).await?;
+    Ok((creates, gets))
 }
 
 fn config_map(name: &str, sent: u64) -> serde_json::Value {
@@ -398,7 +522,9 @@ fn object_name(i: usize) -> String {
 
 /// What a create phase writes.
 struct Creates {
-    /// The resource's plural (in the core group).
+    /// The path of its group-version (`/api/v1`).
+    prefix: &'static str,
+    /// The resource's plural.
     plural: &'static str,
     /// The object with a name.
     object: fn(&str) -> serde_json::Value,
@@ -407,12 +533,14 @@ struct Creates {
 }
 
 const CONFIG_MAPS: Creates = Creates {
+    prefix: "/api/v1",
     plural: "configmaps",
     object: |name| config_map(name, 0),
     label: "creates",
 };
 
 const SERVICES: Creates = Creates {
+    prefix: "/api/v1",
     plural: "services",
     object: |name| {
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
@@ -422,6 +550,7 @@ const SERVICES: Creates = Creates {
 };
 
 const PODS: Creates = Creates {
+    prefix: "/api/v1",
     plural: "pods",
     object: |name| {
         json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "bench"}},
@@ -439,7 +568,10 @@ async fn api_creates(
     count: usize,
 ) -> anyhow::Result<Phase> {
     let per_client = count / args.clients;
-    let url = format!("{base}/api/v1/namespaces/{namespace}/{}", what.plural);
+    let url = format!(
+        "{base}{}/namespaces/{namespace}/{}",
+        what.prefix, what.plural
+    );
     let client = client.clone();
     let (clients, make) = (args.clients, what.object);
     let timed = concurrently(clients, per_client, move |c, i| {
@@ -468,12 +600,24 @@ async fn api_gets(
     args: &ApiBenchArgs,
     namespace: &str,
 ) -> anyhow::Result<Phase> {
-    let created = (args.objects / args.clients) * args.clients;
+    gets_of(client, base, args, (&CONFIG_MAPS, namespace), args.objects).await
+}
+
+/// Gets of the `created` objects `what` made in `namespace`.
+async fn gets_of(
+    client: &HttpClient,
+    base: &str,
+    args: &ApiBenchArgs,
+    (what, namespace): (&Creates, &str),
+    created: usize,
+) -> anyhow::Result<Phase> {
+    let created = (created / args.clients) * args.clients;
     let (client, base) = (client.clone(), base.to_string());
     let namespace = namespace.to_string();
+    let (prefix, plural) = (what.prefix, what.plural);
     let timed = concurrently(args.clients, args.gets / args.clients, move |c, i| {
         let url = format!(
-            "{base}/api/v1/namespaces/{namespace}/configmaps/{}",
+            "{base}{prefix}/namespaces/{namespace}/{plural}/{}",
             object_name((c * 7919 + i * 104_729) % created)
         );
         let client = client.clone();
@@ -484,7 +628,11 @@ async fn api_gets(
         }
     })
     .await?;
-    Ok(phase(format!("gets ({} clients)", args.clients), timed))
+    let label = match what.plural {
+        "configmaps" => "gets".to_string(),
+        _ => format!("{} gets", what.label.trim_end_matches(" creates")),
+    };
+    Ok(phase(format!("{label} ({} clients)", args.clients), timed))
 }
 
 async fn api_lists(client: &HttpClient, base: &str, objects: usize) -> anyhow::Result<Phase> {
