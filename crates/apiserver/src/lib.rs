@@ -240,40 +240,26 @@ fn router_of(state: AppState, config: &Config) -> Router {
         .route("/apis/{*rest}", any(handlers::api))
         .fallback(discovery_routes::not_found)
         .method_not_allowed_fallback(discovery_routes::method_not_allowed);
-    // Outermost last: authorization (inside the audit log, so that
-    // refusals are logged), the body limit and the deadline (inside the
-    // log too, so that timeouts are), the audit log, and authentication,
-    // which names the user the log records.
-    let router = match &state.auth {
-        Some(auth) => router.layer(axum::middleware::from_fn_with_state(
-            Arc::clone(auth),
-            auth::authorize,
-        )),
-        None => router,
-    };
-    let router = router
+    let auth = state.auth.clone();
+    let routes = router.with_state(state);
+    // Outermost first: authentication, which names the user the audit
+    // log records; the audit log; the deadline and the body limit (inside
+    // the log, so that timeouts are logged); and authorization (inside
+    // the log too, so that refusals are). They wrap the router as a
+    // whole, not each of its routes as `Router::layer` would: a layer
+    // then hands each request on with a clone of the router (one `Arc`),
+    // not of every service beneath it.
+    use axum::middleware::from_fn_with_state as from_fn;
+    let layered = tower::ServiceBuilder::new()
+        .option_layer(auth.clone().map(|a| from_fn(a, auth::authenticate)))
+        .option_layer(config.audit.clone().map(|a| from_fn(a, audit::record)))
+        .layer(from_fn(config.request_timeout(), http::deadline::within))
         // Bodies are read with their own limit so that an oversized one is
         // a `Status`, not a bare 413.
         .layer(DefaultBodyLimit::disable())
-        .layer(axum::middleware::from_fn_with_state(
-            config.request_timeout(),
-            http::deadline::within,
-        ));
-    let router = match &config.audit {
-        Some(audit) => router.layer(axum::middleware::from_fn_with_state(
-            audit.clone(),
-            audit::record,
-        )),
-        None => router,
-    };
-    let router = match &state.auth {
-        Some(auth) => router.layer(axum::middleware::from_fn_with_state(
-            Arc::clone(auth),
-            auth::authenticate,
-        )),
-        None => router,
-    };
-    router.with_state(state)
+        .option_layer(auth.map(|a| from_fn(a, auth::authorize)))
+        .service(routes);
+    Router::new().fallback_service(layered)
 }
 
 /// Creates what every cluster starts with, if missing: the namespaces,

@@ -358,8 +358,13 @@ struct Authenticated(User);
 
 /// The second layer: authorizes the authenticated request, answers the
 /// review APIs, and serves the request as its user.
-pub async fn authorize(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
-    let Some(Authenticated(user)) = request.extensions().get::<Authenticated>().cloned() else {
+pub async fn authorize(
+    State(auth): State<Arc<Auth>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // Taken, not cloned: nothing after this layer reads it.
+    let Some(Authenticated(user)) = request.extensions_mut().remove::<Authenticated>() else {
         return Failure(ApiError::internal("the request was not authenticated")).into_response();
     };
     let attributes = request_info::parse(
@@ -442,7 +447,7 @@ mod tests {
         params.not_after = at(valid_for.end);
         let key = KeyPair::generate().expect("a key");
         let cert = params.self_signed(&key).expect("a certificate");
-        ClientCertificates(vec![cert.der().to_vec()])
+        ClientCertificates::new(vec![cert.der().to_vec()])
     }
 
     fn request(token: Option<&str>, certificates: Option<ClientCertificates>) -> Request {

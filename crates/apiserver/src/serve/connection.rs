@@ -26,6 +26,7 @@ use tower::ServiceExt;
 use super::activity::{Activity, Busy, Metered};
 use super::open::{Open, Slot};
 use super::tls::{PeerCertificates, peer_certificates};
+use crate::auth::x509::ClientCertificates;
 
 /// How long a closing connection may take to say goodbye (HTTP/2 GOAWAY)
 /// before it is dropped.
@@ -104,8 +105,14 @@ async fn admitted(stream: TcpStream, slot: Slot, router: Router, builders: &Buil
     };
     match handshake {
         Ok(stream) => {
+            let peer = peer_certificates(stream.get_ref().1);
             let client = Client {
-                certificates: peer_certificates(stream.get_ref().1),
+                certificates: peer.map(|peer| {
+                    // Authentication reads the verified chain as DER, its
+                    // leaf once for all the connection's requests.
+                    let chain = peer.0.iter().map(|der| der.as_ref().to_vec()).collect();
+                    (peer, ClientCertificates::new(chain))
+                }),
                 ..client
             };
             serve(stream, slot, router, client, &builders.served).await;
@@ -115,11 +122,12 @@ async fn admitted(stream: TcpStream, slot: Slot, router: Router, builders: &Buil
 }
 
 /// Who is at the other end of a connection: its address and verified
-/// certificate chain, which go into each of its requests' extensions.
+/// certificate chain (as TLS gave it, and as authentication reads it),
+/// which go into each of its requests' extensions.
 #[derive(Clone)]
 struct Client {
     address: Option<std::net::SocketAddr>,
-    certificates: Option<PeerCertificates>,
+    certificates: Option<(PeerCertificates, ClientCertificates)>,
 }
 
 /// Serves one admitted connection until it ends or expires.
@@ -220,11 +228,9 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
                 .extensions_mut()
                 .insert(axum::extract::ConnectInfo(address));
         }
-        if let Some(peer) = &self.client.certificates {
-            // Authentication reads the verified chain as DER.
-            let chain = peer.0.iter().map(|der| der.as_ref().to_vec()).collect();
+        if let Some((peer, chain)) = &self.client.certificates {
             let extensions = request.extensions_mut();
-            extensions.insert(crate::auth::x509::ClientCertificates(chain));
+            extensions.insert(chain.clone());
             extensions.insert(peer.clone());
         }
         let busy = self.activity.begin(request.version() == Version::HTTP_2);

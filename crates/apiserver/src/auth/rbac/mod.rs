@@ -14,7 +14,7 @@ pub mod rules;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use keelson_api::ApiError;
@@ -45,38 +45,57 @@ const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(500);
 
 type Revisions = [i64; 4];
 
-/// The policy last built, and the caches' revisions it was built at.
-type Built = Arc<Mutex<Option<(Revisions, Arc<Policy>)>>>;
+/// A policy and what it was built from: the caches of [`RESOURCES`] and
+/// their revisions then.
+struct Built {
+    caches: [Arc<Cache>; 4],
+    revisions: Revisions,
+    policy: Arc<Policy>,
+}
+
+impl Built {
+    /// Whether the policy is still that of the caches, and they have seen
+    /// the writes `wanted`: each cache is live (not failed) at the
+    /// revision the policy was built at, and that is not behind.
+    fn is_current(&self, wanted: &Revisions) -> bool {
+        (0..RESOURCES.len()).all(|i| {
+            let seen = self.revisions[i];
+            seen >= wanted[i] && self.caches[i].revision() == Some(seen)
+        })
+    }
+}
 
 /// The RBAC authorizer of one server.
 #[derive(Clone)]
 pub struct Rbac {
     caches: Caches,
     writes: Writes,
-    current: Built,
+    current: Arc<Mutex<Option<Arc<Built>>>>,
 }
 
-/// The revision of this server's last write of each RBAC resource.
+/// The revision of this server's last write of each RBAC resource, in
+/// [`RESOURCES`]' order.
 #[derive(Clone, Default)]
-pub struct Writes(Arc<Mutex<HashMap<&'static str, i64>>>);
+pub struct Writes(Arc<[AtomicI64; 4]>);
 
 impl Writes {
     fn note(&self, resource: &ResourceInfo, object: &Value) {
-        if resource.group != GROUP || !RESOURCES.contains(&resource.plural) {
+        if resource.group != GROUP {
             return;
         }
+        let Some(index) = RESOURCES.iter().position(|r| *r == resource.plural) else {
+            return;
+        };
         let revision = object["metadata"]["resourceVersion"]
             .as_str()
             .and_then(|rv| rv.parse::<i64>().ok())
             .unwrap_or(0);
-        let mut writes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let last = writes.entry(resource.plural).or_default();
-        *last = (*last).max(revision);
+        self.0[index].fetch_max(revision, Ordering::AcqRel);
     }
 
-    fn wanted(&self, plural: &str) -> i64 {
-        let writes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        writes.get(plural).copied().unwrap_or(0)
+    /// The revisions of the last writes, in [`RESOURCES`]' order.
+    fn wanted(&self) -> Revisions {
+        std::array::from_fn(|i| self.0[i].load(Ordering::Acquire))
     }
 }
 
@@ -120,20 +139,46 @@ impl Rbac {
 
     /// The policy as of now (and of this server's own last writes).
     pub async fn policy(&self) -> Result<Arc<Policy>, ApiError> {
-        let mut caches = Vec::with_capacity(RESOURCES.len());
-        for plural in RESOURCES {
-            caches.push(self.fresh(plural).await?);
+        // The common case, without a wait or a lookup of the caches: none
+        // has changed (or failed) since the policy was built.
+        let wanted = self.writes.wanted();
+        let built = self
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(built) = built
+            && built.is_current(&wanted)
+        {
+            return Ok(Arc::clone(&built.policy));
         }
+        self.rebuild(&wanted).await
+    }
+
+    /// The policy of the caches once they have seen `wanted` (or after
+    /// [`CATCH_UP`]): the one last built if they have not changed since.
+    async fn rebuild(&self, wanted: &Revisions) -> Result<Arc<Policy>, ApiError> {
+        let mut caches = Vec::with_capacity(RESOURCES.len());
+        for (plural, wanted) in RESOURCES.into_iter().zip(wanted) {
+            caches.push(self.fresh(plural, *wanted).await?);
+        }
+        let caches: [Arc<Cache>; 4] = std::array::from_fn(|i| Arc::clone(&caches[i]));
         let revisions: Revisions =
             std::array::from_fn(|i| caches[i].revision().unwrap_or_default());
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(built) = current.as_mut()
+            && built.revisions == revisions
         {
-            let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((seen, policy)) = current.as_ref()
-                && *seen == revisions
-            {
-                return Ok(Arc::clone(policy));
-            }
+            // The same objects: the policy stands, on the caches now in use.
+            let policy = Arc::clone(&built.policy);
+            *built = Arc::new(Built {
+                caches,
+                revisions,
+                policy: Arc::clone(&policy),
+            });
+            return Ok(policy);
         }
+        drop(current);
         let objects: Vec<Vec<Value>> = caches
             .iter()
             .zip(RESOURCES)
@@ -149,15 +194,18 @@ impl Rbac {
             &objects[3],
         ));
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
-        *current = Some((revisions, Arc::clone(&policy)));
+        *current = Some(Arc::new(Built {
+            caches,
+            revisions,
+            policy: Arc::clone(&policy),
+        }));
         Ok(policy)
     }
 
-    /// The cache of `plural`, once it has seen this server's last write
-    /// of it (or after [`CATCH_UP`]).
-    async fn fresh(&self, plural: &str) -> Result<Arc<Cache>, ApiError> {
+    /// The cache of `plural`, once it has seen this server's write of it
+    /// at revision `wanted` (or after [`CATCH_UP`]).
+    async fn fresh(&self, plural: &str, wanted: i64) -> Result<Arc<Cache>, ApiError> {
         let cache = self.caches.of(resource(plural)).await?;
-        let wanted = self.writes.wanted(plural);
         let deadline = tokio::time::Instant::now() + CATCH_UP;
         while cache.revision().is_some_and(|seen| seen < wanted)
             && tokio::time::Instant::now() < deadline

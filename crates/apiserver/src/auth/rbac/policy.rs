@@ -1,6 +1,8 @@
 //! The RBAC policy of a cluster at one moment: its Roles, ClusterRoles and
-//! bindings, read into rules by role and bindings by namespace, so that
-//! deciding a request is a walk over the bindings that name its user.
+//! bindings, read into rules by role and bindings by namespace, each
+//! namespace's indexed by the subjects they name, so that deciding a
+//! request is a walk over the bindings that name its user (its name, or
+//! one of its groups), not over all of them.
 //!
 //! Aggregation: a ClusterRole with an `aggregationRule` holds, besides the
 //! rules stored in it, the rules of every ClusterRole its selectors match
@@ -18,7 +20,7 @@ use serde_json::Value;
 
 use super::rules::Rule;
 use crate::auth::request_info::Attributes;
-use crate::auth::user::{User, split_service_account};
+use crate::auth::user::{User, service_account_name, split_service_account};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -74,9 +76,69 @@ pub struct Policy {
     cluster_roles: HashMap<String, Vec<Rule>>,
     /// Each Role's rules, by namespace and name.
     roles: HashMap<(String, String), Vec<Rule>>,
-    cluster_bindings: Vec<Binding>,
+    cluster_bindings: Bindings,
     /// RoleBindings by namespace.
-    bindings: HashMap<String, Vec<Binding>>,
+    bindings: HashMap<String, Bindings>,
+}
+
+/// The bindings of one namespace (or the ClusterRoleBindings), in the
+/// order they were read, with an index of them by the subjects they name.
+#[derive(Debug, Default)]
+struct Bindings {
+    list: Vec<Binding>,
+    /// The positions of the bindings with a `User` subject, or a
+    /// `ServiceAccount` one, by the user name it names.
+    by_name: HashMap<String, Vec<usize>>,
+    /// The positions of the bindings with a `Group` subject, by group.
+    by_group: HashMap<String, Vec<usize>>,
+}
+
+impl Bindings {
+    /// `list`, indexed; `namespace` is theirs (empty for
+    /// ClusterRoleBindings), which a ServiceAccount subject without one
+    /// is in.
+    fn new(list: Vec<Binding>, namespace: &str) -> Self {
+        let mut bindings = Bindings {
+            list,
+            ..Bindings::default()
+        };
+        for (at, binding) in bindings.list.iter().enumerate() {
+            for subject in &binding.subjects {
+                let (index, key) = match subject.kind.as_str() {
+                    "User" => (&mut bindings.by_name, subject.name.clone()),
+                    "Group" => (&mut bindings.by_group, subject.name.clone()),
+                    "ServiceAccount" => {
+                        let sa_namespace = match subject.namespace.is_empty() {
+                            true => namespace,
+                            false => subject.namespace.as_str(),
+                        };
+                        if sa_namespace.is_empty() {
+                            continue;
+                        }
+                        let name = service_account_name(sa_namespace, &subject.name);
+                        (&mut bindings.by_name, name)
+                    }
+                    _ => continue,
+                };
+                let positions = index.entry(key).or_default();
+                if positions.last() != Some(&at) {
+                    positions.push(at);
+                }
+            }
+        }
+        bindings
+    }
+
+    /// The bindings that may name `user`, in their order: every binding
+    /// with a subject that names the user is among them.
+    fn of<'a>(&'a self, user: &User) -> impl Iterator<Item = &'a Binding> + 'a {
+        let named = self.by_name.get(&user.name).into_iter();
+        let grouped = user.groups.iter().filter_map(|g| self.by_group.get(g));
+        let mut positions: Vec<usize> = named.chain(grouped).flatten().copied().collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions.into_iter().map(|at| &self.list[at])
+    }
 }
 
 /// The outcome of walking the rules for a request.
@@ -133,11 +195,19 @@ impl Policy {
             let key = (role.metadata.namespace, role.metadata.name);
             policy.roles.insert(key, role.rules);
         }
-        policy.cluster_bindings = parse(cluster_bindings);
+        policy.cluster_bindings = Bindings::new(parse(cluster_bindings), "");
+        let mut by_namespace: HashMap<String, Vec<Binding>> = HashMap::new();
         for binding in parse::<Binding>(bindings) {
             let namespace = binding.metadata.namespace.clone();
-            policy.bindings.entry(namespace).or_default().push(binding);
+            by_namespace.entry(namespace).or_default().push(binding);
         }
+        policy.bindings = by_namespace
+            .into_iter()
+            .map(|(namespace, list)| {
+                let bindings = Bindings::new(list, &namespace);
+                (namespace, bindings)
+            })
+            .collect();
         policy
     }
 
@@ -170,13 +240,13 @@ impl Policy {
         mut visit: impl FnMut(&Rule) -> bool,
     ) -> Decision {
         let mut errors = Vec::new();
-        let cluster = self.cluster_bindings.iter().map(|b| (b, ""));
+        let cluster = self.cluster_bindings.of(user).map(|b| (b, ""));
         let local = self
             .bindings
             .get(namespace)
             .filter(|_| !namespace.is_empty())
             .into_iter()
-            .flatten()
+            .flat_map(|bindings| bindings.of(user))
             .map(|b| (b, namespace));
         for (binding, namespace) in cluster.chain(local) {
             if !binding.subjects.iter().any(|s| applies(s, user, namespace)) {

@@ -35,16 +35,22 @@ impl Rule {
             return self.url_matches(&request.path);
         }
         has(&self.api_groups, &request.api_group)
-            && self.resource_matches(&request.combined_resource(), &request.subresource)
+            && self.resource_matches(&request.resource, &request.subresource)
             && (self.resource_names.is_empty() || self.resource_names.contains(&request.name))
     }
 
-    fn resource_matches(&self, combined: &str, subresource: &str) -> bool {
+    /// Whether the rule names `resource/subresource` (or `resource` when
+    /// there is no subresource), all resources, or `*/subresource`.
+    fn resource_matches(&self, resource: &str, subresource: &str) -> bool {
         self.resources.iter().any(|r| {
-            r == ALL
-                || r == combined
-                || (!subresource.is_empty()
-                    && r.strip_prefix("*/").is_some_and(|sub| sub == subresource))
+            if r == ALL {
+                return true;
+            }
+            if subresource.is_empty() {
+                return r == resource;
+            }
+            let (head, sub) = r.split_once('/').unwrap_or((r, ""));
+            sub == subresource && (head == resource || head == ALL)
         })
     }
 

@@ -74,6 +74,25 @@ fn rules_allow_what_they_name() {
             true,
         ),
         (
+            json!({"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}),
+            "GET",
+            "/api/v1/namespaces/dev/pods/web",
+            false,
+        ),
+        // `*` after the slash is no wildcard, as upstream.
+        (
+            json!({"apiGroups": [""], "resources": ["pods/*"], "verbs": ["get"]}),
+            "GET",
+            "/api/v1/namespaces/dev/pods/web/log",
+            false,
+        ),
+        (
+            json!({"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}),
+            "GET",
+            "/api/v1/namespaces/dev/pods/web/log",
+            true,
+        ),
+        (
             json!({"apiGroups": [""], "resources": ["*/status"], "verbs": ["get"]}),
             "GET",
             "/api/v1/nodes/n1",
@@ -307,4 +326,154 @@ fn coverage_of_granted_rules() {
     )
     .expect_err("not held");
     assert_eq!(missing.len(), 2);
+}
+
+/// Whether `subject` (JSON) of a binding in `namespace` names `user`,
+/// as the walk over every binding decided it before bindings were
+/// indexed by subject.
+fn names(subject: &Value, user: &User, namespace: &str) -> bool {
+    let field = |key: &str| subject[key].as_str().unwrap_or_default();
+    match field("kind") {
+        "User" => field("name") == user.name,
+        "Group" => user.in_group(field("name")),
+        "ServiceAccount" => {
+            let sa_namespace = match field("namespace") {
+                "" => namespace,
+                explicit => explicit,
+            };
+            !sa_namespace.is_empty()
+                && user.name == format!("system:serviceaccount:{sa_namespace}:{}", field("name"))
+        }
+        _ => false,
+    }
+}
+
+/// [`Policy::rules_for`] by a walk over every binding, in order: the
+/// ClusterRoleBindings, then the RoleBindings of `namespace`.
+fn rules_of_every_binding(
+    policy: &Policy,
+    (cluster_bindings, bindings): (&[Value], &[Value]),
+    user: &User,
+    namespace: &str,
+) -> (Vec<Rule>, Vec<String>) {
+    let cluster = cluster_bindings.iter().map(|b| (b, ""));
+    let local = bindings
+        .iter()
+        .filter(|b| !namespace.is_empty() && b["metadata"]["namespace"] == namespace)
+        .map(|b| (b, namespace));
+    let (mut rules, mut errors) = (Vec::new(), Vec::new());
+    for (binding, namespace) in cluster.chain(local) {
+        let subjects = binding["subjects"].as_array().cloned().unwrap_or_default();
+        if !subjects.iter().any(|s| names(s, user, namespace)) {
+            continue;
+        }
+        let role_ref = serde_json::from_value(binding["roleRef"].clone()).expect("a roleRef");
+        match policy.role_ref_rules(&role_ref, namespace) {
+            Ok(found) => rules.extend_from_slice(found),
+            Err(err) => errors.push(err),
+        }
+    }
+    (rules, errors)
+}
+
+#[test]
+fn the_subject_index_finds_what_a_walk_over_every_binding_finds() {
+    let role = |name: &str, resource: &str| {
+        json!({"metadata": {"name": name}, "rules": [
+            {"apiGroups": [""], "resources": [resource], "verbs": ["get"]}]})
+    };
+    let cluster_roles = vec![
+        role("pods", "pods"),
+        role("nodes", "nodes"),
+        role("secrets", "secrets"),
+    ];
+    let roles = vec![
+        json!({"metadata": {"name": "local", "namespace": "dev"}, "rules": [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]}]}),
+    ];
+    let binding = |name: &str, namespace: &str, role: (&str, &str), subjects: Value| {
+        json!({"metadata": {"name": name, "namespace": namespace},
+            "roleRef": {"kind": role.0, "name": role.1}, "subjects": subjects})
+    };
+    let (user, group) = (
+        |name: &str| json!({"kind": "User", "name": name}),
+        |name: &str| json!({"kind": "Group", "name": name}),
+    );
+    let sa = |namespace: &str, name: &str| json!({"kind": "ServiceAccount", "namespace": namespace, "name": name});
+    let cluster_bindings = vec![
+        binding("a", "", ("ClusterRole", "pods"), json!([group("ops")])),
+        binding("b", "", ("ClusterRole", "gone"), json!([user("jane")])),
+        // Named twice, by name and by group: found once.
+        binding(
+            "c",
+            "",
+            ("ClusterRole", "nodes"),
+            json!([user("jane"), group("ops")]),
+        ),
+        // A ServiceAccount without a namespace names none at cluster scope.
+        binding("d", "", ("ClusterRole", "secrets"), json!([sa("", "bot")])),
+        binding(
+            "e",
+            "",
+            ("ClusterRole", "secrets"),
+            json!([sa("dev", "bot")]),
+        ),
+        binding(
+            "f",
+            "",
+            ("ClusterRole", "pods"),
+            json!([{"kind": "Robot", "name": "jane"}]),
+        ),
+        binding("g", "", ("ClusterRole", "missing"), json!([group("ops")])),
+    ];
+    let bindings = vec![
+        binding("h", "dev", ("Role", "local"), json!([user("jane")])),
+        binding(
+            "i",
+            "dev",
+            ("ClusterRole", "secrets"),
+            json!([sa("", "bot")]),
+        ),
+        binding(
+            "j",
+            "dev",
+            ("Role", "absent"),
+            json!([group("ops"), user("jane")]),
+        ),
+        binding(
+            "k",
+            "qa",
+            ("ClusterRole", "nodes"),
+            json!([sa("dev", "bot"), group("qa")]),
+        ),
+        binding(
+            "l",
+            "qa",
+            ("Role", "local"),
+            json!([user("system:serviceaccount:qa:bot")]),
+        ),
+    ];
+    let policy = Policy::build(&cluster_roles, &roles, &cluster_bindings, &bindings);
+    let users = [
+        User::new("jane", &["ops", "system:authenticated"]),
+        User::new("olga", &["ops"]),
+        User::new("quinn", &["qa", "ops"]),
+        User::new("system:serviceaccount:dev:bot", &["system:serviceaccounts"]),
+        User::new("system:serviceaccount:qa:bot", &[]),
+        User::new("system:serviceaccount::bot", &[]),
+        User::new("nobody", &[]),
+    ];
+    for user in &users {
+        for namespace in ["", "dev", "qa", "prod"] {
+            let indexed = policy.rules_for(user, namespace);
+            let walked =
+                rules_of_every_binding(&policy, (&cluster_bindings, &bindings), user, namespace);
+            assert_eq!(indexed, walked, "{} in {namespace:?}", user.name);
+        }
+    }
+    // The cases above do find bindings, and errors in binding order.
+    let (rules, errors) = policy.rules_for(&users[0], "dev");
+    assert_eq!(rules.len(), 3, "{rules:?}");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].contains("\"gone\"") && errors[2].contains("\"absent\""));
 }
