@@ -295,55 +295,95 @@ pub fn all() -> &'static [ResourceInfo] {
     RESOURCES
 }
 
-/// The custom resources registered, by owner.
-type Custom = BTreeMap<u64, Arc<[&'static ResourceInfo]>>;
+/// The custom resources registered: each owner's, their union, and a
+/// generation that changes when the union does.
+struct Custom {
+    owners: BTreeMap<u64, Arc<[&'static ResourceInfo]>>,
+    union: Arc<[&'static ResourceInfo]>,
+    generation: u64,
+}
 
-static CUSTOM: RwLock<Custom> = RwLock::new(BTreeMap::new());
+static CUSTOM: std::sync::LazyLock<RwLock<Custom>> = std::sync::LazyLock::new(|| {
+    RwLock::new(Custom {
+        owners: BTreeMap::new(),
+        union: Arc::new([]),
+        generation: 0,
+    })
+});
 
 /// Makes `resources` the custom resources `owner` (one API server)
 /// serves, in place of what it registered before.
 pub fn set_custom(owner: u64, resources: Vec<&'static ResourceInfo>) {
     let mut custom = CUSTOM.write().unwrap_or_else(PoisonError::into_inner);
     match resources.is_empty() {
-        true => custom.remove(&owner),
-        false => custom.insert(owner, resources.into()),
+        true => custom.owners.remove(&owner),
+        false => custom.owners.insert(owner, resources.into()),
     };
+    let mut union: Vec<&'static ResourceInfo> = Vec::new();
+    for resource in custom.owners.values().flat_map(|list| list.iter()) {
+        if !union.contains(resource) {
+            union.push(resource);
+        }
+    }
+    let same = union.len() == custom.union.len()
+        && union
+            .iter()
+            .zip(custom.union.iter())
+            .all(|(a, b)| std::ptr::eq(*a, *b));
+    if !same {
+        custom.union = union.into();
+        custom.generation += 1;
+    }
 }
 
 /// The custom resources registered now, each group-version-plural once
 /// (the first owner's).
-pub fn custom() -> Vec<&'static ResourceInfo> {
+pub fn custom() -> Arc<[&'static ResourceInfo]> {
     let custom = CUSTOM.read().unwrap_or_else(PoisonError::into_inner);
-    let mut out: Vec<&'static ResourceInfo> = Vec::new();
-    for resource in custom.values().flat_map(|list| list.iter()) {
-        if !out.contains(resource) {
-            out.push(resource);
-        }
+    Arc::clone(&custom.union)
+}
+
+/// A number that changes whenever [`custom`] does, for what is made from
+/// the custom resources and kept.
+pub fn custom_generation() -> u64 {
+    CUSTOM
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .generation
+}
+
+/// The custom resources, looked up only once the iteration reaches them
+/// (so that finding a built-in resource never touches them).
+#[derive(Default)]
+struct Later {
+    list: Option<Arc<[&'static ResourceInfo]>>,
+    next: usize,
+}
+
+impl Iterator for Later {
+    type Item = &'static ResourceInfo;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let list = self.list.get_or_insert_with(custom);
+        let item = list.get(self.next).copied();
+        self.next += 1;
+        item
     }
-    out
 }
 
 /// Every resource served: the built-in ones, then the custom ones.
 pub fn served() -> impl Iterator<Item = &'static ResourceInfo> {
-    RESOURCES.iter().chain(custom())
+    RESOURCES.iter().chain(Later::default())
 }
 
 /// The resource of a kind, e.g. `("apps", "v1", "Deployment")`.
 pub fn by_kind(group: &str, version: &str, kind: &str) -> Option<&'static ResourceInfo> {
-    let matches = |r: &&ResourceInfo| r.group == group && r.version == version && r.kind == kind;
-    RESOURCES
-        .iter()
-        .find(matches)
-        .or_else(|| custom().into_iter().find(matches))
+    served().find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
 /// The resource of a plural name in a group, e.g. `("apps", "deployments")`.
 pub fn by_resource(group: &str, plural: &str) -> Option<&'static ResourceInfo> {
-    let matches = |r: &&ResourceInfo| r.group == group && r.plural == plural;
-    RESOURCES
-        .iter()
-        .find(matches)
-        .or_else(|| custom().into_iter().find(matches))
+    served().find(|r| r.group == group && r.plural == plural)
 }
 
 /// Whether `name` designates `resource`: its plural, singular, a short name,

@@ -262,7 +262,8 @@ impl Loop {
             .unwrap_or_default();
         // What this server serves of the definition, if anything.
         let served = registry::custom()
-            .into_iter()
+            .iter()
+            .copied()
             .find(|r| r.group == group && r.plural == plural);
         let remaining = match served {
             Some(custom) => self.delete_all(custom).await?,

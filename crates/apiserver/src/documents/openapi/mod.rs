@@ -82,36 +82,45 @@ fn document_of(
     }
 }
 
-/// The documents of custom group-versions, by group-version: made again
-/// when the resources served in it change, and kept (as the registry
-/// keeps the resources).
-type Made = HashMap<(String, String), (Vec<usize>, &'static Document)>;
+/// The documents of custom group-versions, made when first asked for and
+/// kept (as the registry keeps the resources) until the custom resources
+/// change ([`registry::custom_generation`]).
+#[derive(Default)]
+struct Made {
+    generation: u64,
+    documents: HashMap<(String, String), &'static Document>,
+}
 
 static CUSTOM: RwLock<Option<Made>> = RwLock::new(None);
 
 /// The document of a custom group-version, as its resources are now.
 fn custom(group: &'static str, version: &'static str) -> Option<&'static Document> {
+    let generation = registry::custom_generation();
+    let key = (group.to_string(), version.to_string());
+    {
+        let made = CUSTOM.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(made) = made.as_ref().filter(|m| m.generation == generation)
+            && let Some(document) = made.documents.get(&key)
+        {
+            return Some(document);
+        }
+    }
     let resources: Vec<&'static ResourceInfo> = registry::custom()
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|r| r.group == group && r.version == version)
         .collect();
     if resources.is_empty() {
         return None;
     }
-    let identity: Vec<usize> = resources.iter().map(|r| *r as *const _ as usize).collect();
-    let key = (group.to_string(), version.to_string());
-    {
-        let made = CUSTOM.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some((seen, document)) = made.as_ref().and_then(|m| m.get(&key))
-            && *seen == identity
-        {
-            return Some(document);
-        }
-    }
     let document: &'static Document = Box::leak(Box::new(document_of(group, version, &resources)));
     let mut made = CUSTOM.write().unwrap_or_else(PoisonError::into_inner);
-    made.get_or_insert_with(HashMap::new)
-        .insert(key, (identity, document));
+    let made = made.get_or_insert_with(Made::default);
+    if made.generation != generation {
+        made.generation = generation;
+        made.documents.clear();
+    }
+    made.documents.insert(key, document);
     Some(document)
 }
 
@@ -119,7 +128,7 @@ fn custom(group: &'static str, version: &'static str) -> Option<&'static Documen
 fn documents() -> Vec<&'static Document> {
     let mut all: Vec<&'static Document> = built_in().iter().collect();
     let mut seen: Vec<(&'static str, &'static str)> = Vec::new();
-    for resource in registry::custom() {
+    for resource in registry::custom().iter() {
         let gv = (resource.group, resource.version);
         if seen.contains(&gv) || all.iter().any(|d| (d.group, d.version) == gv) {
             continue;
@@ -138,10 +147,11 @@ fn document(group: &str, version: &str) -> Option<&'static Document> {
     {
         return Some(found);
     }
-    let resource = registry::custom()
-        .into_iter()
+    let found = registry::custom()
+        .iter()
+        .copied()
         .find(|r| r.group == group && r.version == version)?;
-    custom(resource.group, resource.version)
+    custom(found.group, found.version)
 }
 
 /// FNV-1a, 64 bits: stable across builds and platforms, which is all the
