@@ -216,14 +216,21 @@ async fn mirror_pod(
     Ok(())
 }
 
+/// The stored object of a status update; any other write is refused as
+/// upstream refuses it.
+fn updated<'a>(write: &Attributes<'a>) -> Result<&'a Value, ApiError> {
+    match (write.operation, write.old) {
+        (Operation::Update, Some(old)) => Ok(old),
+        _ => Err(forbidden(
+            write,
+            &format!("unexpected operation {:?}", operation_name(write.operation)),
+        )),
+    }
+}
+
 fn pod_status(node: &str, write: &Attributes<'_>, pod: &Value) -> Result<(), ApiError> {
     let no = |why: String| Err(forbidden(write, &why));
-    let (Operation::Update, Some(old)) = (write.operation, write.old) else {
-        return no(format!(
-            "unexpected operation {:?}",
-            operation_name(write.operation)
-        ));
-    };
+    let old = updated(write)?;
     if old["spec"]["nodeName"] != node {
         return no(format!(
             "node {node:?} can only update pod status for pods with spec.nodeName set to itself"
@@ -412,12 +419,7 @@ fn node_object(node: &str, write: &Attributes<'_>, object: &Value) -> Result<(),
 
 fn claim_status(node: &str, write: &Attributes<'_>, claim: &Value) -> Result<(), ApiError> {
     let no = |why: String| Err(forbidden(write, &why));
-    let (Operation::Update, Some(old)) = (write.operation, write.old) else {
-        return no(format!(
-            "unexpected operation {:?}",
-            operation_name(write.operation)
-        ));
-    };
+    let old = updated(write)?;
     // What a node may change: the status's capacity, conditions and the
     // resources of an expansion.
     let strip = |claim: &Value| {
