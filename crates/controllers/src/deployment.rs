@@ -1,0 +1,1 @@
+//! The Deployment controller's pure parts.

@@ -1,0 +1,14 @@
+//! keelson's controllers. Each controller's decision is a pure function,
+//! `reconcile(desired, observed, now) -> Plan`: no I/O, no clock, no
+//! randomness, so that it is table-tested on its own; the loop that reads
+//! the cluster, runs the decisions and carries out their plans is apart
+//! from them.
+//!
+//! What is here so far: the pure parts of the ReplicaSet controller
+//! ([`replicaset`]: how many pods to create or delete, which pods go first,
+//! the status) and the Deployment controller's rollout arithmetic
+//! ([`deployment`]: maxSurge and maxUnavailable resolved as upstream rounds
+//! them, the pod-template hash, revisions).
+
+pub mod deployment;
+pub mod replicaset;
