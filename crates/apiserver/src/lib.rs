@@ -64,6 +64,8 @@ pub use serve::ConnectionLimits;
 pub use serve::tls::{PeerCertificates, TlsConfig, TlsError};
 
 #[cfg(feature = "testing")]
+pub mod stand_in;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use std::future::Future;
