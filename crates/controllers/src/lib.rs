@@ -8,7 +8,9 @@
 //! ([`replicaset`]: how many pods to create or delete, which pods go first,
 //! the status) and the Deployment controller's rollout arithmetic
 //! ([`deployment`]: maxSurge and maxUnavailable resolved as upstream rounds
-//! them, the pod-template hash, revisions).
+//! them, the pod-template hash, revisions), and the signer of approved
+//! CertificateSigningRequests ([`certificates`]).
 
+pub mod certificates;
 pub mod deployment;
 pub mod replicaset;
