@@ -9,8 +9,11 @@
 //! the status) and the Deployment controller's rollout arithmetic
 //! ([`deployment`]: maxSurge and maxUnavailable resolved as upstream rounds
 //! them, the pod-template hash, revisions), and the signer of approved
-//! CertificateSigningRequests ([`certificates`]).
+//! CertificateSigningRequests ([`certificates`]), and what every namespace
+//! holds ([`namespaced`]: its `default` ServiceAccount and the
+//! `kube-root-ca.crt` ConfigMap).
 
 pub mod certificates;
 pub mod deployment;
+pub mod namespaced;
 pub mod replicaset;
