@@ -276,9 +276,52 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     if let (Some((_, policy)), Some(log)) = (&audit, &args.audit_log_path) {
         eprintln!("audit log: {} (policy {})", log.display(), policy.display());
     }
+    // The controllers run beside the server as its clients, over HTTPS
+    // with the controller manager's identity.
+    let controllers = match (&pki, config.auth.is_some()) {
+        (Some(pki), true) => Some(tokio::spawn(run_controllers(
+            data_dir.clone(),
+            pki.server_ca_pem.clone(),
+        ))),
+        _ => None,
+    };
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
+    if let Some(controllers) = controllers {
+        controllers.abort();
+    }
     eprintln!("keelson stopped");
     Ok(())
+}
+
+/// Runs the controller manager's controllers in this process, as an API
+/// client with `DATA_DIR/controller-manager.kubeconfig`; the cluster CA in
+/// `DATA_DIR/pki` signs approved certificate requests. A failure is told
+/// and leaves the server serving.
+async fn run_controllers(data_dir: PathBuf, ca_bundle: String) {
+    let started = async {
+        let path = data_dir.join("controller-manager.kubeconfig");
+        let kubeconfig = kube::config::Kubeconfig::read_from(&path)?;
+        let options = kube::config::KubeConfigOptions::default();
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+        let pki = data_dir.join("pki");
+        let signing_ca = match (
+            std::fs::read_to_string(pki.join("ca.crt")),
+            std::fs::read_to_string(pki.join("ca.key")),
+        ) {
+            (Ok(cert), Ok(key)) => Some((cert, key)),
+            _ => None,
+        };
+        keelson_controllers::manager::run(keelson_controllers::manager::ManagerConfig {
+            config,
+            ca_bundle,
+            signing_ca,
+            token_dir: data_dir.join("controller-tokens"),
+        })
+        .await
+    };
+    if let Err(err) = started.await {
+        eprintln!("warning: the controllers stopped: {err:#}");
+    }
 }
 
 /// The connections' limits the flags ask for, with the open-files limit

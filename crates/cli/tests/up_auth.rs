@@ -214,7 +214,7 @@ except client.exceptions.ApiException as e:\n    print('refused:', e.status, jso
     );
     assert!(
         output.status.success()
-            && stdout.contains("dev: settings")
+            && stdout.lines().any(|l| l.starts_with("dev:") && l.contains("settings"))
             && stdout.contains("refused: 403 pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"dev\""),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );

@@ -15,5 +15,6 @@
 
 pub mod certificates;
 pub mod deployment;
+pub mod manager;
 pub mod namespaced;
 pub mod replicaset;

@@ -1,0 +1,171 @@
+//! The controllers `keelson up` runs beside its API server, through the
+//! real kubectl: every namespace gets its `default` ServiceAccount (made
+//! again when deleted) and the `kube-root-ca.crt` ConfigMap, and a new
+//! user is added the upstream way: a CertificateSigningRequest, `kubectl
+//! certificate approve`, and the signed certificate in a kubeconfig.
+
+mod support;
+
+use std::time::Duration;
+
+use base64::Engine;
+use support::Server;
+
+/// Runs kubectl until it succeeds (at most 10 s); its output.
+fn eventually(server: &Server, args: &[&str]) -> String {
+    for _ in 0..100 {
+        let run = server.kubectl(args);
+        if run.status.success() && !run.stdout.trim().is_empty() {
+            return run.stdout;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let run = server.kubectl(args);
+    panic!("not within 10 s:\n{run}");
+}
+
+#[test]
+fn namespaces_get_their_service_account_and_root_ca() {
+    let server = Server::start();
+    server.ok(&["create", "namespace", "team"]);
+    let account = eventually(
+        &server,
+        &[
+            "get",
+            "serviceaccount",
+            "default",
+            "-n",
+            "team",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(account.trim(), "serviceaccount/default");
+    let bundle = eventually(
+        &server,
+        &[
+            "get",
+            "configmap",
+            "kube-root-ca.crt",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.data.ca\\.crt}",
+        ],
+    );
+    let kubeconfig = std::fs::read_to_string(server.kubeconfig()).expect("the kubeconfig");
+    let ca = kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("certificate-authority-data:"))
+        .map(|data| {
+            base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .expect("base64")
+        })
+        .expect("the kubeconfig's CA");
+    assert_eq!(bundle.trim(), String::from_utf8_lossy(&ca).trim());
+    // Deleted, it comes back.
+    let uid = server.ok(&[
+        "get",
+        "sa",
+        "default",
+        "-n",
+        "team",
+        "-o",
+        "jsonpath={.metadata.uid}",
+    ]);
+    server.ok(&["delete", "sa", "default", "-n", "team"]);
+    for _ in 0..100 {
+        let again = server.kubectl(&[
+            "get",
+            "sa",
+            "default",
+            "-n",
+            "team",
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ]);
+        if again.status.success() && !again.stdout.trim().is_empty() && again.stdout != uid {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the default ServiceAccount was not made again");
+}
+
+#[test]
+fn a_user_is_added_through_an_approved_certificate_request() {
+    let server = Server::start();
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "jane");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "dev");
+    let request = params
+        .serialize_request(&key)
+        .expect("a request")
+        .pem()
+        .expect("PEM");
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let manifest = server.manifest(
+        "csr.yaml",
+        &format!(
+            "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: jane\nspec:\n  request: {}\n  signerName: kubernetes.io/kube-apiserver-client\n  expirationSeconds: 86400\n  usages:\n  - client auth\n",
+            encode(&request)
+        ),
+    );
+    server.ok(&["apply", "-f", &manifest]);
+    server.ok(&["certificate", "approve", "jane"]);
+    let certificate = eventually(
+        &server,
+        &["get", "csr", "jane", "-o", "jsonpath={.status.certificate}"],
+    );
+    let admin = std::fs::read_to_string(server.kubeconfig()).expect("the kubeconfig");
+    let jane: String = admin
+        .lines()
+        .map(|line| {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            if line.trim().starts_with("client-certificate-data:") {
+                format!("{indent}client-certificate-data: {}", certificate.trim())
+            } else if line.trim().starts_with("client-key-data:") {
+                format!("{indent}client-key-data: {}", encode(&key.serialize_pem()))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = server.manifest("jane.kubeconfig", &jane);
+    server.prints(
+        &[
+            "--kubeconfig",
+            &path,
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ],
+        "jane",
+    );
+    let groups = server.ok(&[
+        "--kubeconfig",
+        &path,
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.groups}",
+    ]);
+    assert!(groups.contains("dev"), "{groups}");
+    // What jane has not been given is refused with upstream's message.
+    let refused = server.kubectl(&["--kubeconfig", &path, "get", "secrets"]);
+    assert!(
+        refused
+            .stderr
+            .contains(r#"User "jane" cannot list resource "secrets""#),
+        "{refused}"
+    );
+}
