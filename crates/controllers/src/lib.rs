@@ -11,4 +11,5 @@
 //! them, the pod-template hash, revisions).
 
 pub mod deployment;
+pub mod pods;
 pub mod replicaset;
