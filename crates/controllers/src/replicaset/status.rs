@@ -75,6 +75,8 @@ pub fn status_after(
     status.ready_replicas = Some(ready);
     status.available_replicas = Some(available);
     status.observed_generation = rs.metadata.generation;
+    // Filled only under a feature gate that v1.33 leaves off.
+    status.terminating_replicas = None;
     status
 }
 
@@ -88,6 +90,7 @@ pub fn status_needs_update(rs: &ReplicaSet, status: &ReplicaSetStatus) -> bool {
         || num(current.ready_replicas) != num(status.ready_replicas)
         || num(current.available_replicas) != num(status.available_replicas)
         || current.observed_generation != rs.metadata.generation
+        || current.terminating_replicas != status.terminating_replicas
         || current.conditions.unwrap_or_default() != status.conditions.clone().unwrap_or_default()
 }
 
