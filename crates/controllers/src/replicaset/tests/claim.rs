@@ -86,3 +86,17 @@ fn an_absent_or_invalid_selector() {
         Err(ReconcileError::InvalidSelector(_))
     ));
 }
+
+#[test]
+fn adopted_pods_count_toward_the_replicas() {
+    let pods = [
+        pod("mine").not_ready().build(),
+        pod("orphan").owners(vec![]).build(),
+    ];
+    let plan = plan(&rs(1), &pods);
+    assert_eq!(plan.adopt.len(), 1);
+    assert_eq!(plan.create, None);
+    // Both are the ReplicaSet's now; the one not ready goes.
+    assert_eq!(plan.delete, ["mine"]);
+    assert_eq!(plan.status.replicas, 2);
+}

@@ -213,3 +213,33 @@ fn deletion_cost_accepts_only_canonical_integers() {
         );
     }
 }
+
+#[test]
+fn generate_name_drops_the_dash_when_it_would_be_too_long() {
+    let (fits, too_long) = ("a".repeat(252), "a".repeat(253));
+    let cases = [
+        ("web".to_string(), "web-".to_string()),
+        (fits.clone(), format!("{fits}-")),
+        (too_long.clone(), too_long),
+    ];
+    for (name, want) in cases {
+        let mut rs = rs(1);
+        rs.metadata.name = Some(name);
+        let pod = pod_from_template(&rs);
+        assert_eq!(pod.metadata.generate_name, Some(want));
+    }
+}
+
+#[test]
+fn a_template_without_labels_cannot_make_pods() {
+    let mut unlabeled = rs(1);
+    if let Some(meta) = unlabeled
+        .spec
+        .as_mut()
+        .and_then(|spec| spec.template.as_mut())
+        .and_then(|template| template.metadata.as_mut())
+    {
+        meta.labels = None;
+    }
+    assert!(!template_has_labels(&unlabeled));
+}
