@@ -6,7 +6,7 @@
 //! actuation, events) carries the [`Plan`] out; it is not here.
 //!
 //! One sync, as upstream runs it: finished and terminating pods are set
-//! aside; the rest are claimed ([`claim`]); when the [`Expectations`] are met
+//! aside; the rest are claimed (adopted or released by their labels); when the [`Expectations`] are met
 //! and the ReplicaSet is not being deleted, the number of claimed pods is
 //! brought to `spec.replicas`, at most [`BURST_REPLICAS`] a sync; the status
 //! is computed from the claimed pods ([`status_after`]), with a
@@ -62,7 +62,11 @@ pub struct Observed<'a> {
     pub expectations_satisfied: bool,
 }
 
-/// Pods to create: `count` copies of `pod`, made in `batches`.
+/// Pods to create: `count` copies of `pod`, made in `batches`. Each create
+/// seen by the cache, failed or skipped lowers the expectations by one
+/// ([`Expectations::creation_observed`]). A template without labels
+/// ([`template_has_labels`]) cannot make pods: upstream then fails each
+/// create with `unable to create pods, no labels`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Creates {
     /// How many, at most [`BURST_REPLICAS`].

@@ -62,7 +62,7 @@ fn pods_per_node(related: &[Pod]) -> BTreeMap<&str, usize> {
 }
 
 /// `Less` when the first pod is to be deleted before the second.
-pub fn delete_order(a: &(&Pod, usize), b: &(&Pod, usize), now: Timestamp) -> Ordering {
+fn delete_order(a: &(&Pod, usize), b: &(&Pod, usize), now: Timestamp) -> Ordering {
     let ((pa, rank_a), (pb, rank_b)) = (a, b);
     let (node_a, node_b) = (pods::node_name(pa), pods::node_name(pb));
     if node_a != node_b && (node_a.is_empty() || node_b.is_empty()) {
