@@ -11,10 +11,12 @@
 //! them, the pod-template hash, revisions), and the signer of approved
 //! CertificateSigningRequests ([`certificates`]), and what every namespace
 //! holds ([`namespaced`]: its `default` ServiceAccount and the
-//! `kube-root-ca.crt` ConfigMap).
+//! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
+//! [`manager`] runs the controllers that are complete as API clients.
 
 pub mod certificates;
 pub mod deployment;
 pub mod manager;
 pub mod namespaced;
+pub mod pods;
 pub mod replicaset;
