@@ -151,7 +151,8 @@ mod tests {
     #[test]
     fn fenceposts_round_surge_up_and_unavailable_down() {
         let i = IntOrString::Int;
-        let cases: &[(Option<IntOrString>, Option<IntOrString>, i32, (i32, i32))] = &[
+        type Case = (Option<IntOrString>, Option<IntOrString>, i32, (i32, i32));
+        let cases: &[Case] = &[
             (Some(p("25%")), Some(p("25%")), 10, (3, 2)),
             (Some(p("25%")), Some(p("25%")), 4, (1, 1)),
             (Some(p("25%")), Some(p("25%")), 1, (1, 0)),

@@ -133,8 +133,10 @@ mod tests {
 
     #[test]
     fn hash_does_not_depend_on_how_the_template_was_built() {
-        let mut built = PodTemplateSpec::default();
-        built.metadata = Some(Default::default());
+        let mut built = PodTemplateSpec {
+            metadata: Some(Default::default()),
+            ..Default::default()
+        };
         let labels = built
             .metadata
             .as_mut()

@@ -37,12 +37,12 @@ use super::{
 /// counting as none (upstream compares semantically).
 fn without_hash(template: &PodTemplateSpec) -> PodTemplateSpec {
     let mut template = template.clone();
-    if let Some(meta) = template.metadata.as_mut() {
-        if let Some(labels) = meta.labels.as_mut() {
-            labels.remove(POD_TEMPLATE_HASH_LABEL);
-            if labels.is_empty() {
-                meta.labels = None;
-            }
+    if let Some(meta) = template.metadata.as_mut()
+        && let Some(labels) = meta.labels.as_mut()
+    {
+        labels.remove(POD_TEMPLATE_HASH_LABEL);
+        if labels.is_empty() {
+            meta.labels = None;
         }
     }
     template
