@@ -158,4 +158,15 @@ mod tests {
             pod_template_hash(&template("nginx:1.27"), Some(2))
         );
     }
+
+    #[test]
+    fn hash_of_a_known_template_never_changes() {
+        // A changed value would roll every Deployment on upgrade: the
+        // encoding is part of keelson's compatibility with itself.
+        let hashes = [
+            pod_template_hash(&template("nginx:1.27"), None),
+            pod_template_hash(&template("nginx:1.27"), Some(1)),
+        ];
+        assert_eq!(hashes, ["7764c78798", "757c8dc78c"]);
+    }
 }

@@ -29,17 +29,23 @@ pub mod status;
 #[cfg(test)]
 mod testing;
 
-pub use fenceposts::{IntOrPercentError, max_surge, max_unavailable, resolve_fenceposts};
+pub use fenceposts::{
+    IntOrPercentError, max_surge, max_unavailable, resolve_fenceposts, scaled_value,
+};
 pub use hash::pod_template_hash;
 pub use reconcile::{find_new_replica_set, new_replica_set, reconcile};
 pub use revision::{
     next_revision, replica_sets_to_delete, revision, set_new_replica_set_annotations,
 };
 pub use rolling::{
-    Action, Direction, Event, Plan, new_rs_new_replicas, recreate_plan, rolling_plan,
+    Action, Direction, Event, Plan, new_rs_new_replicas, old_pods_running, recreate_plan,
+    rolling_plan,
 };
 pub use scale::{is_saturated, is_scaling_event, scale};
-pub use status::{calculate_status, paused_condition, rollout_status};
+pub use status::{
+    AVAILABLE, PROGRESSING, REPLICA_FAILURE, calculate_status, get_condition, paused_condition,
+    reason, rollout_status, set_condition,
+};
 
 use keelson_api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 
