@@ -3,7 +3,7 @@
 //! Everything here is a function of the Deployment, its ReplicaSets (the
 //! new one, whose template is the Deployment's, and the old ones) and, for
 //! the conditions, `now`. Nothing reads the cluster or the clock; the loop
-//! lists the ReplicaSets, calls [`reconcile`] and carries out the
+//! lists the ReplicaSets, calls [`reconcile()`] and carries out the
 //! [`Plan`] it returns, then writes the status it carries.
 //!
 //! The pieces, each after upstream's deployment controller
@@ -12,8 +12,8 @@
 //!   desired replicas, rounded as upstream rounds them;
 //! - [`hash`]: the `pod-template-hash` label of a template;
 //! - [`rolling`]: one step of a RollingUpdate or Recreate rollout;
-//! - [`scale`]: proportional scaling when the replicas change mid-rollout;
-//! - [`revision`]: revisions, the new ReplicaSet's annotations and the
+//! - [`scale`](mod@scale): proportional scaling when the replicas change mid-rollout;
+//! - [`revision`](mod@revision): revisions, the new ReplicaSet's annotations and the
 //!   revision history cleanup;
 //! - [`status`]: the status and its Available and Progressing conditions;
 //! - [`reconcile`](mod@reconcile): the order in which upstream's sync runs them.

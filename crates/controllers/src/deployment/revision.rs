@@ -67,7 +67,9 @@ pub(crate) fn set_replicas_annotations(rs: &mut ReplicaSet, desired: i32, max: i
 
 /// Brings the new ReplicaSet's annotations up to date, as upstream's
 /// `SetNewReplicaSetAnnotations`; true if they changed:
-/// - the Deployment's annotations are copied, except [`ANNOTATIONS_TO_SKIP`];
+/// - the Deployment's annotations are copied, except kubectl's
+///   last-applied-configuration, the controller's own and the deprecated
+///   rollback one;
 /// - the revision becomes `new_revision` unless it is already higher;
 ///   a revision it had before goes to the revision-history annotation
 ///   (a rollback to it), oldest dropped past 2000 characters;
