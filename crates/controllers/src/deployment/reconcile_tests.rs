@@ -393,3 +393,83 @@ fn an_existing_new_replica_set_is_found_and_annotated() {
             .is_some_and(|rs| rs.metadata.name == Some(new.clone()))
     );
 }
+
+#[test]
+fn a_crashlooping_new_revision_never_costs_availability() {
+    let mut cluster = Cluster::rolling_from(10);
+    for _ in 0..10 {
+        let plan = cluster.sync();
+        // Old pods become available; the new ones never do.
+        let old = cluster.find("web-old");
+        let replicas = spec_replicas(old);
+        let status = old.status.get_or_insert_default();
+        status.available_replicas = Some(replicas);
+        if plan.actions.is_empty() {
+            break;
+        }
+    }
+    let new = cluster.replica_sets[1]
+        .metadata
+        .name
+        .clone()
+        .expect("named");
+    assert_eq!(
+        cluster.sizes(),
+        [("web-old".to_string(), 8), (new, 5)],
+        "10 - maxUnavailable stay"
+    );
+    let (_, reason, _) = condition(&cluster.deployment, AVAILABLE);
+    assert_eq!(reason, "MinimumReplicasAvailable");
+}
+
+#[test]
+fn a_recreate_rollout_waits_for_the_old_pods() {
+    let mut cluster = Cluster::rolling_from(3);
+    let strategy = cluster
+        .deployment
+        .spec
+        .as_mut()
+        .and_then(|s| s.strategy.as_mut())
+        .expect("strategy");
+    strategy.type_ = Some("Recreate".into());
+    strategy.rolling_update = None;
+    let plan = cluster.sync();
+    let events: Vec<String> = plan.events().into_iter().map(|e| e.message).collect();
+    assert_eq!(events, ["Scaled down replica set web-old from 3 to 0"]);
+    // The old pods are still terminating: nothing is created yet.
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "p", "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "name": "web-old", "uid": "web-old-uid", "controller": true}]},
+        "status": {"phase": "Running"},
+    }))
+    .expect("a valid pod");
+    let plan = reconcile(&cluster.deployment, &cluster.replica_sets, &[pod], at(500));
+    assert!(
+        !plan
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateReplicaSet(_))),
+        "{plan:?}"
+    );
+    cluster.settle();
+    let plan = cluster.sync();
+    let Some(Action::CreateReplicaSet(new)) = plan.actions.first() else {
+        panic!("{plan:?}")
+    };
+    assert_eq!(spec_replicas(new), 3, "all at once");
+}
+
+#[test]
+fn a_deployment_being_deleted_only_gets_its_status() {
+    let mut cluster = Cluster::rolling_from(10);
+    cluster.deployment.metadata.deletion_timestamp = Some(Time(at(5)));
+    cluster.replica_sets[0]
+        .status
+        .as_mut()
+        .expect("status")
+        .available_replicas = Some(4);
+    let plan = reconcile(&cluster.deployment, &cluster.replica_sets, &[], at(500));
+    assert!(plan.actions.is_empty(), "{plan:?}");
+    let status = plan.status.expect("availability changed");
+    assert_eq!(status.available_replicas, Some(4));
+}
