@@ -1,1 +1,0 @@
-//! The Deployment controller's pure parts.
