@@ -169,3 +169,48 @@ fn a_user_is_added_through_an_approved_certificate_request() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_replica_set_gets_its_pods_from_the_controller() {
+    let server = Server::start();
+    let manifest = server.manifest(
+        "rs.yaml",
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n",
+    );
+    server.ok(&["apply", "-f", &manifest]);
+    for _ in 0..100 {
+        let replicas = server.ok(&["get", "rs", "web", "-o", "jsonpath={.status.replicas}"]);
+        if replicas.trim() == "2" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pods = server.ok(&["get", "pods", "-l", "app=web", "-o", "name"]);
+    assert_eq!(pods.lines().count(), 2, "{pods}");
+    assert!(pods.lines().all(|p| p.starts_with("pod/web-")), "{pods}");
+    let owners = server.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].metadata.ownerReferences[0].name}",
+    ]);
+    assert_eq!(owners.trim(), "web web");
+    let reasons = eventually(
+        &server,
+        &["get", "events", "-o", "jsonpath={.items[*].reason}"],
+    );
+    assert!(reasons.contains("SuccessfulCreate"), "{reasons}");
+    // Scaled to one: one pod is deleted (and, with no node agent to end it,
+    // stays terminating through its grace period), and the status counts one.
+    server.ok(&["scale", "rs", "web", "--replicas=1"]);
+    for _ in 0..100 {
+        let replicas = server.ok(&["get", "rs", "web", "-o", "jsonpath={.status.replicas}"]);
+        if replicas.trim() == "1" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the ReplicaSet did not count one replica");
+}

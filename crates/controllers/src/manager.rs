@@ -16,6 +16,7 @@
 //!   made again when deleted;
 //! - `root-ca-cert-publisher`: the `kube-root-ca.crt` ConfigMap in every
 //!   namespace;
+//! - `replicaset`: the ReplicaSet controller ([`crate::replicaset::run`]);
 //! - `csrsigning`: approved CertificateSigningRequests of
 //!   `kubernetes.io/kube-apiserver-client` and
 //!   `kubernetes.io/kube-apiserver-client-kubelet` signed with the
@@ -74,6 +75,8 @@ pub async fn run(manager: ManagerConfig) -> anyhow::Result<()> {
     let accounts = controller_client(&manager, &own, "service-account-controller").await?;
     let bundle = Arc::new(manager.ca_bundle.clone());
     tasks.spawn(namespaces(own.clone(), accounts, publisher, bundle));
+    let replicasets = controller_client(&manager, &own, "replicaset-controller").await?;
+    tasks.spawn(crate::replicaset::run::run(own.clone(), replicasets));
     if let Some((cert, key)) = &manager.signing_ca {
         let signing = controller_client(&manager, &own, "certificate-controller").await?;
         let signers = [

@@ -17,6 +17,7 @@ mod create;
 mod events;
 mod expectations;
 mod ranking;
+pub mod run;
 mod status;
 
 #[cfg(test)]

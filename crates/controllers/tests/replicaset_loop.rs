@@ -1,0 +1,151 @@
+//! The ReplicaSet controller's loop against the API server in-process,
+//! with stand-in nodes running the pods: a ReplicaSet gets its pods, Ready
+//! and available in its status, scales down to fewer (the stand-in nodes
+//! finish the graceful deletions), and a pod deleted behind its back is
+//! replaced.
+
+use std::time::Duration;
+
+use keelson_api::k8s_openapi::api::apps::v1::ReplicaSet;
+use keelson_api::k8s_openapi::api::core::v1::Pod;
+use keelson_apiserver::stand_in::StandIn;
+use keelson_apiserver::testing;
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+
+fn replica_set(replicas: i32) -> ReplicaSet {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": "app:1"}]}}
+        }
+    }))
+    .expect("a ReplicaSet")
+}
+
+/// Waits (at most 15 s) until `check` holds of the ReplicaSet and its
+/// active pods.
+async fn until(
+    sets: &Api<ReplicaSet>,
+    pods: &Api<Pod>,
+    what: &str,
+    check: impl Fn(&ReplicaSet, &[Pod]) -> bool,
+) {
+    for _ in 0..300 {
+        let rs = sets.get("web").await.expect("the ReplicaSet");
+        let live: Vec<Pod> = pods
+            .list(&ListParams::default().labels("app=web"))
+            .await
+            .expect("pods")
+            .items
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .collect();
+        if check(&rs, &live) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rs = sets.get("web").await.expect("the ReplicaSet");
+    panic!("{what}: not within 15 s: {:?}", rs.status);
+}
+
+fn counts(rs: &ReplicaSet) -> (i32, i32, i32) {
+    let status = rs.status.clone().unwrap_or_default();
+    (
+        status.replicas,
+        status.ready_replicas.unwrap_or(0),
+        status.available_replicas.unwrap_or(0),
+    )
+}
+
+#[tokio::test]
+async fn a_replica_set_keeps_its_pods() {
+    let server = testing::embedded().await;
+    let client = server.client.clone();
+    let _nodes = StandIn::start(client.clone(), &["n1", "n2"])
+        .await
+        .expect("stand-in nodes");
+    let controller = tokio::spawn(keelson_controllers::replicaset::run::run(
+        client.clone(),
+        client.clone(),
+    ));
+    let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    sets.create(&PostParams::default(), &replica_set(3))
+        .await
+        .expect("created");
+    until(
+        &sets,
+        &pods,
+        "three pods, ready and available",
+        |rs, live| live.len() == 3 && counts(rs) == (3, 3, 3),
+    )
+    .await;
+    let owned = pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("pods");
+    for pod in &owned.items {
+        let owner = pod.owner_references().first().cloned().expect("an owner");
+        assert_eq!(
+            (owner.kind.as_str(), owner.name.as_str(), owner.controller),
+            ("ReplicaSet", "web", Some(true))
+        );
+        assert!(pod.name_any().starts_with("web-"), "{}", pod.name_any());
+    }
+
+    // Scaled down: two go, one stays.
+    let scale = serde_json::json!({"spec": {"replicas": 1}});
+    sets.patch("web", &PatchParams::default(), &Patch::Merge(&scale))
+        .await
+        .expect("scaled");
+    until(&sets, &pods, "one pod", |rs, live| {
+        live.len() == 1 && counts(rs) == (1, 1, 1)
+    })
+    .await;
+
+    // A pod deleted behind its back is replaced.
+    let left = pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("pods")
+        .items;
+    let gone = left
+        .iter()
+        .find(|p| p.metadata.deletion_timestamp.is_none())
+        .expect("one pod")
+        .name_any();
+    pods.delete(&gone, &DeleteParams::default())
+        .await
+        .expect("deleted");
+    until(&sets, &pods, "a replacement", |_, live| {
+        live.len() == 1 && live[0].name_any() != gone
+    })
+    .await;
+
+    // Its events, in upstream's words.
+    let events: Api<keelson_api::k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(client, "default");
+    let reasons: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r == "SuccessfulCreate"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r == "SuccessfulDelete"),
+        "{reasons:?}"
+    );
+    controller.abort();
+}
