@@ -96,21 +96,11 @@ impl StandIn {
     ) -> Result<(), kube::Error> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
         let pod = pods.get(name).await?;
-        let now = jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+        let now = crate::meta::now_timestamp();
         let reason = if exit_code == 0 { "Completed" } else { "Error" };
-        let containers: Vec<Value> = pod
-            .spec
-            .iter()
-            .flat_map(|s| s.containers.iter())
-            .map(|c| {
-                json!({"name": c.name, "image": c.image, "imageID": "", "ready": false,
-                    "restartCount": 0, "started": false,
-                    "state": {"terminated": {"exitCode": exit_code, "reason": reason,
-                        "startedAt": now, "finishedAt": now}}})
-            })
-            .collect();
+        let stopped = json!({"terminated": {"exitCode": exit_code, "reason": reason,
+            "startedAt": now, "finishedAt": now}});
+        let containers = container_statuses(&pod, false, &stopped);
         let status = json!({"status": {
             "phase": phase,
             "conditions": conditions("False", &now),
@@ -120,6 +110,19 @@ impl StandIn {
             .await?;
         Ok(())
     }
+}
+
+/// The statuses of a pod's containers, all in `state` (running, or
+/// terminated), ready and started while they run.
+fn container_statuses(pod: &Pod, running: bool, state: &Value) -> Vec<Value> {
+    pod.spec
+        .iter()
+        .flat_map(|s| s.containers.iter())
+        .map(|c| {
+            json!({"name": c.name, "image": c.image, "imageID": "", "ready": running,
+                "restartCount": 0, "started": running, "state": state})
+        })
+        .collect()
 }
 
 /// The conditions of a pod that runs (`"True"`) or has stopped.
@@ -210,18 +213,8 @@ async fn step(
     if phase != Some("Pending") && phase.is_some() {
         return Ok(());
     }
-    let now = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let containers: Vec<Value> = pod
-        .spec
-        .iter()
-        .flat_map(|s| s.containers.iter())
-        .map(|c| {
-            json!({"name": c.name, "image": c.image, "imageID": "", "ready": true,
-                "restartCount": 0, "started": true, "state": {"running": {"startedAt": now}}})
-        })
-        .collect();
+    let now = crate::meta::now_timestamp();
+    let containers = container_statuses(pod, true, &json!({"running": {"startedAt": now}}));
     let status = json!({"status": {
         "phase": "Running",
         "hostIP": "127.0.0.1",

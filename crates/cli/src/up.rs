@@ -410,17 +410,17 @@ pub fn kubeconfig_for(
 ) -> anyhow::Result<String> {
     use base64::Engine;
     let admin = data_dir.join("kubeconfig");
-    let text = std::fs::read_to_string(&admin)
+    let config = kube::config::Kubeconfig::read_from(&admin)
         .with_context(|| format!("cannot read the kubeconfig {}", admin.display()))?;
-    // The file `write_kubeconfig` wrote: one cluster, found by its keys.
-    let value = |key: &str| {
-        text.lines()
-            .find_map(|line| line.trim().strip_prefix(key).map(str::trim))
-            .map(str::to_string)
-    };
-    let server =
-        value("server:").with_context(|| format!("{} names no server", admin.display()))?;
-    let ca = value("certificate-authority-data:").with_context(|| {
+    let cluster = config
+        .clusters
+        .into_iter()
+        .find_map(|named| named.cluster)
+        .with_context(|| format!("{} names no cluster", admin.display()))?;
+    let server = cluster
+        .server
+        .with_context(|| format!("{} names no server", admin.display()))?;
+    let ca = cluster.certificate_authority_data.with_context(|| {
         format!(
             "{} has no CA: the server serves plain HTTP",
             admin.display()

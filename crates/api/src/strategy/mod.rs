@@ -42,6 +42,7 @@ use crate::field_error::FieldError;
 use crate::field_selector::SelectableFields;
 use crate::printers::Printer;
 
+pub use self::apiextensions::CLEANUP_FINALIZER;
 pub(crate) use self::apiextensions::CUSTOM_RESOURCE_DEFINITION;
 pub(crate) use self::apiregistration::API_SERVICE;
 pub(crate) use self::apps::{

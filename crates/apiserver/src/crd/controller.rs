@@ -34,16 +34,18 @@ use crate::watch::Caches;
 pub const GROUP: &str = "apiextensions.k8s.io";
 /// Their resource.
 pub const PLURAL: &str = "customresourcedefinitions";
-/// The finalizer a definition's deletion adds, removed once its objects
-/// are gone.
-pub const CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+/// The finalizer a definition's deletion adds (its strategy's), removed
+/// once its objects are gone.
+pub use keelson_api::strategy::CLEANUP_FINALIZER;
 
 /// The manager the status writes are recorded under.
 const MANAGER: &str = "kube-apiserver";
 
-/// How often the loop looks again while nothing changes (objects of a
-/// definition being deleted may wait on their own finalizers).
+/// How often the loop looks again while a definition is being deleted
+/// (its objects may wait on their own finalizers), and otherwise while
+/// nothing changes (to notice that its server is gone).
 const RESYNC: Duration = Duration::from_secs(1);
+const IDLE: Duration = Duration::from_secs(30);
 
 /// The registration of one server's custom resources; they are no longer
 /// served from it once it is dropped.
@@ -81,10 +83,11 @@ pub fn start(
             made: HashMap::new(),
         };
         while !*stopping.borrow() {
-            let changed = match state.round(&weak).await {
+            let (changed, pause) = match state.round(&weak).await {
                 Next::Stop => break,
-                Next::Retry => None,
-                Next::Watch(changed) => Some(changed),
+                Next::Retry => (None, RESYNC),
+                Next::Watch(changed, false) => (Some(changed), IDLE),
+                Next::Watch(changed, true) => (Some(changed), RESYNC),
             };
             let next_change = async {
                 match &changed {
@@ -94,7 +97,7 @@ pub fn start(
             };
             tokio::select! {
                 _ = next_change => {}
-                _ = tokio::time::sleep(RESYNC) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = stopping.changed() => {}
             }
         }
@@ -104,9 +107,9 @@ pub fn start(
 
 /// What follows a round.
 enum Next {
-    /// Another round once this watch tells of a change (or after
-    /// [`RESYNC`]).
-    Watch(crate::watch::Receiver),
+    /// Another round once this watch tells of a change, or after
+    /// [`RESYNC`] when a definition is being deleted (true), else [`IDLE`].
+    Watch(crate::watch::Receiver, bool),
     /// Another round after [`RESYNC`].
     Retry,
     /// None: the server is gone.
@@ -162,7 +165,10 @@ impl Loop {
             .map(|d| meta_str(d, "uid").to_string())
             .collect();
         self.made.retain(|uid, _| live.contains(uid));
-        Next::Watch(changed)
+        let deleting = definitions
+            .iter()
+            .any(|d| !meta_str(d, "deletionTimestamp").is_empty());
+        Next::Watch(changed, deleting)
     }
 
     /// Brings one definition's status up to date, cleans up after a
@@ -410,9 +416,7 @@ pub fn status_of(definition: &Value, all: &[Value]) -> Value {
             accepted.insert(key.to_string(), names[key].clone());
         }
     }
-    let now = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let now = crate::meta::now_timestamp();
     let previous: BTreeMap<String, Value> = old["conditions"]
         .as_array()
         .into_iter()

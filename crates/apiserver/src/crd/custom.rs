@@ -19,6 +19,7 @@ use keelson_api::FieldError;
 use keelson_api::field_selector::{Field, Reader, SelectableFields};
 use keelson_api::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionVersion,
+    JSONSchemaProps,
 };
 use keelson_api::printers::{Column, NAME, Printer, Row};
 use keelson_api::registry::{ALL_VERBS, Absent, Owned, ResourceInfo, Serve, Subresource};
@@ -38,7 +39,7 @@ pub trait SchemaRules: Send + Sync {
 
 /// Makes the rules of a version's schema; `None` when it has none that
 /// can be used (the definition's validation refuses such schemas).
-pub type RulesOf = fn(&Value) -> Option<Arc<dyn SchemaRules>>;
+pub type RulesOf = fn(&JSONSchemaProps) -> Option<Arc<dyn SchemaRules>>;
 
 /// What a custom resource's `status` subresource owns.
 const STATUS: &[Owned] = &[Owned {
@@ -228,12 +229,12 @@ fn made(
             label_selector: scale.label_selector_path.as_deref().map(pointer),
         }
     });
-    let openapi = version
+    let props = version
         .schema
         .as_ref()
-        .and_then(|s| s.open_api_v3_schema.as_ref())
-        .and_then(|props| serde_json::to_value(props).ok());
-    let schema = openapi.as_ref().and_then(rules);
+        .and_then(|s| s.open_api_v3_schema.as_ref());
+    let openapi = props.and_then(|props| serde_json::to_value(props).ok());
+    let schema = props.and_then(rules);
     let (columns, paths) = columns(version.additional_printer_columns.as_deref().unwrap_or(&[]));
     let printer: &'static Printer = Box::leak(Box::new(Printer::made(
         columns,

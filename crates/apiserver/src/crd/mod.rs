@@ -49,10 +49,9 @@ impl custom::SchemaRules for VersionRules {
 /// The rules of a version's `openAPIV3Schema`; `None` when it is not
 /// structural or its rules do not compile (a definition with such a
 /// schema is refused when written).
-pub fn rules_of(schema: &Value) -> Option<Arc<dyn custom::SchemaRules>> {
-    let props: JSONSchemaProps = serde_json::from_value(schema.clone()).ok()?;
+pub fn rules_of(props: &JSONSchemaProps) -> Option<Arc<dyn custom::SchemaRules>> {
     let path = FieldPath::root();
-    let schema = schema::Structural::from_props(&props, &path).ok()?;
+    let schema = schema::Structural::from_props(props, &path).ok()?;
     let rules = schema::cel::Rules::compile(&schema, &path).ok()?;
     Some(Arc::new(VersionRules { schema, rules }))
 }
