@@ -11,6 +11,8 @@
 //! (upstream's backdating) and lasts the signer's duration, or the
 //! request's `expirationSeconds` when shorter (at least ten minutes).
 
+pub mod run;
+
 use jiff::Timestamp;
 use keelson_api::k8s_openapi::api::certificates::v1::CertificateSigningRequest;
 use rcgen::{

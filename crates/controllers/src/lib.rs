@@ -16,6 +16,7 @@
 
 pub mod certificates;
 pub mod deployment;
+pub mod framework;
 pub mod manager;
 pub mod namespaced;
 pub mod pods;

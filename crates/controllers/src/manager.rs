@@ -1,56 +1,88 @@
-//! The controller manager's first controllers, run as upstream's
-//! `kube-controller-manager --use-service-account-credentials` runs its
-//! own: each controller acts with a token of its own kube-system
-//! ServiceAccount (asked for with TokenRequest by the manager's identity,
-//! kept in a file that is renewed well before the token expires, and read
-//! again by its client), bound by upstream's bootstrap policy to the
-//! `system:controller:*` role of its name, so that it can do what
-//! upstream's can and nothing more.
+//! The controller manager: runs the built-in controllers, or a chosen set,
+//! and a user's own controllers written with [`crate::framework`], on one
+//! set of shared caches, until it is stopped.
 //!
-//! As upstream's shared informers do, the controllers watch and read with
-//! the manager's own identity (whose role may list and watch everything);
-//! their writes go with their own tokens. The controllers
-//! ([`kube::runtime::Controller`]s, level-triggered on their watches) are the pure decisions of [`crate::namespaced`] and
-//! [`crate::certificates`] with the writes they call for:
-//! - `serviceaccount`: a `default` ServiceAccount in every namespace,
-//!   made again when deleted;
-//! - `root-ca-cert-publisher`: the `kube-root-ca.crt` ConfigMap in every
-//!   namespace;
-//! - `replicaset`: the ReplicaSet controller ([`crate::replicaset::run`]);
-//! - `csrsigning`: approved CertificateSigningRequests of
-//!   `kubernetes.io/kube-apiserver-client` and
-//!   `kubernetes.io/kube-apiserver-client-kubelet` signed with the
-//!   cluster CA.
+//! ```no_run
+//! # async fn example() -> anyhow::Result<()> {
+//! let client = kube::Client::try_default().await?;
+//! keelson_controllers::manager::ControllerManager::new(client)
+//!     .add("my-controller", |context| async move {
+//!         // A controller of the user's own, with the same caches and
+//!         // framework as the built-ins.
+//!         let _ = context;
+//!     })
+//!     .run_until(async { let _ = tokio::signal::ctrl_c().await; })
+//!     .await
+//! # }
+//! ```
+//!
+//! With [`ControllerManager::with_service_account_credentials`], it runs as
+//! upstream's `kube-controller-manager --use-service-account-credentials`:
+//! each built-in controller writes with a token of its own kube-system
+//! ServiceAccount (asked for with TokenRequest by the manager's identity,
+//! kept in a file renewed well before the token expires, and read again by
+//! its client), bound by the bootstrap policy to the `system:controller:*`
+//! role of its name, so that it can do what upstream's can and nothing
+//! more. The caches watch with the manager's own identity (whose role may
+//! list and watch everything), as upstream's shared informers do. Without
+//! it, every controller writes with the manager's client.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use keelson_api::k8s_openapi::api::authentication::v1::TokenRequest;
-use keelson_api::k8s_openapi::api::certificates::v1::CertificateSigningRequest;
-use keelson_api::k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use keelson_api::k8s_openapi::api::core::v1::ServiceAccount;
+use kube::Client;
 use kube::api::{Api, PostParams};
-use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
-use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use crate::certificates::{Decision, Signer};
-use crate::namespaced;
+use crate::certificates::Signer;
+use crate::framework::{Context, Informers};
 
-/// The manager's writes are recorded under this field manager.
-const MANAGER: &str = "kube-controller-manager";
 /// How long a controller's token lasts, and how often it is renewed.
 const TOKEN_SECONDS: i64 = 3600;
 const RENEW_EVERY: Duration = Duration::from_secs(20 * 60);
-/// How long a failed reconcile waits before it is tried again.
-const RETRY: Duration = Duration::from_secs(5);
 
-/// What the manager needs: its own identity's client configuration, the
-/// CA bundle clients verify the server with, and the CA that signs
-/// certificate requests.
+/// A built-in controller: upstream's name for it, the kube-system
+/// ServiceAccount it acts as, and whether `*` turns it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Builtin {
+    /// Its name in `--controllers`.
+    pub name: &'static str,
+    /// Its ServiceAccount in kube-system.
+    pub account: &'static str,
+    /// Whether it runs unless turned off.
+    pub on_by_default: bool,
+}
+
+/// The built-in controllers, in the order they start.
+pub const BUILTINS: &[Builtin] = &[
+    builtin("serviceaccount-controller", "service-account-controller"),
+    builtin(
+        "root-ca-certificate-publisher-controller",
+        "root-ca-cert-publisher",
+    ),
+    builtin("replicaset-controller", "replicaset-controller"),
+    builtin("replicationcontroller-controller", "replication-controller"),
+    builtin(
+        "certificatesigningrequest-signing-controller",
+        "certificate-controller",
+    ),
+];
+
+const fn builtin(name: &'static str, account: &'static str) -> Builtin {
+    Builtin {
+        name,
+        account,
+        on_by_default: true,
+    }
+}
+
+/// What `keelson up` and `keelson controller-manager` run the manager with.
 pub struct ManagerConfig {
     /// The manager's own identity (`system:kube-controller-manager`).
     pub config: kube::Config,
@@ -62,43 +94,234 @@ pub struct ManagerConfig {
     pub token_dir: PathBuf,
 }
 
-/// Errors of one controller's reconcile, retried after [`RETRY`].
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct Error(#[from] kube::Error);
-
-/// Runs the controllers until the future is dropped.
+/// Runs the built-in controllers with service account credentials until
+/// the future is dropped.
 pub async fn run(manager: ManagerConfig) -> anyhow::Result<()> {
-    let own = Client::try_from(manager.config.clone())?;
-    let mut tasks = tokio::task::JoinSet::new();
-    let publisher = controller_client(&manager, &own, "root-ca-cert-publisher").await?;
-    let accounts = controller_client(&manager, &own, "service-account-controller").await?;
-    let bundle = Arc::new(manager.ca_bundle.clone());
-    tasks.spawn(namespaces(own.clone(), accounts, publisher, bundle));
-    let replicasets = controller_client(&manager, &own, "replicaset-controller").await?;
-    tasks.spawn(crate::replicaset::run::run(own.clone(), replicasets));
-    if let Some((cert, key)) = &manager.signing_ca {
-        let signing = controller_client(&manager, &own, "certificate-controller").await?;
-        let signers = [
-            crate::certificates::KUBE_APISERVER_CLIENT,
-            crate::certificates::KUBE_APISERVER_CLIENT_KUBELET,
-        ]
-        .into_iter()
-        .map(|name| Signer::new(name, cert, key, crate::certificates::DEFAULT_DURATION))
-        .collect::<Result<Vec<_>, _>>()?;
-        tasks.spawn(sign_requests(own.clone(), signing, Arc::new(signers)));
+    let client = Client::try_from(manager.config.clone())?;
+    let mut built = ControllerManager::new(client)
+        .with_service_account_credentials(manager.config, manager.token_dir)
+        .ca_bundle(manager.ca_bundle);
+    if let Some((cert, key)) = manager.signing_ca {
+        built = built.signing_ca(cert, key);
     }
-    while let Some(ended) = tasks.join_next().await {
-        ended?;
+    built.run().await
+}
+
+type Start = Box<dyn FnOnce(Context) -> BoxFuture<'static, ()> + Send>;
+
+/// The controllers of one process, built up then run.
+pub struct ControllerManager {
+    builtins: Builtins,
+    enabled: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    custom: Vec<(String, Start)>,
+}
+
+/// What the built-in controllers are made with.
+struct Builtins {
+    client: Client,
+    credentials: Option<(kube::Config, PathBuf)>,
+    ca_bundle: Option<String>,
+    signing_ca: Option<(String, String)>,
+}
+
+impl ControllerManager {
+    /// A manager of every built-in controller on by default, watching and
+    /// writing with `client`.
+    pub fn new(client: Client) -> Self {
+        Self {
+            builtins: Builtins {
+                client,
+                credentials: None,
+                ca_bundle: None,
+                signing_ca: None,
+            },
+            enabled: Box::new(|name| BUILTINS.iter().any(|b| b.name == name && b.on_by_default)),
+            custom: Vec::new(),
+        }
     }
-    Ok(())
+
+    /// A manager with the identity of the kubeconfig at `path`.
+    pub async fn from_kubeconfig(path: &Path) -> anyhow::Result<Self> {
+        let kubeconfig = kube::config::Kubeconfig::read_from(path)?;
+        let options = kube::config::KubeConfigOptions::default();
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+        let mut manager = Self::new(Client::try_from(config.clone())?);
+        manager.builtins.ca_bundle = ca_bundle_of(&config);
+        Ok(manager)
+    }
+
+    /// Each built-in controller writes with a token of its own kube-system
+    /// ServiceAccount, asked for by `config`'s identity and kept in files
+    /// under `token_dir`.
+    pub fn with_service_account_credentials(
+        mut self,
+        config: kube::Config,
+        token_dir: PathBuf,
+    ) -> Self {
+        self.builtins.credentials = Some((config, token_dir));
+        self
+    }
+
+    /// Runs the built-in controllers `enabled` names (e.g. a parsed
+    /// `--controllers` list) instead of those on by default.
+    pub fn controllers(mut self, enabled: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.enabled = Box::new(enabled);
+        self
+    }
+
+    /// No built-in controller: only those [`Self::add`]ed.
+    pub fn without_builtins(self) -> Self {
+        self.controllers(|_| false)
+    }
+
+    /// The CA bundle the root CA publisher publishes; without one (and
+    /// none in the kubeconfig), it does not run.
+    pub fn ca_bundle(mut self, bundle: String) -> Self {
+        self.builtins.ca_bundle = Some(bundle);
+        self
+    }
+
+    /// The CA (certificate and key, PEM) the CSR signer signs with;
+    /// without one, it does not run.
+    pub fn signing_ca(mut self, cert: String, key: String) -> Self {
+        self.builtins.signing_ca = Some((cert, key));
+        self
+    }
+
+    /// Adds a controller of the user's own: `start` is given its
+    /// [`Context`] (the manager's client and the shared caches, under
+    /// `name`) and runs until the manager stops.
+    pub fn add<F, Fut>(mut self, name: &str, start: F) -> Self
+    where
+        F: FnOnce(Context) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let start: Start = Box::new(move |context| start(context).boxed());
+        self.custom.push((name.to_string(), start));
+        self
+    }
+
+    /// Runs the controllers until the future is dropped, or one of them
+    /// ends (which a controller does not).
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Runs the controllers until `shutdown` completes, then stops them
+    /// all and their watches.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        // Taken apart first: the user's controllers need not be shareable
+        // between threads while the built-ins' clients are made.
+        let Self {
+            builtins,
+            enabled,
+            custom,
+        } = self;
+        let informers = Informers::new(builtins.client.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for builtin in BUILTINS.iter().filter(|b| enabled(b.name)) {
+            let client = builtins.client_for(builtin.account).await?;
+            let context = Context::new(builtin.name, client, informers.clone());
+            if let Some(running) = builtins.start(builtin.name, context)? {
+                tasks.spawn(running);
+            }
+        }
+        for (name, start) in custom {
+            let context = Context::new(&name, builtins.client.clone(), informers.clone());
+            tasks.spawn(start(context));
+        }
+        informers.start();
+        tokio::select! {
+            () = shutdown => {}
+            ended = tasks.join_next() => {
+                if let Some(Err(err)) = ended {
+                    anyhow::bail!("a controller stopped: {err}");
+                }
+            }
+        }
+        tasks.shutdown().await;
+        Ok(())
+    }
+}
+
+impl Builtins {
+    /// The loop of the built-in controller `name`, if it can run.
+    fn start(
+        &self,
+        name: &str,
+        context: Context,
+    ) -> anyhow::Result<Option<BoxFuture<'static, ()>>> {
+        use crate::{certificates, namespaced, replicaset};
+        Ok(Some(match name {
+            "serviceaccount-controller" => namespaced::run::service_accounts(context).boxed(),
+            "root-ca-certificate-publisher-controller" => {
+                let Some(bundle) = self.ca_bundle.clone() else {
+                    return Ok(None);
+                };
+                namespaced::run::root_ca_publisher(context, bundle).boxed()
+            }
+            "replicaset-controller" => replicaset::run::replica_sets(context).boxed(),
+            "replicationcontroller-controller" => {
+                replicaset::run::replication_controllers(context).boxed()
+            }
+            "certificatesigningrequest-signing-controller" => {
+                let Some((cert, key)) = &self.signing_ca else {
+                    return Ok(None);
+                };
+                let signers = [
+                    certificates::KUBE_APISERVER_CLIENT,
+                    certificates::KUBE_APISERVER_CLIENT_KUBELET,
+                ]
+                .into_iter()
+                .map(|signer| Signer::new(signer, cert, key, certificates::DEFAULT_DURATION))
+                .collect::<Result<Vec<_>, _>>()?;
+                certificates::run::signing(context, signers).boxed()
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// The client the controller acting as `account` writes with.
+    async fn client_for(&self, account: &str) -> anyhow::Result<Client> {
+        match &self.credentials {
+            None => Ok(self.client.clone()),
+            Some((config, token_dir)) => {
+                controller_client(config, token_dir, &self.client, account).await
+            }
+        }
+    }
+}
+
+/// The CA bundle a client configuration verifies the server with, PEM.
+fn ca_bundle_of(config: &kube::Config) -> Option<String> {
+    let certs = config.root_cert.as_ref()?;
+    let mut pem = String::new();
+    for der in certs {
+        pem.push_str(&pem_block("CERTIFICATE", der));
+    }
+    Some(pem)
+}
+
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).expect("base64 is ASCII"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
 
 /// A client acting as the kube-system ServiceAccount `name`: the account
 /// made if missing, its token asked for and renewed in a file the client
 /// reads again.
 async fn controller_client(
-    manager: &ManagerConfig,
+    config: &kube::Config,
+    token_dir: &Path,
     own: &Client,
     name: &str,
 ) -> anyhow::Result<Client> {
@@ -113,8 +336,8 @@ async fn controller_client(
             Err(err) => return Err(err.into()),
         }
     }
-    std::fs::create_dir_all(&manager.token_dir)?;
-    let file = manager.token_dir.join(format!("{name}.token"));
+    std::fs::create_dir_all(token_dir)?;
+    let file = token_dir.join(format!("{name}.token"));
     write_token(&accounts, name, &file).await?;
     let (renew, renewed) = (accounts.clone(), file.clone());
     let account = name.to_string();
@@ -126,7 +349,7 @@ async fn controller_client(
             }
         }
     });
-    let mut config = manager.config.clone();
+    let mut config = config.clone();
     config.auth_info = kube::config::AuthInfo {
         token_file: Some(file.to_string_lossy().into_owned()),
         ..kube::config::AuthInfo::default()
@@ -138,7 +361,7 @@ async fn controller_client(
 async fn write_token(
     accounts: &Api<ServiceAccount>,
     account: &str,
-    file: &std::path::Path,
+    file: &Path,
 ) -> anyhow::Result<()> {
     let request: TokenRequest = serde_json::from_value(json!({
         "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
@@ -166,128 +389,7 @@ async fn write_token(
     Ok(())
 }
 
-/// The namespaces' loop: the `default` ServiceAccount and the root CA
-/// ConfigMap of each, brought back when deleted or changed.
-async fn namespaces(own: Client, accounts: Client, publisher: Client, bundle: Arc<String>) {
-    let all: Api<Namespace> = Api::all(own.clone());
-    let context = Arc::new(Writers {
-        own: own.clone(),
-        accounts,
-        publisher,
-        bundle,
-    });
-    Controller::new(all, watcher::Config::default())
-        .watches(
-            Api::<ServiceAccount>::all(own.clone()),
-            watcher::Config::default().fields("metadata.name=default"),
-            |account: ServiceAccount| account.namespace().map(|ns| ObjectRef::new(&ns)),
-        )
-        .watches(
-            Api::<ConfigMap>::all(own),
-            watcher::Config::default().fields("metadata.name=kube-root-ca.crt"),
-            |config_map: ConfigMap| config_map.namespace().map(|ns| ObjectRef::new(&ns)),
-        )
-        .run(
-            reconcile_namespace,
-            |_, _, _| Action::requeue(RETRY),
-            context,
-        )
-        .for_each(|_| async {})
-        .await;
-}
-
-/// The clients of the namespaces' loop: the manager's own for reads, and
-/// each controller's for its writes.
-struct Writers {
-    own: Client,
-    accounts: Client,
-    publisher: Client,
-    bundle: Arc<String>,
-}
-
-async fn reconcile_namespace(
-    namespace: Arc<Namespace>,
-    writers: Arc<Writers>,
-) -> Result<Action, Error> {
-    let name = namespace.name_any();
-    let read: Api<ServiceAccount> = Api::namespaced(writers.own.clone(), &name);
-    let existing = read.get_opt(namespaced::DEFAULT_SERVICE_ACCOUNT).await?;
-    if let Some(account) = namespaced::service_account(&namespace, existing.as_ref()) {
-        let api: Api<ServiceAccount> = Api::namespaced(writers.accounts.clone(), &name);
-        ignore_gone(api.create(&PostParams::default(), &account).await)?;
-    }
-    let read: Api<ConfigMap> = Api::namespaced(writers.own.clone(), &name);
-    let existing = read.get_opt(namespaced::ROOT_CA_CONFIG_MAP).await?;
-    let bundle = &writers.bundle;
-    let api: Api<ConfigMap> = Api::namespaced(writers.publisher.clone(), &name);
-    if let Some(wanted) = namespaced::root_ca(&namespace, existing.as_ref(), bundle) {
-        match existing {
-            None => ignore_gone(api.create(&PostParams::default(), &wanted).await)?,
-            Some(_) => ignore_gone(
-                api.replace(
-                    namespaced::ROOT_CA_CONFIG_MAP,
-                    &PostParams::default(),
-                    &wanted,
-                )
-                .await,
-            )?,
-        }
-    }
-    Ok(Action::await_change())
-}
-
-/// A write that lost to the namespace's deletion, or to another write of
-/// the same object, is not an error: the next change brings the loop back.
-fn ignore_gone<T>(result: Result<T, kube::Error>) -> Result<(), kube::Error> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404 | 409) => Ok(()),
-        Err(err) => Err(err),
-    }
-}
-
-/// The signers' loop over CertificateSigningRequests.
-async fn sign_requests(own: Client, client: Client, signers: Arc<Vec<Signer>>) {
-    let all: Api<CertificateSigningRequest> = Api::all(own);
-    let context = Arc::new((client, signers));
-    Controller::new(all, watcher::Config::default())
-        .run(reconcile_request, |_, _, _| Action::requeue(RETRY), context)
-        .for_each(|_| async {})
-        .await;
-}
-
-async fn reconcile_request(
-    request: Arc<CertificateSigningRequest>,
-    context: Arc<(Client, Arc<Vec<Signer>>)>,
-) -> Result<Action, Error> {
-    let (client, signers) = &*context;
-    let now = jiff::Timestamp::now();
-    let api: Api<CertificateSigningRequest> = Api::all(client.clone());
-    let name = request.name_any();
-    for signer in signers.iter() {
-        let mut signed = (*request).clone();
-        let status = signed.status.get_or_insert_with(Default::default);
-        match signer.decide(&request, now) {
-            Decision::Skip => continue,
-            Decision::Sign(pem) => {
-                status.certificate = Some(keelson_api::k8s_openapi::ByteString(pem.into_bytes()));
-            }
-            Decision::Fail { reason, message } => {
-                let now = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-                let failed = serde_json::from_value(json!({
-                    "type": "Failed", "status": "True", "reason": reason, "message": message,
-                    "lastUpdateTime": now, "lastTransitionTime": now
-                }))
-                .map_err(kube::Error::SerdeError)?;
-                status.conditions.get_or_insert_with(Vec::new).push(failed);
-            }
-        }
-        let params = PostParams {
-            field_manager: Some(MANAGER.to_string()),
-            ..PostParams::default()
-        };
-        ignore_gone(api.replace_status(&name, &params, &signed).await)?;
-        break;
-    }
-    Ok(Action::await_change())
+/// The built-ins by name, for the `--controllers` help.
+pub fn builtin_names() -> BTreeMap<&'static str, bool> {
+    BUILTINS.iter().map(|b| (b.name, b.on_by_default)).collect()
 }

@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use keelson_api::k8s_openapi::api::apps::v1::ReplicaSet;
-use keelson_api::k8s_openapi::api::core::v1::Pod;
+use keelson_api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use keelson_apiserver::stand_in::StandIn;
 use keelson_apiserver::testing;
+use keelson_controllers::manager::ControllerManager;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 
@@ -70,10 +71,11 @@ async fn a_replica_set_keeps_its_pods() {
     let _nodes = StandIn::start(client.clone(), &["n1", "n2"])
         .await
         .expect("stand-in nodes");
-    let controller = tokio::spawn(keelson_controllers::replicaset::run::run(
-        client.clone(),
-        client.clone(),
-    ));
+    let controller = tokio::spawn(
+        ControllerManager::new(client.clone())
+            .controllers(|name| name == "replicaset-controller")
+            .run(),
+    );
     let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     sets.create(&PostParams::default(), &replica_set(3))
@@ -146,6 +148,77 @@ async fn a_replica_set_keeps_its_pods() {
     assert!(
         reasons.iter().any(|r| r == "SuccessfulDelete"),
         "{reasons:?}"
+    );
+    controller.abort();
+}
+
+#[tokio::test]
+async fn a_replication_controller_runs_on_the_same_code() {
+    let server = testing::embedded().await;
+    let client = server.client.clone();
+    let _nodes = StandIn::start(client.clone(), &["n1"])
+        .await
+        .expect("stand-in nodes");
+    let controller = tokio::spawn(
+        ControllerManager::new(client.clone())
+            .controllers(|name| name == "replicationcontroller-controller")
+            .run(),
+    );
+    let controllers: Api<ReplicationController> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let rc: ReplicationController = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "ReplicationController",
+        "metadata": {"name": "old"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"app": "old"},
+            "template": {"metadata": {"labels": {"app": "old"}},
+                "spec": {"containers": [{"name": "app", "image": "app:1"}]}}
+        }
+    }))
+    .expect("a ReplicationController");
+    controllers
+        .create(&PostParams::default(), &rc)
+        .await
+        .expect("created");
+    for _ in 0..300 {
+        let rc = controllers.get("old").await.expect("the controller");
+        let status = rc.status.unwrap_or_default();
+        if status.replicas == 2 && status.available_replicas == Some(2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let owned = pods
+        .list(&ListParams::default().labels("app=old"))
+        .await
+        .expect("pods")
+        .items;
+    assert_eq!(owned.len(), 2, "two pods");
+    for pod in &owned {
+        let owner = pod.owner_references().first().cloned().expect("an owner");
+        assert_eq!(
+            (
+                owner.api_version.as_str(),
+                owner.kind.as_str(),
+                owner.name.as_str()
+            ),
+            ("v1", "ReplicationController", "old")
+        );
+    }
+    let status = controllers
+        .get("old")
+        .await
+        .expect("rc")
+        .status
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            status.replicas,
+            status.ready_replicas,
+            status.available_replicas
+        ),
+        (2, Some(2), Some(2))
     );
     controller.abort();
 }

@@ -36,11 +36,40 @@ pub(crate) struct Claim {
     pub release: Vec<PodPatch>,
 }
 
+/// The kind of controller a ReplicaSet stands for: itself, or a
+/// ReplicationController converted to one (as upstream's replication
+/// controller runs the ReplicaSet controller's code on converted objects).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OwnerKind {
+    /// `apps/v1` ReplicaSet.
+    #[default]
+    ReplicaSet,
+    /// `v1` ReplicationController.
+    ReplicationController,
+}
+
+impl OwnerKind {
+    /// The `apiVersion` and `kind` of its owner references.
+    pub fn type_meta(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ReplicaSet => ("apps/v1", "ReplicaSet"),
+            Self::ReplicationController => ("v1", "ReplicationController"),
+        }
+    }
+}
+
 /// The controller reference a ReplicaSet puts on its pods.
 pub fn controller_ref(rs: &ReplicaSet) -> OwnerReference {
+    controller_ref_of(rs, OwnerKind::ReplicaSet)
+}
+
+/// The controller reference `rs`, standing for a controller of `kind`,
+/// puts on its pods.
+pub fn controller_ref_of(rs: &ReplicaSet, kind: OwnerKind) -> OwnerReference {
+    let (api_version, kind) = kind.type_meta();
     OwnerReference {
-        api_version: "apps/v1".to_string(),
-        kind: "ReplicaSet".to_string(),
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
         name: rs.metadata.name.clone().unwrap_or_default(),
         uid: rs.metadata.uid.clone().unwrap_or_default(),
         controller: Some(true),
@@ -49,7 +78,7 @@ pub fn controller_ref(rs: &ReplicaSet) -> OwnerReference {
 }
 
 /// Claims `pods` (already filtered to active ones) for `rs`.
-pub(crate) fn claim(rs: &ReplicaSet, selector: &Selector, pods: &[&Pod]) -> Claim {
+pub(crate) fn claim(rs: &ReplicaSet, kind: OwnerKind, selector: &Selector, pods: &[&Pod]) -> Claim {
     let rs_uid = rs.metadata.uid.as_deref().unwrap_or_default();
     let rs_deleting = rs.metadata.deletion_timestamp.is_some();
     let no_labels = BTreeMap::new();
@@ -64,13 +93,13 @@ pub(crate) fn claim(rs: &ReplicaSet, selector: &Selector, pods: &[&Pod]) -> Clai
             None if !matches || rs_deleting || pod.metadata.deletion_timestamp.is_some() => {}
             None if pod.metadata.namespace != rs.metadata.namespace => {}
             None => {
-                out.adopt.push(adopt_patch(rs, pod));
+                out.adopt.push(adopt_patch(rs, kind, pod));
                 let mut adopted = (*pod).clone();
                 adopted
                     .metadata
                     .owner_references
                     .get_or_insert_with(Vec::new)
-                    .push(controller_ref(rs));
+                    .push(controller_ref_of(rs, kind));
                 out.claimed.push(adopted);
             }
         }
@@ -78,8 +107,8 @@ pub(crate) fn claim(rs: &ReplicaSet, selector: &Selector, pods: &[&Pod]) -> Clai
     out
 }
 
-fn adopt_patch(rs: &ReplicaSet, pod: &Pod) -> PodPatch {
-    let owner = controller_ref(rs);
+fn adopt_patch(rs: &ReplicaSet, kind: OwnerKind, pod: &Pod) -> PodPatch {
+    let owner = controller_ref_of(rs, kind);
     PodPatch {
         name: pod.metadata.name.clone().unwrap_or_default(),
         patch: json!({

@@ -6,7 +6,7 @@ use keelson_api::k8s_openapi::api::apps::v1::ReplicaSet;
 use keelson_api::k8s_openapi::api::core::v1::Pod;
 use keelson_api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::claim::controller_ref;
+use super::claim::{OwnerKind, controller_ref_of};
 
 /// The most pods one sync creates or deletes (upstream's `BurstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
@@ -39,7 +39,7 @@ pub fn slow_start_batches(count: usize) -> Vec<usize> {
 /// finalizers and spec, a `generateName` of `<rs-name>-`, in the
 /// ReplicaSet's namespace, controlled by the ReplicaSet (controller and
 /// blockOwnerDeletion set).
-pub fn pod_from_template(rs: &ReplicaSet) -> Pod {
+pub fn pod_from_template(rs: &ReplicaSet, kind: OwnerKind) -> Pod {
     let template = rs.spec.as_ref().and_then(|spec| spec.template.as_ref());
     let meta = template.and_then(|t| t.metadata.as_ref());
     Pod {
@@ -49,7 +49,7 @@ pub fn pod_from_template(rs: &ReplicaSet) -> Pod {
             labels: meta.and_then(|m| m.labels.clone()),
             annotations: meta.and_then(|m| m.annotations.clone()),
             finalizers: meta.and_then(|m| m.finalizers.clone()),
-            owner_references: Some(vec![controller_ref(rs)]),
+            owner_references: Some(vec![controller_ref_of(rs, kind)]),
             ..ObjectMeta::default()
         },
         spec: template.and_then(|t| t.spec.clone()),

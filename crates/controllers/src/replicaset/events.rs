@@ -2,35 +2,7 @@
 //! upstream's reasons and messages, so that `kubectl describe rs` reads the
 //! same.
 
-/// Whether an event reports routine work or a problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventType {
-    /// `Normal`.
-    Normal,
-    /// `Warning`.
-    Warning,
-}
-
-impl EventType {
-    /// The event's `type` field.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Normal => "Normal",
-            Self::Warning => "Warning",
-        }
-    }
-}
-
-/// One event to record on the ReplicaSet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// Normal or Warning.
-    pub type_: EventType,
-    /// The machine-readable reason.
-    pub reason: &'static str,
-    /// The human-readable message.
-    pub message: String,
-}
+pub use crate::framework::{Event, EventType};
 
 impl Event {
     /// A pod was created (`pod` is the name the API server gave it).
@@ -70,13 +42,5 @@ impl Event {
             "FailedDelete",
             format!("Error deleting: {error}"),
         )
-    }
-
-    fn new(type_: EventType, reason: &'static str, message: String) -> Self {
-        Self {
-            type_,
-            reason,
-            message,
-        }
     }
 }

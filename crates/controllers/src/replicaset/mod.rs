@@ -30,7 +30,7 @@ use keelson_api::k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use keelson_api::k8s_openapi::api::core::v1::Pod;
 use keelson_api::label_selector::Selector;
 
-pub use claim::{PodPatch, controller_ref};
+pub use claim::{OwnerKind, PodPatch, controller_ref, controller_ref_of};
 pub use create::{
     BURST_REPLICAS, SLOW_START_INITIAL_BATCH_SIZE, pod_from_template, slow_start_batches,
     template_has_labels,
@@ -61,6 +61,9 @@ pub struct Observed<'a> {
     /// otherwise the cache may not show this controller's last writes, and
     /// no pod is created or deleted.
     pub expectations_satisfied: bool,
+    /// The kind `rs` stands for: a ReplicaSet, or a ReplicationController
+    /// converted to one; its pods' controller references name it.
+    pub owner: OwnerKind,
 }
 
 /// Pods to create: `count` copies of `pod`, made in `batches`. Each create
@@ -132,7 +135,7 @@ pub fn reconcile(
         .iter()
         .filter(|p| pods::is_active(p))
         .collect();
-    let claim = claim::claim(rs, &selector, &active);
+    let claim = claim::claim(rs, observed.owner, &selector, &active);
     let manage = observed.expectations_satisfied && rs.metadata.deletion_timestamp.is_none();
     let desired = usize::try_from(desired_replicas(rs)).unwrap_or(0);
     let have = claim.claimed.len();
@@ -143,7 +146,7 @@ pub fn reconcile(
         create = Some(Creates {
             count,
             batches: slow_start_batches(count),
-            pod: pod_from_template(rs),
+            pod: pod_from_template(rs, observed.owner),
         });
     } else if manage && have > desired {
         let count = (have - desired).min(BURST_REPLICAS);

@@ -198,6 +198,7 @@ fn plan_with(rs: &ReplicaSet, pods: &[Pod], related: &[Pod], satisfied: bool) ->
         pods,
         related_pods: related,
         expectations_satisfied: satisfied,
+        owner: OwnerKind::ReplicaSet,
     };
     reconcile(rs, observed, now()).expect("a valid selector")
 }

@@ -225,7 +225,7 @@ fn generate_name_drops_the_dash_when_it_would_be_too_long() {
     for (name, want) in cases {
         let mut rs = rs(1);
         rs.metadata.name = Some(name);
-        let pod = pod_from_template(&rs);
+        let pod = pod_from_template(&rs, OwnerKind::ReplicaSet);
         assert_eq!(pod.metadata.generate_name, Some(want));
     }
 }

@@ -4,6 +4,8 @@
 //! projected `kube-api-access-*` volume of every pod reads). Neither is
 //! made in a namespace that is being deleted.
 
+pub mod run;
+
 use keelson_api::k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use serde_json::json;
 
