@@ -7,6 +7,9 @@
 //! deletions with the final delete of grace 0, as a node agent does once
 //! a pod's containers have stopped.
 //!
+//! A pod whose containers all have images ending in `:unready` runs but
+//! never becomes Ready (a rollout that cannot progress).
+//!
 //! It is an API client (kube-rs), so the server's admission, validation and
 //! watch semantics apply to what it writes.
 
@@ -125,6 +128,13 @@ fn container_statuses(pod: &Pod, running: bool, state: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// Whether every container's image ends in `:unready`.
+fn never_ready(pod: &Pod) -> bool {
+    let containers = pod.spec.iter().flat_map(|s| s.containers.iter());
+    let mut images = containers.map(|c| c.image.as_deref().unwrap_or(""));
+    images.all(|image| image.ends_with(":unready"))
+}
+
 /// The conditions of a pod that runs (`"True"`) or has stopped.
 fn conditions(ready: &str, now: &str) -> Value {
     json!([
@@ -214,13 +224,17 @@ async fn step(
         return Ok(());
     }
     let now = crate::meta::now_timestamp();
-    let containers = container_statuses(pod, true, &json!({"running": {"startedAt": now}}));
+    let ready = !never_ready(pod);
+    let mut containers = container_statuses(pod, true, &json!({"running": {"startedAt": now}}));
+    for container in &mut containers {
+        container["ready"] = json!(ready);
+    }
     let status = json!({"status": {
         "phase": "Running",
         "hostIP": "127.0.0.1",
         "podIP": "127.0.0.1",
         "startTime": now,
-        "conditions": conditions("True", &now),
+        "conditions": conditions(if ready { "True" } else { "False" }, &now),
         "containerStatuses": containers,
     }});
     match api

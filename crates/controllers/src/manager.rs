@@ -68,6 +68,7 @@ pub const BUILTINS: &[Builtin] = &[
     ),
     builtin("replicaset-controller", "replicaset-controller"),
     builtin("replicationcontroller-controller", "replication-controller"),
+    builtin("deployment-controller", "deployment-controller"),
     builtin(
         "certificatesigningrequest-signing-controller",
         "certificate-controller",
@@ -251,7 +252,7 @@ impl Builtins {
         name: &str,
         context: Context,
     ) -> anyhow::Result<Option<BoxFuture<'static, ()>>> {
-        use crate::{certificates, namespaced, replicaset};
+        use crate::{certificates, deployment, namespaced, replicaset};
         Ok(Some(match name {
             "serviceaccount-controller" => namespaced::run::service_accounts(context).boxed(),
             "root-ca-certificate-publisher-controller" => {
@@ -261,6 +262,7 @@ impl Builtins {
                 namespaced::run::root_ca_publisher(context, bundle).boxed()
             }
             "replicaset-controller" => replicaset::run::replica_sets(context).boxed(),
+            "deployment-controller" => deployment::run::deployments(context).boxed(),
             "replicationcontroller-controller" => {
                 replicaset::run::replication_controllers(context).boxed()
             }

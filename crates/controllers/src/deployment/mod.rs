@@ -18,11 +18,13 @@
 //! - [`status`]: the status and its Available and Progressing conditions;
 //! - [`reconcile`](mod@reconcile): the order in which upstream's sync runs them.
 
+pub mod claim;
 pub mod fenceposts;
 pub mod hash;
 pub mod reconcile;
 pub mod revision;
 pub mod rolling;
+pub mod run;
 pub mod scale;
 pub mod status;
 

@@ -35,7 +35,7 @@ use super::{
 
 /// A template without its pod-template-hash label, an empty label map
 /// counting as none (upstream compares semantically).
-fn without_hash(template: &PodTemplateSpec) -> PodTemplateSpec {
+pub(crate) fn without_hash(template: &PodTemplateSpec) -> PodTemplateSpec {
     let mut template = template.clone();
     if let Some(meta) = template.metadata.as_mut()
         && let Some(labels) = meta.labels.as_mut()
