@@ -160,3 +160,39 @@ pub fn header(table: &str) -> Vec<&str> {
         .split_whitespace()
         .collect()
 }
+
+/// Stand-in nodes running the pods of a `keelson up` (test support: there
+/// is no node agent yet), with the runtime that drives them; they stop
+/// when dropped.
+pub struct Nodes {
+    _nodes: keelson_apiserver::stand_in::StandIn,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    /// Starts stand-in nodes `names` against this server, as its admin.
+    pub fn stand_in_nodes(&self, names: &[&str]) -> Nodes {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime can be built");
+        let kubeconfig = self.kubeconfig();
+        let nodes = runtime.block_on(async move {
+            let kubeconfig =
+                kube::config::Kubeconfig::read_from(kubeconfig).expect("the kubeconfig");
+            let options = kube::config::KubeConfigOptions::default();
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .expect("a client configuration");
+            let client = kube::Client::try_from(config).expect("a client");
+            keelson_apiserver::stand_in::StandIn::start(client, names)
+                .await
+                .expect("stand-in nodes start")
+        });
+        Nodes {
+            _nodes: nodes,
+            _runtime: runtime,
+        }
+    }
+}

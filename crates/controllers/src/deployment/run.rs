@@ -263,14 +263,15 @@ async fn carry_out(
                     .await?;
             }
             Step::SetDeploymentRevision(revision) => {
-                let patch =
-                    json!({"metadata": {"annotations": {super::REVISION_ANNOTATION: revision}}});
+                // An update, as the controller's role allows (no patch):
+                // a stale cached Deployment answers 409 and syncs again.
+                let mut next = d.clone();
+                next.metadata
+                    .annotations
+                    .get_or_insert_default()
+                    .insert(super::REVISION_ANNOTATION.to_string(), revision.clone());
                 deployments
-                    .patch(
-                        &d.name_any(),
-                        &PatchParams::default(),
-                        &Patch::Merge(&patch),
-                    )
+                    .replace(&d.name_any(), &PostParams::default(), &next)
                     .await?;
             }
             Step::DeleteReplicaSet { name } => {
