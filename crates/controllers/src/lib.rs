@@ -16,7 +16,9 @@
 
 pub mod certificates;
 pub mod deployment;
+pub mod leader;
 pub mod manager;
 pub mod namespaced;
 pub mod pods;
 pub mod replicaset;
+pub mod selection;

@@ -39,6 +39,7 @@ use serde_json::json;
 
 use crate::certificates::{Decision, Signer};
 use crate::namespaced;
+use crate::selection::{self, Selection};
 
 /// The manager's writes are recorded under this field manager.
 const MANAGER: &str = "kube-controller-manager";
@@ -60,6 +61,8 @@ pub struct ManagerConfig {
     pub signing_ca: Option<(String, String)>,
     /// Where the controllers' token files are kept.
     pub token_dir: PathBuf,
+    /// Which controllers run (`--controllers`).
+    pub controllers: Selection,
 }
 
 /// Errors of one controller's reconcile, retried after [`RETRY`].
@@ -71,13 +74,26 @@ pub struct Error(#[from] kube::Error);
 pub async fn run(manager: ManagerConfig) -> anyhow::Result<()> {
     let own = Client::try_from(manager.config.clone())?;
     let mut tasks = tokio::task::JoinSet::new();
-    let publisher = controller_client(&manager, &own, "root-ca-cert-publisher").await?;
-    let accounts = controller_client(&manager, &own, "service-account-controller").await?;
-    let bundle = Arc::new(manager.ca_bundle.clone());
-    tasks.spawn(namespaces(own.clone(), accounts, publisher, bundle));
-    let replicasets = controller_client(&manager, &own, "replicaset-controller").await?;
-    tasks.spawn(crate::replicaset::run::run(own.clone(), replicasets));
-    if let Some((cert, key)) = &manager.signing_ca {
+    let selected = &manager.controllers;
+    let publisher = match selected.enabled(selection::ROOT_CA_PUBLISHER) {
+        true => Some(controller_client(&manager, &own, "root-ca-cert-publisher").await?),
+        false => None,
+    };
+    let accounts = match selected.enabled(selection::SERVICE_ACCOUNT) {
+        true => Some(controller_client(&manager, &own, "service-account-controller").await?),
+        false => None,
+    };
+    if accounts.is_some() || publisher.is_some() {
+        let bundle = Arc::new(manager.ca_bundle.clone());
+        tasks.spawn(namespaces(own.clone(), accounts, publisher, bundle));
+    }
+    if selected.enabled(selection::REPLICA_SET) {
+        let replicasets = controller_client(&manager, &own, "replicaset-controller").await?;
+        tasks.spawn(crate::replicaset::run::run(own.clone(), replicasets));
+    }
+    if let Some((cert, key)) = &manager.signing_ca
+        && selected.enabled(selection::CSR_SIGNING)
+    {
         let signing = controller_client(&manager, &own, "certificate-controller").await?;
         let signers = [
             crate::certificates::KUBE_APISERVER_CLIENT,
@@ -168,7 +184,12 @@ async fn write_token(
 
 /// The namespaces' loop: the `default` ServiceAccount and the root CA
 /// ConfigMap of each, brought back when deleted or changed.
-async fn namespaces(own: Client, accounts: Client, publisher: Client, bundle: Arc<String>) {
+async fn namespaces(
+    own: Client,
+    accounts: Option<Client>,
+    publisher: Option<Client>,
+    bundle: Arc<String>,
+) {
     let all: Api<Namespace> = Api::all(own.clone());
     let context = Arc::new(Writers {
         own: own.clone(),
@@ -197,11 +218,11 @@ async fn namespaces(own: Client, accounts: Client, publisher: Client, bundle: Ar
 }
 
 /// The clients of the namespaces' loop: the manager's own for reads, and
-/// each controller's for its writes.
+/// each controller's for its writes (`None` when it is not selected).
 struct Writers {
     own: Client,
-    accounts: Client,
-    publisher: Client,
+    accounts: Option<Client>,
+    publisher: Option<Client>,
     bundle: Arc<String>,
 }
 
@@ -210,16 +231,21 @@ async fn reconcile_namespace(
     writers: Arc<Writers>,
 ) -> Result<Action, Error> {
     let name = namespace.name_any();
-    let read: Api<ServiceAccount> = Api::namespaced(writers.own.clone(), &name);
-    let existing = read.get_opt(namespaced::DEFAULT_SERVICE_ACCOUNT).await?;
-    if let Some(account) = namespaced::service_account(&namespace, existing.as_ref()) {
-        let api: Api<ServiceAccount> = Api::namespaced(writers.accounts.clone(), &name);
-        ignore_gone(api.create(&PostParams::default(), &account).await)?;
+    if let Some(accounts) = &writers.accounts {
+        let read: Api<ServiceAccount> = Api::namespaced(writers.own.clone(), &name);
+        let existing = read.get_opt(namespaced::DEFAULT_SERVICE_ACCOUNT).await?;
+        if let Some(account) = namespaced::service_account(&namespace, existing.as_ref()) {
+            let api: Api<ServiceAccount> = Api::namespaced(accounts.clone(), &name);
+            ignore_gone(api.create(&PostParams::default(), &account).await)?;
+        }
     }
+    let Some(publisher) = &writers.publisher else {
+        return Ok(Action::await_change());
+    };
     let read: Api<ConfigMap> = Api::namespaced(writers.own.clone(), &name);
     let existing = read.get_opt(namespaced::ROOT_CA_CONFIG_MAP).await?;
     let bundle = &writers.bundle;
-    let api: Api<ConfigMap> = Api::namespaced(writers.publisher.clone(), &name);
+    let api: Api<ConfigMap> = Api::namespaced(publisher.clone(), &name);
     if let Some(wanted) = namespaced::root_ca(&namespace, existing.as_ref(), bundle) {
         match existing {
             None => ignore_gone(api.create(&PostParams::default(), &wanted).await)?,
