@@ -169,3 +169,62 @@ async fn one_controller_manager_leads_and_a_standby_takes_over() {
         managers[standby].log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_leader_releases_and_one_that_loses_the_lease_exits() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let up = KeelsonProcess::builder(env!("CARGO_BIN_EXE_keelson"), "up")
+        .data_dir(root.path().join("data"))
+        .arg("--controllers=")
+        .start()
+        .await
+        .unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
+    let kubeconfig = up.kubeconfig();
+    let kubectl = Kubectl::new(&kubeconfig, root.path()).unwrap_or_else(|err| panic!("{err}"));
+    let mut managers = [
+        controller_manager(&kubeconfig).await,
+        controller_manager(&kubeconfig).await,
+    ];
+    let identities: Vec<String> = managers.iter().map(identity).collect();
+    let leader = until_held(&kubectl, &identities, Duration::from_secs(10));
+    let first = identities
+        .iter()
+        .position(|id| *id == leader)
+        .expect("a candidate");
+    let standby = 1 - first;
+    // SIGTERM: the leader releases the Lease, the standby takes it at once.
+    let status = managers[first].terminate().await.expect("the leader stops");
+    assert!(status.success(), "{status}\n{}", managers[first].log());
+    let stopped = Instant::now();
+    let others = [identities[standby].clone()];
+    until_held(&kubectl, &others, LEASE);
+    let took = stopped.elapsed();
+    assert!(took < LEASE / 2 + RETRY * 3, "took over after {took:?}");
+    // Another holder written into the Lease: the leader stops and exits
+    // non-zero, as upstream's does.
+    let patch = r#"{"spec":{"holderIdentity":"thief"}}"#;
+    let args = [
+        "patch",
+        "lease",
+        "-n",
+        "kube-system",
+        "kube-controller-manager",
+        "--type=merge",
+        "-p",
+        patch,
+    ];
+    let stolen = kubectl.run(&args[..]);
+    let stolen = stolen.unwrap_or_else(|err| panic!("{err}"));
+    assert!(stolen.status.success(), "{stolen}");
+    let start = Instant::now();
+    while managers[standby].is_running() {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "the leader still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = managers[standby].log();
+    assert!(log.contains("leaderelection lost"), "{log}");
+    assert_eq!(holder(&kubectl), "thief");
+}
