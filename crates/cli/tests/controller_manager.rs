@@ -4,7 +4,10 @@
 //! election durations run against its admin kubeconfig, exactly one holds
 //! the Lease and acts (new namespaces get their `default`
 //! ServiceAccount), and when it is killed with SIGKILL the other takes
-//! over within the lease duration and a few retry periods, and acts.
+//! over within the lease duration and a few retry periods, and acts. As
+//! the component's own identity, a leader stopped with SIGTERM releases
+//! the Lease (the standby takes it at once) and one whose Lease another
+//! holder took exits with "leaderelection lost".
 //! Every process is killed when the test ends, also when it fails.
 
 use std::path::Path;
@@ -181,9 +184,12 @@ async fn a_stopped_leader_releases_and_one_that_loses_the_lease_exits() {
         .unwrap_or_else(|err| panic!("keelson up did not start: {err}"));
     let kubeconfig = up.kubeconfig();
     let kubectl = Kubectl::new(&kubeconfig, root.path()).unwrap_or_else(|err| panic!("{err}"));
+    // This time as the component's own identity, with upstream's
+    // bootstrap permissions on its Lease.
+    let own = up.data_dir().join("controller-manager.kubeconfig");
     let mut managers = [
-        controller_manager(&kubeconfig).await,
-        controller_manager(&kubeconfig).await,
+        controller_manager(&own).await,
+        controller_manager(&own).await,
     ];
     let identities: Vec<String> = managers.iter().map(identity).collect();
     let leader = until_held(&kubectl, &identities, Duration::from_secs(10));
