@@ -12,7 +12,9 @@
 //! CertificateSigningRequests ([`certificates`]), and what every namespace
 //! holds ([`namespaced`]: its `default` ServiceAccount and the
 //! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
-//! [`manager`] runs the controllers that are complete as API clients.
+//! [`manager`] runs the controllers that are complete as API clients,
+//! those [`selection`] chooses (upstream's `--controllers`); [`leader`]
+//! elects one of several managers on a Lease.
 
 pub mod certificates;
 pub mod deployment;
