@@ -109,6 +109,31 @@ fn gets_its_service_account(kubectl: &Kubectl, namespace: &str) {
     }
 }
 
+/// Waits (at most 15 s) for the namespace's `kube-root-ca.crt`, which
+/// publishes the CA of the controller manager's kubeconfig.
+fn publishes_the_root_ca(kubectl: &Kubectl, namespace: &str) {
+    let start = Instant::now();
+    loop {
+        let jsonpath = "jsonpath={.data.ca\\.crt}";
+        let args = [
+            "get",
+            "configmap",
+            "kube-root-ca.crt",
+            "-n",
+            namespace,
+            "-o",
+            jsonpath,
+        ];
+        let run = kubectl.run(&args[..]).unwrap_or_else(|err| panic!("{err}"));
+        if run.status.success() && run.stdout.contains("BEGIN CERTIFICATE") {
+            return;
+        }
+        let waited = start.elapsed() < Duration::from_secs(15);
+        assert!(waited, "no kube-root-ca.crt in {namespace}\n{run}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_controller_manager_leads_and_a_standby_takes_over() {
     let root = tempfile::tempdir().expect("a temporary directory");
@@ -138,6 +163,7 @@ async fn one_controller_manager_leads_and_a_standby_takes_over() {
         .position(|id| *id == leader)
         .expect("a candidate");
     gets_its_service_account(&kubectl, "first");
+    publishes_the_root_ca(&kubectl, "first");
     // Only the leader's controllers started: the standby has no tokens.
     let standby = 1 - first;
     assert!(
