@@ -607,5 +607,9 @@ mod tests {
         assert_eq!(args.read_header_timeout, defaults.read_header_timeout);
         assert_eq!(args.idle_timeout, defaults.idle_timeout);
         assert_eq!(args.max_connections, defaults.max_connections);
+        let all = keelson_controllers::selection::Selection::all();
+        assert_eq!(args.controllers, all);
+        let none = <Command as clap::Parser>::parse_from(["keelson", "--controllers="]).up;
+        assert!(!none.controllers.any(), "an empty list runs no controller");
     }
 }
