@@ -6,6 +6,7 @@ mod api_sockets;
 mod at_rest;
 mod audit_files;
 mod bench_client;
+mod controller_manager;
 mod hostile_bench;
 mod kubeconfig_user;
 mod open_files;
@@ -33,6 +34,8 @@ enum Command {
     Up(up::UpArgs),
     /// Run the API server alone.
     Apiserver(up::UpArgs),
+    /// Run the controllers as a process of their own, elected on a Lease.
+    ControllerManager(controller_manager::ControllerManagerArgs),
     /// Create or update objects from manifest files.
     Apply(verbs::apply::ApplyArgs),
     /// Show objects: the server's tables, or YAML, JSON or names.
@@ -98,6 +101,9 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Up(args) | Command::Apiserver(args) => runtime.block_on(up::run(args)),
+        Command::ControllerManager(args) => {
+            runtime.block_on(controller_manager::run(&cli.client, args))
+        }
         Command::Store {
             command: StoreCommand::Bench(args),
         } => runtime.block_on(store_bench::run(args)),

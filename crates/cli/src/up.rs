@@ -104,6 +104,12 @@ pub struct UpArgs {
     /// plain HTTP itself.
     #[arg(long, conflicts_with_all = ["tls_cert_file", "tls_private_key_file", "client_ca_file"])]
     insecure_serve_plain_http: bool,
+    /// The controllers to run in this process, as kube-controller-manager's
+    /// `--controllers`: `*` (all, the default), `NAME`, `-NAME`, comma
+    /// separated; an empty list (`--controllers=`) runs none, for a
+    /// separate `keelson controller-manager`.
+    #[arg(long, default_value = "*")]
+    controllers: keelson_controllers::selection::Selection,
 }
 
 fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::AuthorizationMode, String> {
@@ -135,7 +141,7 @@ fn auth_config(args: &UpArgs) -> anyhow::Result<Option<keelson_apiserver::auth::
 
 /// Parses a duration as upstream's flags write them (Go's syntax: `1m30s`,
 /// `500ms`); zero is refused.
-fn duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     let total = keelson_apiserver::parse_go_duration(text.trim())
         .ok_or_else(|| format!("{text:?} is not a duration such as 32s, 1m30s or 500ms"))?;
     match total.is_zero() {
@@ -278,10 +284,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     // The controllers run beside the server as its clients, over HTTPS
     // with the controller manager's identity.
-    let controllers = match (&pki, config.auth.is_some()) {
+    let controllers = match (&pki, config.auth.is_some() && args.controllers.any()) {
         (Some(pki), true) => Some(tokio::spawn(run_controllers(
             data_dir.clone(),
             pki.server_ca_pem.clone(),
+            args.controllers.clone(),
         ))),
         _ => None,
     };
@@ -297,7 +304,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 /// client with `DATA_DIR/controller-manager.kubeconfig`; the cluster CA in
 /// `DATA_DIR/pki` signs approved certificate requests. A failure is told
 /// and leaves the server serving.
-async fn run_controllers(data_dir: PathBuf, ca_bundle: String) {
+async fn run_controllers(
+    data_dir: PathBuf,
+    ca_bundle: String,
+    controllers: keelson_controllers::selection::Selection,
+) {
     let started = async {
         let path = data_dir.join("controller-manager.kubeconfig");
         let kubeconfig = kube::config::Kubeconfig::read_from(&path)?;
@@ -316,6 +327,7 @@ async fn run_controllers(data_dir: PathBuf, ca_bundle: String) {
             ca_bundle,
             signing_ca,
             token_dir: data_dir.join("controller-tokens"),
+            controllers,
         })
         .await
     };
@@ -542,7 +554,7 @@ fn service_account_tokens(
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(term) => term,
@@ -595,5 +607,9 @@ mod tests {
         assert_eq!(args.read_header_timeout, defaults.read_header_timeout);
         assert_eq!(args.idle_timeout, defaults.idle_timeout);
         assert_eq!(args.max_connections, defaults.max_connections);
+        let all = keelson_controllers::selection::Selection::all();
+        assert_eq!(args.controllers, all);
+        let none = <Command as clap::Parser>::parse_from(["keelson", "--controllers="]).up;
+        assert!(!none.controllers.any(), "an empty list runs no controller");
     }
 }

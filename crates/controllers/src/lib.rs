@@ -12,12 +12,16 @@
 //! CertificateSigningRequests ([`certificates`]), and what every namespace
 //! holds ([`namespaced`]: its `default` ServiceAccount and the
 //! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
-//! [`manager`] runs the controllers that are complete as API clients.
+//! [`manager`] runs the controllers that are complete as API clients,
+//! those [`selection`] chooses (upstream's `--controllers`); [`leader`]
+//! elects one of several managers on a Lease.
 
 pub mod certificates;
 pub mod deployment;
 pub mod framework;
+pub mod leader;
 pub mod manager;
 pub mod namespaced;
 pub mod pods;
 pub mod replicaset;
+pub mod selection;

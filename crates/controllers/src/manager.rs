@@ -42,6 +42,7 @@ use serde_json::json;
 
 use crate::certificates::Signer;
 use crate::framework::{Context, Informers};
+use crate::selection::Selection;
 
 /// How long a controller's token lasts, and how often it is renewed.
 const TOKEN_SECONDS: i64 = 3600;
@@ -93,6 +94,8 @@ pub struct ManagerConfig {
     pub signing_ca: Option<(String, String)>,
     /// Where the controllers' token files are kept.
     pub token_dir: PathBuf,
+    /// Which controllers run (`--controllers`).
+    pub controllers: Selection,
 }
 
 /// Runs the built-in controllers with service account credentials until
@@ -102,6 +105,8 @@ pub async fn run(manager: ManagerConfig) -> anyhow::Result<()> {
     let mut built = ControllerManager::new(client)
         .with_service_account_credentials(manager.config, manager.token_dir)
         .ca_bundle(manager.ca_bundle);
+    let selection = manager.controllers;
+    built = built.controllers(move |name| selection.enabled(name));
     if let Some((cert, key)) = manager.signing_ca {
         built = built.signing_ca(cert, key);
     }

@@ -52,9 +52,18 @@ pub struct KeelsonOptions {
     listen: Option<SocketAddr>,
     writes_kubeconfig: bool,
     server_ca: Option<PathBuf>,
+    plain_http: bool,
 }
 
 impl Builder<KeelsonOptions> {
+    /// Probes readiness over plain HTTP although the arguments do not
+    /// hold [`INSECURE_PLAIN_HTTP`]: for a component that serves only
+    /// its health over HTTP (`controller-manager`).
+    pub fn probes_plain_http(mut self, plain: bool) -> Self {
+        self.spec.plain_http = plain;
+        self
+    }
+
     /// Verifies the server with the CAs in this PEM file instead of
     /// `DIR/pki/ca.crt` (for a component given `--tls-cert-file`).
     pub fn server_ca(mut self, path: impl Into<PathBuf>) -> Self {
@@ -106,6 +115,7 @@ impl Builder<KeelsonOptions> {
             startup_timeout: placed.startup_timeout,
             writes_kubeconfig: spec.writes_kubeconfig,
             server_ca: spec.server_ca,
+            plain_http: spec.plain_http,
             process: placed.process,
             _temp: placed.temp,
         };
@@ -136,6 +146,7 @@ pub struct KeelsonProcess {
     startup_timeout: Duration,
     writes_kubeconfig: bool,
     server_ca: Option<PathBuf>,
+    plain_http: bool,
     process: Supervised,
     // Dropped last (after `process` has killed the component), removing the data.
     _temp: Option<TempDir>,
@@ -151,6 +162,7 @@ impl KeelsonProcess {
             listen: None,
             writes_kubeconfig: true,
             server_ca: None,
+            plain_http: false,
         })
     }
 
@@ -169,9 +181,9 @@ impl KeelsonProcess {
     }
 
     /// Whether the component serves TLS (its arguments do not hold
-    /// [`INSECURE_PLAIN_HTTP`]).
+    /// [`INSECURE_PLAIN_HTTP`] and it was not built to probe plain HTTP).
     pub fn serves_tls(&self) -> bool {
-        !self.args.iter().any(|arg| arg == INSECURE_PLAIN_HTTP)
+        !self.plain_http && !self.args.iter().any(|arg| arg == INSECURE_PLAIN_HTTP)
     }
 
     /// The CA file clients verify the server with.
