@@ -150,23 +150,31 @@ fn conditions(ready: &str, now: &str) -> Value {
 async fn run(client: Client, nodes: Arc<Vec<String>>) {
     let all: Api<Pod> = Api::all(client.clone());
     let next = AtomicUsize::new(0);
-    let mut events = watcher(all, watcher::Config::default()).boxed();
-    while let Some(event) = events.next().await {
-        let pods = match event {
-            Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) => vec![pod],
-            Ok(_) => continue,
+    let pods = watcher(all, watcher::Config::default()).filter_map(|event| async move {
+        match event {
+            Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) => Some(pod),
+            Ok(_) => None,
             Err(err) => {
                 tracing::debug!(error = %err, "stand-in nodes: the pod watch failed; it resumes");
-                continue;
+                None
             }
-        };
-        for pod in pods {
-            if let Err(err) = step(&client, &nodes, &next, &pod).await {
+        }
+    });
+    // Many pods at once, as many node agents would; each step is
+    // idempotent, so two changes of one pod taken together do no harm.
+    pods.for_each_concurrent(CONCURRENCY, |pod| {
+        let (client, nodes, next) = (&client, &nodes, &next);
+        async move {
+            if let Err(err) = step(client, nodes, next, &pod).await {
                 tracing::debug!(pod = pod.name_any(), error = %err, "stand-in nodes: a write failed");
             }
         }
-    }
+    })
+    .await;
 }
+
+/// How many pods the stand-in nodes take forward at once.
+const CONCURRENCY: usize = 32;
 
 /// What a scheduler and a node agent would do next for `pod`.
 async fn step(
