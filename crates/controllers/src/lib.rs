@@ -12,10 +12,13 @@
 //! CertificateSigningRequests ([`certificates`]), and what every namespace
 //! holds ([`namespaced`]: its `default` ServiceAccount and the
 //! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
+//! [`garbagecollector`] deletes objects whose owners are gone, as
+//! upstream's garbage collector does (background, foreground, orphan).
 //! [`manager`] runs the controllers that are complete as API clients.
 
 pub mod certificates;
 pub mod deployment;
+pub mod garbagecollector;
 pub mod manager;
 pub mod namespaced;
 pub mod pods;

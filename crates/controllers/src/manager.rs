@@ -77,6 +77,8 @@ pub async fn run(manager: ManagerConfig) -> anyhow::Result<()> {
     tasks.spawn(namespaces(own.clone(), accounts, publisher, bundle));
     let replicasets = controller_client(&manager, &own, "replicaset-controller").await?;
     tasks.spawn(crate::replicaset::run::run(own.clone(), replicasets));
+    let gc = controller_client(&manager, &own, "generic-garbage-collector").await?;
+    tasks.spawn(crate::garbagecollector::run(own.clone(), gc));
     if let Some((cert, key)) = &manager.signing_ca {
         let signing = controller_client(&manager, &own, "certificate-controller").await?;
         let signers = [
