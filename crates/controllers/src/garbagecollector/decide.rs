@@ -188,14 +188,19 @@ pub fn deleting_dependents(graph: &Graph, uid: &str) -> Foreground {
 }
 
 /// A merge patch keeping every reference but those to `uids`, guarded by
-/// the item's `resourceVersion` and `uid`; `None`-like (an unchanged
-/// list) when none of them is there.
+/// the item's `resourceVersion` and `uid`. With none left the list is
+/// `null` (removed), as upstream's patch leaves no empty list behind.
 pub fn remove_references(latest: &Latest, uids: &[String]) -> Value {
     let kept: Vec<&OwnerReference> = latest
         .owners
         .iter()
         .filter(|o| !uids.contains(&o.uid))
         .collect();
+    let kept = if kept.is_empty() {
+        Value::Null
+    } else {
+        json!(kept)
+    };
     json!({"metadata": {
         "ownerReferences": kept,
         "resourceVersion": latest.resource_version,

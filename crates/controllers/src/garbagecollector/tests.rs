@@ -367,7 +367,7 @@ fn finalizers_and_orphans_are_patched_with_the_version_read() {
     assert_eq!(decide::remove_finalizer(&item, ORPHAN), None);
     assert_eq!(
         decide::orphan(&item, "ua"),
-        Some(json!({"metadata": {"ownerReferences": [], "resourceVersion": "7", "uid": "c"}}))
+        Some(json!({"metadata": {"ownerReferences": null, "resourceVersion": "7", "uid": "c"}}))
     );
     assert_eq!(decide::orphan(&item, "elsewhere"), None);
 }
