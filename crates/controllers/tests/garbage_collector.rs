@@ -2,7 +2,8 @@
 //! owner's dependents go (background), wait for it (foreground), or stay
 //! without their reference (orphan); a reference with the wrong uid
 //! dangles; a dependent with a living second owner only loses the
-//! reference to the one deleted.
+//! reference to the one deleted; an owner in another namespace is absent
+//! (and the dependent gets an `OwnerRefInvalidNamespace` warning).
 
 use std::future::Future;
 use std::time::Duration;
@@ -230,6 +231,43 @@ async fn a_dependent_with_a_living_owner_only_loses_a_reference() {
                     .collect();
                 names == ["second"]
             })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_owner_in_another_namespace_is_absent_and_reported() {
+    use keelson_api::k8s_openapi::api::core::v1::{Event, Namespace};
+    let server = testing::embedded().await;
+    let namespaces: Api<Namespace> = Api::all(server.client.clone());
+    let other =
+        serde_json::from_value(json!({"metadata": {"name": "other"}})).expect("a namespace");
+    namespaces
+        .create(&PostParams::default(), &other)
+        .await
+        .expect("created");
+    let here: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
+    let there: Api<ConfigMap> = Api::namespaced(server.client.clone(), "other");
+    let owner = config_map(&here, "owner", vec![]).await;
+    let _gc = start(&server.client);
+    // The owner is seen first (discovery and the first lists take well
+    // under this in-process), so the reference from elsewhere names an
+    // observed owner and is reported.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    config_map(&there, "child", vec![owned_by(&owner, false)]).await;
+    until("the child collected", || async {
+        gone(&there, "child").await
+    })
+    .await;
+    assert!(here.get("owner").await.is_ok());
+    let events: Api<Event> = Api::namespaced(server.client.clone(), "other");
+    until("an OwnerRefInvalidNamespace event", || async {
+        events.list(&Default::default()).await.is_ok_and(|list| {
+            list.items.iter().any(|e| {
+                e.reason.as_deref() == Some("OwnerRefInvalidNamespace")
+                    && e.involved_object.name.as_deref() == Some("child")
+            })
+        })
     })
     .await;
 }
