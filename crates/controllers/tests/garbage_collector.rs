@@ -271,3 +271,60 @@ async fn an_owner_in_another_namespace_is_absent_and_reported() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_custom_resource_owner_is_collected_like_any_other() {
+    use keelson_api::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let server = testing::embedded().await;
+    let definitions: Api<CustomResourceDefinition> = Api::all(server.client.clone());
+    let definition = serde_json::from_value(json!({
+        "metadata": {"name": "widgets.keelson.test"},
+        "spec": {"group": "keelson.test", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    }))
+    .expect("a definition");
+    definitions
+        .create(&PostParams::default(), &definition)
+        .await
+        .expect("created");
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("keelson.test", "v1", "Widget"),
+        "widgets",
+    );
+    let widgets: Api<DynamicObject> =
+        Api::namespaced_with(server.client.clone(), "default", &resource);
+    let widget: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "keelson.test/v1", "kind": "Widget", "metadata": {"name": "owner"}
+    }))
+    .expect("a widget");
+    let mut made = None;
+    for _ in 0..200 {
+        if let Ok(w) = widgets.create(&PostParams::default(), &widget).await {
+            made = Some(w);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let owner = made.expect("the widget made once the definition is served");
+    let maps: Api<ConfigMap> = Api::namespaced(server.client.clone(), "default");
+    let reference = json!({"apiVersion": "keelson.test/v1", "kind": "Widget", "name": "owner",
+        "uid": owner.uid().unwrap_or_default()});
+    config_map(&maps, "child", vec![reference]).await;
+    let _gc = start(&server.client);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        maps.get("child").await.is_ok(),
+        "collected while its owner lives"
+    );
+    widgets
+        .delete("owner", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    until("the child of the widget collected", || async {
+        gone(&maps, "child").await
+    })
+    .await;
+}
