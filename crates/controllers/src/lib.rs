@@ -12,6 +12,8 @@
 //! CertificateSigningRequests ([`certificates`]), and what every namespace
 //! holds ([`namespaced`]: its `default` ServiceAccount and the
 //! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
+//! [`garbagecollector`] deletes objects whose owners are gone, as
+//! upstream's garbage collector does (background, foreground, orphan).
 //! [`manager`] runs the controllers that are complete as API clients,
 //! those [`selection`] chooses (upstream's `--controllers`); [`leader`]
 //! elects one of several managers on a Lease.
@@ -19,6 +21,7 @@
 pub mod certificates;
 pub mod deployment;
 pub mod framework;
+pub mod garbagecollector;
 pub mod leader;
 pub mod manager;
 pub mod namespaced;

@@ -70,6 +70,7 @@ pub const BUILTINS: &[Builtin] = &[
     builtin("replicaset-controller", "replicaset-controller"),
     builtin("replicationcontroller-controller", "replication-controller"),
     builtin("deployment-controller", "deployment-controller"),
+    builtin("garbage-collector-controller", "generic-garbage-collector"),
     builtin(
         "certificatesigningrequest-signing-controller",
         "certificate-controller",
@@ -257,7 +258,7 @@ impl Builtins {
         name: &str,
         context: Context,
     ) -> anyhow::Result<Option<BoxFuture<'static, ()>>> {
-        use crate::{certificates, deployment, namespaced, replicaset};
+        use crate::{certificates, deployment, garbagecollector, namespaced, replicaset};
         Ok(Some(match name {
             "serviceaccount-controller" => namespaced::run::service_accounts(context).boxed(),
             "root-ca-certificate-publisher-controller" => {
@@ -268,6 +269,9 @@ impl Builtins {
             }
             "replicaset-controller" => replicaset::run::replica_sets(context).boxed(),
             "deployment-controller" => deployment::run::deployments(context).boxed(),
+            "garbage-collector-controller" => {
+                garbagecollector::run(context.reader.clone(), context.client.clone()).boxed()
+            }
             "replicationcontroller-controller" => {
                 replicaset::run::replication_controllers(context).boxed()
             }
