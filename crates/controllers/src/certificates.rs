@@ -1,7 +1,8 @@
 //! The signer of CertificateSigningRequests, as upstream's `csrsigning`
 //! controllers decide: an approved request (not failed, not yet signed)
-//! for `kubernetes.io/kube-apiserver-client` or
-//! `kubernetes.io/kube-apiserver-client-kubelet` is signed with the cluster
+//! for `kubernetes.io/kube-apiserver-client`,
+//! `kubernetes.io/kube-apiserver-client-kubelet` or
+//! `kubernetes.io/kubelet-serving` is signed with the cluster
 //! CA, or fails with `SignerValidationFailure` and upstream's message when
 //! its usages (or, for a kubelet, its subject) are not what the signer
 //! allows. Requests for other signers are left to theirs.
@@ -11,19 +12,23 @@
 //! (upstream's backdating) and lasts the signer's duration, or the
 //! request's `expirationSeconds` when shorter (at least ten minutes).
 
+pub mod cleaner;
 pub mod run;
 
 use jiff::Timestamp;
 use keelson_api::k8s_openapi::api::certificates::v1::CertificateSigningRequest;
 use rcgen::{
     CertificateSigningRequestParams, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyPair, KeyUsagePurpose,
+    KeyPair, KeyUsagePurpose, SanType,
 };
 
 /// The signer of client certificates for the API server.
 pub const KUBE_APISERVER_CLIENT: &str = "kubernetes.io/kube-apiserver-client";
 /// The signer of node agents' client certificates.
 pub const KUBE_APISERVER_CLIENT_KUBELET: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+
+/// The signer of node agents' serving certificates.
+pub const KUBELET_SERVING: &str = "kubernetes.io/kubelet-serving";
 
 /// Upstream's `--cluster-signing-duration` default: a year.
 pub const DEFAULT_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
@@ -115,6 +120,7 @@ impl Signer {
     ) -> Result<(), String> {
         match self.name {
             KUBE_APISERVER_CLIENT_KUBELET => kubelet_client(parsed, usages),
+            KUBELET_SERVING => kubelet_serving(parsed, usages),
             _ => client_usages(usages),
         }
     }
@@ -171,6 +177,71 @@ fn client_usages(usages: &[String]) -> Result<(), String> {
     }
 }
 
+/// Upstream's checks of a node agent's serving certificate: exactly
+/// `system:nodes`, a DNS or IP name (no email or URI), exactly the serving
+/// usages (key encipherment optional), the subject `system:node:NAME`.
+fn kubelet_serving(
+    parsed: &CertificateSigningRequestParams,
+    usages: &[String],
+) -> Result<(), String> {
+    let subject = &parsed.params.distinguished_name;
+    if organizations(subject) != ["system:nodes"] {
+        return Err("subject organization is not system:nodes".to_string());
+    }
+    let names = &parsed.params.subject_alt_names;
+    let dns_or_ip = |san: &SanType| matches!(san, SanType::DnsName(_) | SanType::IpAddress(_));
+    if !names.iter().any(dns_or_ip) {
+        return Err("DNS or IP subjectAltName is required".to_string());
+    }
+    if names
+        .iter()
+        .any(|san| matches!(san, SanType::Rfc822Name(_)))
+    {
+        return Err("Email subjectAltNames are not allowed".to_string());
+    }
+    if names.iter().any(|san| matches!(san, SanType::URI(_))) {
+        return Err("URI subjectAltNames are not allowed".to_string());
+    }
+    let mut asked: Vec<&str> = usages.iter().map(String::as_str).collect();
+    asked.sort_unstable();
+    asked.dedup();
+    let with_rsa = ["digital signature", "key encipherment", "server auth"];
+    let without_rsa = ["digital signature", "server auth"];
+    if asked != with_rsa && asked != without_rsa {
+        // Go's `%v` of the sorted list.
+        return Err(format!("usages did not match [{}]", with_rsa.join(" ")));
+    }
+    if !common_name(subject).starts_with("system:node:") {
+        return Err("subject common name does not begin with system:node:".to_string());
+    }
+    Ok(())
+}
+
+/// The subject's organizations.
+fn organizations(subject: &rcgen::DistinguishedName) -> Vec<String> {
+    subject
+        .iter()
+        .filter(|(kind, _)| **kind == DnType::OrganizationName)
+        .map(|(_, value)| dn_text(value))
+        .collect()
+}
+
+/// The subject's common name, or empty.
+fn common_name(subject: &rcgen::DistinguishedName) -> String {
+    subject
+        .get(&DnType::CommonName)
+        .map(dn_text)
+        .unwrap_or_default()
+}
+
+fn dn_text(value: &DnValue) -> String {
+    match value {
+        DnValue::PrintableString(s) => s.to_string(),
+        DnValue::Utf8String(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Upstream's checks of a node agent's client certificate: the subject
 /// `system:node:NAME` in exactly `system:nodes`, no names, client usages.
 fn kubelet_client(
@@ -178,24 +249,10 @@ fn kubelet_client(
     usages: &[String],
 ) -> Result<(), String> {
     let subject = &parsed.params.distinguished_name;
-    let text = |value: &DnValue| match value {
-        DnValue::PrintableString(s) => s.to_string(),
-        DnValue::Utf8String(s) => s.clone(),
-        other => format!("{other:?}"),
-    };
-    let organizations: Vec<String> = subject
-        .iter()
-        .filter(|(kind, _)| **kind == DnType::OrganizationName)
-        .map(|(_, value)| text(value))
-        .collect();
-    if organizations != ["system:nodes"] {
+    if organizations(subject) != ["system:nodes"] {
         return Err("subject organization is not system:nodes".to_string());
     }
-    let common_name = subject
-        .get(&DnType::CommonName)
-        .map(text)
-        .unwrap_or_default();
-    if !common_name.starts_with("system:node:") {
+    if !common_name(subject).starts_with("system:node:") {
         return Err("subject common name does not begin with system:node:".to_string());
     }
     if !parsed.params.subject_alt_names.is_empty() {

@@ -282,11 +282,16 @@ impl Builtins {
                 let signers = [
                     certificates::KUBE_APISERVER_CLIENT,
                     certificates::KUBE_APISERVER_CLIENT_KUBELET,
+                    certificates::KUBELET_SERVING,
                 ]
                 .into_iter()
                 .map(|signer| Signer::new(signer, cert, key, certificates::DEFAULT_DURATION))
                 .collect::<Result<Vec<_>, _>>()?;
                 certificates::run::signing(context, signers).boxed()
+            }
+            "certificatesigningrequest-cleaner-controller" => {
+                certificates::cleaner::cleaner(context, certificates::cleaner::POLLING_INTERVAL)
+                    .boxed()
             }
             _ => return Ok(None),
         }))

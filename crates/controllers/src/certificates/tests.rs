@@ -281,3 +281,59 @@ fn a_requested_duration_is_kept_within_ten_minutes_and_the_signers() {
         );
     }
 }
+
+#[test]
+fn kubelet_serving_requests_need_a_node_a_name_and_serving_usages() {
+    let ca = ca();
+    let signer =
+        Signer::new(KUBELET_SERVING, &ca.cert, &ca.key, DEFAULT_DURATION).expect("a signer");
+    let decide = |pem: &str, usages: &[&str]| {
+        signer.decide(
+            &csr(pem, KUBELET_SERVING, usages, &["Approved"], None),
+            now(),
+        )
+    };
+    let serving = ["key encipherment", "digital signature", "server auth"];
+    let node = request("system:node:n1", Some("system:nodes"), &["n1.example.com"]);
+    let Decision::Sign(pem) = decide(&node, &serving) else {
+        panic!("a node's serving request is signed");
+    };
+    let (_, parsed) = parse_x509_pem(pem.as_bytes()).expect("PEM");
+    let cert = parsed.parse_x509().expect("a certificate");
+    let extended = cert
+        .extended_key_usage()
+        .expect("extensions")
+        .expect("extended key usage");
+    assert!(extended.value.server_auth && !extended.value.client_auth);
+    // Without RSA's key encipherment too, as upstream.
+    assert!(matches!(
+        decide(&node, &["digital signature", "server auth"]),
+        Decision::Sign(_)
+    ));
+    let failed = |message: &str| Decision::Fail {
+        reason: "SignerValidationFailure".to_string(),
+        message: message.to_string(),
+    };
+    assert_eq!(
+        decide(
+            &request("system:node:n1", Some("system:nodes"), &[]),
+            &serving
+        ),
+        failed("DNS or IP subjectAltName is required")
+    );
+    assert_eq!(
+        decide(
+            &request("system:node:n1", Some("admins"), &["n1"]),
+            &serving
+        ),
+        failed("subject organization is not system:nodes")
+    );
+    assert_eq!(
+        decide(&node, &["digital signature", "client auth"]),
+        failed("usages did not match [digital signature key encipherment server auth]")
+    );
+    assert_eq!(
+        decide(&request("jane", Some("system:nodes"), &["n1"]), &serving),
+        failed("subject common name does not begin with system:node:")
+    );
+}
