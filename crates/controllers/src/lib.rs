@@ -12,11 +12,15 @@
 //! CertificateSigningRequests ([`certificates`]), and what every namespace
 //! holds ([`namespaced`]: its `default` ServiceAccount and the
 //! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
+//! [`namespace`] is the Namespace controller: a deleted namespace's
+//! content deleted, its conditions kept, and its `kubernetes` finalizer
+//! taken out once nothing is left.
 //! [`manager`] runs the controllers that are complete as API clients.
 
 pub mod certificates;
 pub mod deployment;
 pub mod manager;
+pub mod namespace;
 pub mod namespaced;
 pub mod pods;
 pub mod replicaset;

@@ -77,6 +77,8 @@ pub async fn run(manager: ManagerConfig) -> anyhow::Result<()> {
     tasks.spawn(namespaces(own.clone(), accounts, publisher, bundle));
     let replicasets = controller_client(&manager, &own, "replicaset-controller").await?;
     tasks.spawn(crate::replicaset::run::run(own.clone(), replicasets));
+    let ns = controller_client(&manager, &own, "namespace-controller").await?;
+    tasks.spawn(crate::namespace::run(own.clone(), ns));
     if let Some((cert, key)) = &manager.signing_ca {
         let signing = controller_client(&manager, &own, "certificate-controller").await?;
         let signers = [
