@@ -14,6 +14,11 @@
 //! The server here speaks plain HTTP (`Config::tls` is `None`): the
 //! library's explicit insecure mode, for tests in one process on loopback.
 //! What TLS changes is tested on the accept loop and on `keelson up`.
+//!
+//! No controllers run here, but pods need their ServiceAccount to exist
+//! (the ServiceAccount admission step refuses them otherwise, as
+//! upstream's): the server stands in for the ServiceAccount controller
+//! and makes a `default` ServiceAccount in every namespace it sees made.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,7 +81,51 @@ pub async fn server_with(backend: Backend, config: crate::Config) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("loopback has free ports");
+    tokio::spawn(default_accounts(Arc::clone(&store), config.clone()));
     serve_on(store, config, listener, dir, etcd)
+}
+
+/// A `default` ServiceAccount in every active namespace, made (beneath
+/// the HTTP layer, so that no client sees requests of its own, nor the
+/// audit log) once the namespace is seen; a namespace whose account could
+/// not be made is tried again on the next look.
+async fn default_accounts(store: Arc<dyn Store>, config: crate::Config) {
+    use keelson_api::registry;
+    let (store, encrypted) = crate::encryption::wrap(store, config.encryption.as_ref());
+    let caches = crate::watch::Caches::new(Arc::clone(&store));
+    let objects = crate::objects_of(store, encrypted, &config, &caches, None);
+    let namespaces = registry::by_resource("", "namespaces").expect("namespaces are registered");
+    let accounts =
+        registry::by_resource("", "serviceaccounts").expect("service accounts are registered");
+    let mut done = std::collections::HashSet::new();
+    loop {
+        let listed = objects
+            .list(namespaces, None, &crate::objects::ListOptions::default())
+            .await;
+        let items = listed.map(|mut l| l["items"].take()).unwrap_or_default();
+        for namespace in items.as_array().into_iter().flatten() {
+            let metadata = &namespace["metadata"];
+            let (Some(name), Some(uid)) = (metadata["name"].as_str(), metadata["uid"].as_str())
+            else {
+                continue;
+            };
+            if done.contains(uid) || !metadata["deletionTimestamp"].is_null() {
+                continue;
+            }
+            let account = serde_json::json!({"metadata": {"name": "default", "namespace": name}});
+            let options = crate::objects::WriteOptions::default();
+            match objects
+                .create(accounts, Some(name), account, &options)
+                .await
+            {
+                Ok(_) => {}
+                Err(err) if err.reason == keelson_api::StatusReason::AlreadyExists => {}
+                Err(_) => continue,
+            }
+            done.insert(uid.to_string());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 fn serve_on(

@@ -72,16 +72,85 @@ async fn pods_get_the_admission_fields(server: Server) {
         "{body}"
     );
 
-    let robot = create_pod(
-        &server,
-        &pod("robot", json!({"serviceAccountName": "robot"})),
-    )
-    .await;
+    // A pod of a ServiceAccount that does not exist is refused, as upstream's.
+    let robot_pod = pod("robot", json!({"serviceAccountName": "robot"}));
+    let missing = create_pod(&server, &robot_pod).await;
+    let body = failure(&missing, 403);
+    assert_eq!(body["reason"], "Forbidden");
+    assert_eq!(
+        body["message"],
+        "pods \"robot\" is forbidden: error looking up service account default/robot: serviceaccount \"robot\" not found"
+    );
+    // Once the account is made, the pod is admitted.
+    let account =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}});
+    let made = server
+        .json(
+            "POST",
+            "/api/v1/namespaces/default/serviceaccounts",
+            &account,
+        )
+        .await;
+    assert_eq!(made.code, 201, "{}", made.body);
+    let robot = create_pod(&server, &robot_pod).await;
+    assert_eq!(robot.code, 201, "{}", robot.body);
     assert_eq!(
         robot.body["spec"]["serviceAccount"], "robot",
         "{}",
         robot.body
     );
+}
+
+#[tokio::test]
+async fn a_new_namespaces_first_pod_waits_for_its_default_account() {
+    let server = support::embedded().await;
+    let made = server
+        .json(
+            "POST",
+            "/api/v1/namespaces",
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fresh"}}),
+        )
+        .await;
+    assert_eq!(made.code, 201, "{}", made.body);
+    // At once: the default account comes a moment later (the stand-in
+    // ServiceAccount controller), and the lookup waits for it.
+    let first = server
+        .json(
+            "POST",
+            "/api/v1/namespaces/fresh/pods",
+            &pod("first", json!({})),
+        )
+        .await;
+    assert_eq!(first.code, 201, "{}", first.body);
+    let quiet = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "quiet"}, "automountServiceAccountToken": false});
+    let made = server
+        .json("POST", "/api/v1/namespaces/fresh/serviceaccounts", &quiet)
+        .await;
+    assert_eq!(made.code, 201, "{}", made.body);
+    let tokenless = server
+        .json(
+            "POST",
+            "/api/v1/namespaces/fresh/pods",
+            &pod("tokenless", json!({"serviceAccountName": "quiet"})),
+        )
+        .await;
+    assert_eq!(tokenless.code, 201, "{}", tokenless.body);
+    assert!(
+        tokenless.body["spec"].get("volumes").is_none(),
+        "{}",
+        tokenless.body
+    );
+    // Mirror pods are not looked up.
+    let mut mirror = pod(
+        "mirror",
+        json!({"serviceAccountName": "nobody", "nodeName": "n1"}),
+    );
+    mirror["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "x"});
+    let mirrored = server
+        .json("POST", "/api/v1/namespaces/fresh/pods", &mirror)
+        .await;
+    assert_ne!(mirrored.code, 403, "{}", mirrored.body);
 }
 
 async fn every_write_path_is_admitted(server: Server) {

@@ -1,22 +1,30 @@
-//! keelson's controllers. Each controller's decision is a pure function,
-//! `reconcile(desired, observed, now) -> Plan`: no I/O, no clock, no
-//! randomness, so that it is table-tested on its own; the loop that reads
-//! the cluster, runs the decisions and carries out their plans is apart
-//! from them.
+//! keelson's controllers, as a library: the built-in controllers of
+//! upstream's kube-controller-manager, the framework they are written
+//! with, and the manager that runs them (and a user's own) in a program.
 //!
-//! What is here so far: the pure parts of the ReplicaSet controller
-//! ([`replicaset`]: how many pods to create or delete, which pods go first,
-//! the status) and the Deployment controller's rollout arithmetic
-//! ([`deployment`]: maxSurge and maxUnavailable resolved as upstream rounds
-//! them, the pod-template hash, revisions), and the signer of approved
-//! CertificateSigningRequests ([`certificates`]), and what every namespace
-//! holds ([`namespaced`]: its `default` ServiceAccount and the
-//! `kube-root-ca.crt` ConfigMap); [`pods`] holds what they read of pods.
-//! [`garbagecollector`] deletes objects whose owners are gone, as
-//! upstream's garbage collector does (background, foreground, orphan).
-//! [`manager`] runs the controllers that are complete as API clients,
-//! those [`selection`] chooses (upstream's `--controllers`); [`leader`]
-//! elects one of several managers on a Lease.
+//! Each controller's decision is a pure function, `reconcile(desired,
+//! observed, now) -> Plan`: no I/O, no clock, no randomness, so that it is
+//! table-tested on its own; its loop, written with [`framework`] (shared
+//! caches, a queue of keys, backoff, events), reads the caches, runs the
+//! decision and carries out the plan as an API client.
+//!
+//! - [`replicaset`]: ReplicaSets and ReplicationControllers (claiming,
+//!   slow-start creates, deletion order, status, expectations);
+//! - [`deployment`]: rollouts (maxSurge and maxUnavailable as upstream
+//!   rounds them, the pod-template hash, revisions, proportional scaling,
+//!   the conditions);
+//! - [`garbagecollector`]: objects whose owners are gone deleted, as
+//!   upstream's garbage collector does (background, foreground, orphan);
+//! - [`namespace`]: a deleted namespace's content deleted, its conditions
+//!   kept, and its `kubernetes` finalizer taken out once nothing is left;
+//! - [`namespaced`]: what every namespace holds (its `default`
+//!   ServiceAccount and the `kube-root-ca.crt` ConfigMap);
+//! - [`certificates`]: the signers of approved CertificateSigningRequests
+//!   and the cleaner of old ones;
+//! - [`pods`]: what the controllers read of pods;
+//! - [`manager`]: the [`manager::ControllerManager`], running the
+//!   built-ins [`selection`] chooses (upstream's `--controllers`) and a
+//!   user's own; [`leader`] elects one of several managers on a Lease.
 
 pub mod certificates;
 pub mod deployment;
@@ -24,6 +32,7 @@ pub mod framework;
 pub mod garbagecollector;
 pub mod leader;
 pub mod manager;
+pub mod namespace;
 pub mod namespaced;
 pub mod pods;
 pub mod replicaset;

@@ -71,6 +71,7 @@ pub const BUILTINS: &[Builtin] = &[
     builtin("replicationcontroller-controller", "replication-controller"),
     builtin("deployment-controller", "deployment-controller"),
     builtin("garbage-collector-controller", "generic-garbage-collector"),
+    builtin("namespace-controller", "namespace-controller"),
     builtin(
         "certificatesigningrequest-signing-controller",
         "certificate-controller",
@@ -258,7 +259,9 @@ impl Builtins {
         name: &str,
         context: Context,
     ) -> anyhow::Result<Option<BoxFuture<'static, ()>>> {
-        use crate::{certificates, deployment, garbagecollector, namespaced, replicaset};
+        use crate::{
+            certificates, deployment, garbagecollector, namespace, namespaced, replicaset,
+        };
         Ok(Some(match name {
             "serviceaccount-controller" => namespaced::run::service_accounts(context).boxed(),
             "root-ca-certificate-publisher-controller" => {
@@ -269,6 +272,9 @@ impl Builtins {
             }
             "replicaset-controller" => replicaset::run::replica_sets(context).boxed(),
             "deployment-controller" => deployment::run::deployments(context).boxed(),
+            "namespace-controller" => {
+                namespace::run(context.reader.clone(), context.client.clone()).boxed()
+            }
             "garbage-collector-controller" => {
                 garbagecollector::run(context.reader.clone(), context.client.clone()).boxed()
             }

@@ -5,11 +5,11 @@
 //! plugins do; all of them leave subresource writes alone.
 //!
 //! Of upstream's default chain, these are here: NamespaceLifecycle,
-//! ServiceAccount (the defaulting part), Priority, DefaultTolerationSeconds
-//! and DefaultStorageClass; NodeRestriction joins them when the server
-//! authorizes nodes (`Node,RBAC`, see [`crate::auth`]). Refusing pods whose ServiceAccount does not
-//! exist comes with the ServiceAccount controller; LimitRanger and
-//! ResourceQuota with their controllers.
+//! ServiceAccount (which refuses pods whose account does not exist),
+//! Priority, DefaultTolerationSeconds and DefaultStorageClass;
+//! NodeRestriction joins them when the server authorizes nodes
+//! (`Node,RBAC`, see [`crate::auth`]). LimitRanger and ResourceQuota come
+//! with their controllers.
 
 mod default_storage_class;
 mod default_toleration_seconds;
@@ -60,7 +60,7 @@ pub fn chain(caches: &Caches) -> Chain {
     Chain {
         steps: vec![
             Arc::new(NamespaceLifecycle::new(lookups.clone())),
-            Arc::new(ServiceAccount),
+            Arc::new(ServiceAccount::new(lookups.clone())),
             Arc::new(Priority::new(lookups.clone())),
             Arc::new(DefaultTolerationSeconds),
             Arc::new(DefaultStorageClass::new(lookups.clone())),
@@ -80,6 +80,7 @@ pub struct Chain {
 /// before steps read them there.
 const LOOKED_UP: &[(&str, &str)] = &[
     ("", "namespaces"),
+    ("", "serviceaccounts"),
     ("scheduling.k8s.io", "priorityclasses"),
     ("storage.k8s.io", "storageclasses"),
 ];

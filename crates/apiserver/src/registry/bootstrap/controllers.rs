@@ -275,7 +275,7 @@ fn cluster_controllers() -> Vec<Controller> {
                 rule(
                     &["*"],
                     &["*"],
-                    &["delete", "deletecollection", "get", "list", "watch"],
+                    &["delete", "deletecollection", "get", "list"],
                 ),
             ],
             false,
