@@ -85,10 +85,19 @@ fn apply_then_get_in_every_output_format() {
     server.prints(&format!("apply -f {namespace}"), "namespace/shop unchanged");
     server.prints(&format!("apply -f {web}"), "deployment.apps/web unchanged");
 
-    let table = server.ok("get deploy -n shop");
+    // The Deployment controller makes its two pods (up to date, none
+    // ready: no node runs them).
+    let mut table = server.ok("get deploy -n shop");
+    for _ in 0..100 {
+        if row(&table, "web").get(2) == Some(&"2") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        table = server.ok("get deploy -n shop");
+    }
     let columns = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"];
     assert_eq!(header(&table), columns, "{table}");
-    assert_eq!(row(&table, "web")[..4], ["web", "0/2", "0", "0"], "{table}");
+    assert_eq!(row(&table, "web")[..4], ["web", "0/2", "2", "0"], "{table}");
 
     let wide = server.ok("get deploy -n shop -o wide");
     assert_eq!(header(&wide)[..5], columns, "{wide}");
