@@ -272,9 +272,7 @@ impl Builtins {
             }
             "replicaset-controller" => replicaset::run::replica_sets(context).boxed(),
             "deployment-controller" => deployment::run::deployments(context).boxed(),
-            "namespace-controller" => {
-                namespace::run(context.reader.clone(), context.client.clone()).boxed()
-            }
+            "namespace-controller" => namespace::shared(context).boxed(),
             "garbage-collector-controller" => {
                 garbagecollector::run(context.reader.clone(), context.client.clone()).boxed()
             }

@@ -25,7 +25,9 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt};
 use kube::Client;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::ObjectRef;
@@ -144,7 +146,12 @@ where
                 let key = key(&*object);
                 let running = (state.sync)(object, state.context.clone());
                 async move {
-                    let done = running.await;
+                    // A sync that panics fails that object's sync only: the
+                    // loop goes on for every other object.
+                    let done = match AssertUnwindSafe(running).catch_unwind().await {
+                        Ok(done) => done,
+                        Err(_) => Err(Error::Api(format!("the sync of {key} panicked"))),
+                    };
                     if done.is_ok() {
                         state.backoff.succeeded(&key);
                     }

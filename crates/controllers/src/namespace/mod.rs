@@ -25,7 +25,7 @@ use jiff::Timestamp;
 use keelson_api::k8s_openapi::api::core::v1::{NamespaceCondition, Pod};
 use keelson_api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-pub use run::run;
+pub use run::{run, shared};
 
 /// The finalizer of `spec.finalizers` this controller owns.
 pub const FINALIZER: &str = "kubernetes";

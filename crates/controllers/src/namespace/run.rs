@@ -66,6 +66,21 @@ pub async fn run(reader: Client, writer: Client) {
         .await;
 }
 
+/// The Namespace controller on the manager's shared caches (one watch of
+/// Namespaces for every controller), writing with the context's client.
+pub fn shared(
+    context: crate::framework::Context,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let namespaces = context.informers.get::<Namespace>();
+    let state = Arc::new(Context {
+        writer: context.client.clone(),
+        failures: Mutex::default(),
+    });
+    Controller::for_shared_stream(namespaces.objects(), namespaces.store().clone())
+        .run(sync, backoff, state)
+        .for_each(|_| async {})
+}
+
 /// The pause after a failed pass: doubling with each failure in a row.
 fn backoff(namespace: Arc<Namespace>, err: &Error, context: Arc<Context>) -> Action {
     let name = namespace.name_any();

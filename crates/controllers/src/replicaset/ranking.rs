@@ -16,7 +16,11 @@
 //! Times in rules 6 and 8 are compared by the whole power of two of their
 //! age in nanoseconds, so pods of about the same age are treated as equal
 //! and then ordered by uid, which spreads deletions over the ages as
-//! upstream does. Ties keep the order the pods were given in (upstream's
+//! upstream does. Unlike upstream, two pods ready (or created) at the very
+//! same instant are ordered by uid too rather than by the rules after:
+//! upstream's shortcut makes the order inconsistent (A equal to B, both
+//! ordered differently against C), which Go's sort tolerates and Rust's
+//! refuses. Ties keep the order the pods were given in (upstream's
 //! sort is not stable; keeping the input order makes ours deterministic).
 
 use std::cmp::Ordering;
@@ -131,8 +135,11 @@ fn by_age(
     tb: Option<Timestamp>,
     now: Timestamp,
 ) -> Ordering {
+    // Equal times are not a tie here, as they are upstream (which then
+    // goes on to the next rule): only the log-age and the uid together
+    // order every set of pods consistently, which a sort needs.
     match (ta, tb) {
-        (a, b) if a == b => Ordering::Equal,
+        (None, None) => Ordering::Equal,
         (None, _) => Ordering::Less,
         (_, None) => Ordering::Greater,
         (Some(a), Some(b)) => log_age(a, now).cmp(&log_age(b, now)).then_with(|| {
