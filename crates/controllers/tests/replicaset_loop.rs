@@ -222,3 +222,83 @@ async fn a_replication_controller_runs_on_the_same_code() {
     );
     controller.abort();
 }
+
+#[tokio::test]
+async fn a_refused_create_is_told_in_an_event_and_a_condition_and_others_go_on() {
+    let server = testing::embedded().await;
+    let client = server.client.clone();
+    let _nodes = StandIn::start(client.clone(), &["n1"])
+        .await
+        .expect("stand-in nodes");
+    let controller = tokio::spawn(
+        ControllerManager::new(client.clone())
+            .controllers(|name| name == "replicaset-controller")
+            .run(),
+    );
+    let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    // Its pods name a ServiceAccount that does not exist: admission
+    // refuses every create.
+    let refused: ReplicaSet = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "robots"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "robots"}},
+            "template": {"metadata": {"labels": {"app": "robots"}},
+                "spec": {"serviceAccountName": "missing",
+                    "containers": [{"name": "app", "image": "app:1"}]}}
+        }
+    }))
+    .expect("a ReplicaSet");
+    sets.create(&PostParams::default(), &refused)
+        .await
+        .expect("created");
+    sets.create(&PostParams::default(), &replica_set(1))
+        .await
+        .expect("created");
+    // The other ReplicaSet is not held up.
+    until(&sets, &pods, "web's pod", |rs, live| {
+        live.len() == 1 && counts(rs) == (1, 1, 1)
+    })
+    .await;
+    let mut condition = None;
+    for _ in 0..200 {
+        let rs = sets.get("robots").await.expect("robots");
+        condition = rs
+            .status
+            .and_then(|s| s.conditions)
+            .and_then(|c| c.into_iter().find(|c| c.type_ == "ReplicaFailure"));
+        if condition.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let condition = condition.expect("a ReplicaFailure condition");
+    let message = condition.message.clone().unwrap_or_default();
+    assert_eq!(
+        (condition.status.as_str(), condition.reason.as_deref()),
+        ("True", Some("FailedCreate"))
+    );
+    assert!(
+        message.contains("error looking up service account default/missing"),
+        "{message}"
+    );
+    let events: Api<keelson_api::k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(client, "default");
+    let failed: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+        .filter(|e| e.involved_object.name.as_deref() == Some("robots"))
+        .filter_map(|e| e.message)
+        .collect();
+    assert!(
+        failed.iter().any(|m| m.starts_with("Error creating: pods \"robots-\" is forbidden: error looking up service account default/missing")),
+        "{failed:?}"
+    );
+    controller.abort();
+}

@@ -33,7 +33,8 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 /// How many changes a slow subscriber may fall behind before it is given
-/// the whole store again instead.
+/// the whole store again instead. The channel holds keys, not objects, so
+/// a full buffer keeps no old versions alive.
 const BUFFER: usize = 1 << 16;
 
 /// One change an informer saw, once its store holds it.
@@ -70,6 +71,38 @@ impl<K> Change<K> {
     pub fn into_object(self) -> Arc<K> {
         match self {
             Self::Added(o) | Self::Updated(o) | Self::Deleted(o) => o,
+        }
+    }
+}
+
+/// A change as the channel carries it: the key of an object the store
+/// holds (looked up when a subscriber takes it), or a deleted object as
+/// last seen. Keys rather than objects, so that the channel's buffer keeps
+/// no old versions of objects alive.
+enum Note<K: Cached> {
+    Added(Arc<ObjectRef<K>>),
+    Updated(Arc<ObjectRef<K>>),
+    Deleted(Arc<K>),
+}
+
+impl<K: Cached> Clone for Note<K> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Added(key) => Self::Added(key.clone()),
+            Self::Updated(key) => Self::Updated(key.clone()),
+            Self::Deleted(object) => Self::Deleted(object.clone()),
+        }
+    }
+}
+
+impl<K: Cached> Note<K> {
+    /// The change it tells, with the object as the store holds it now;
+    /// none when it is gone since (its deletion follows).
+    fn resolve(self, store: &Store<K>) -> Option<Change<K>> {
+        match self {
+            Self::Added(key) => store.get(&key).map(Change::Added),
+            Self::Updated(key) => store.get(&key).map(Change::Updated),
+            Self::Deleted(object) => Some(Change::Deleted(object)),
         }
     }
 }
@@ -170,7 +203,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The shared cache of one kind.
 pub struct Informer<K: Cached> {
     store: Store<K>,
-    changes: broadcast::Sender<Change<K>>,
+    changes: broadcast::Sender<Note<K>>,
 }
 
 impl<K: Cached> Clone for Informer<K> {
@@ -217,7 +250,10 @@ impl<K: Cached> Informer<K> {
         futures::stream::iter(present).chain(
             futures::stream::unfold((receiver, store), |(mut receiver, store)| async move {
                 match receiver.recv().await {
-                    Ok(change) => Some((vec![change], (receiver, store))),
+                    Ok(note) => {
+                        let change = note.resolve(&store);
+                        Some((change.into_iter().collect(), (receiver, store)))
+                    }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(
                             missed,
@@ -247,11 +283,7 @@ fn replay<K: Cached>(store: &Store<K>) -> Vec<Change<K>> {
 /// The watch of one informer: lists and watches (re-listing, with
 /// kube-runtime's backoff, when the watch breaks), writes the store, then
 /// tells the subscribers.
-async fn watch<K: Cached>(
-    api: Api<K>,
-    mut writer: Writer<K>,
-    changes: broadcast::Sender<Change<K>>,
-) {
+async fn watch<K: Cached>(api: Api<K>, mut writer: Writer<K>, changes: broadcast::Sender<Note<K>>) {
     let store = writer.as_reader();
     let mut before_relist: HashMap<ObjectRef<K>, Arc<K>> = HashMap::new();
     let events = watcher::watcher(api, watcher::Config::default())
@@ -270,19 +302,18 @@ async fn watch<K: Cached>(
         };
         let told = match &event {
             Event::Apply(object) => {
-                let key = ObjectRef::from_obj(object);
+                let key = Arc::new(ObjectRef::from_obj(object));
                 let known = store.get(&key).is_some();
                 writer.apply_watcher_event(&event);
-                let stored = store.get(&key).unwrap_or_else(|| Arc::new(object.clone()));
                 vec![if known {
-                    Change::Updated(stored)
+                    Note::Updated(key)
                 } else {
-                    Change::Added(stored)
+                    Note::Added(key)
                 }]
             }
             Event::Delete(object) => {
                 writer.apply_watcher_event(&event);
-                vec![Change::Deleted(Arc::new(object.clone()))]
+                vec![Note::Deleted(Arc::new(object.clone()))]
             }
             Event::Init => {
                 before_relist = store
@@ -302,9 +333,9 @@ async fn watch<K: Cached>(
                 relisted(&store, std::mem::take(&mut before_relist))
             }
         };
-        for change in told {
+        for note in told {
             // No subscriber is not an error: nobody asked yet.
-            let _ = changes.send(change);
+            let _ = changes.send(note);
         }
     }
 }
@@ -313,16 +344,16 @@ async fn watch<K: Cached>(
 fn relisted<K: Cached>(
     store: &Store<K>,
     mut before: HashMap<ObjectRef<K>, Arc<K>>,
-) -> Vec<Change<K>> {
+) -> Vec<Note<K>> {
     let mut told = Vec::new();
     for object in store.state() {
         let key = ObjectRef::from_obj(&*object);
         match before.remove(&key) {
             Some(old) if old.meta().resource_version == object.meta().resource_version => {}
-            Some(_) => told.push(Change::Updated(object)),
-            None => told.push(Change::Added(object)),
+            Some(_) => told.push(Note::Updated(Arc::new(key))),
+            None => told.push(Note::Added(Arc::new(key))),
         }
     }
-    told.extend(before.into_values().map(Change::Deleted));
+    told.extend(before.into_values().map(Note::Deleted));
     told
 }

@@ -247,6 +247,23 @@ fn forbidden(write: &Attributes<'_>, why: &str) -> ApiError {
     ApiError::forbidden(resource.group, resource.plural, write.name, why)
 }
 
+/// [`forbidden`] for a write of `object` whose name may still be to come:
+/// named, as upstream's `NewForbidden` names it then, by its
+/// `generateName` (`pods "web-" is forbidden: ...`).
+fn forbidden_object(write: &Attributes<'_>, object: &Value, why: &str) -> ApiError {
+    if !write.name.is_empty() {
+        return forbidden(write, why);
+    }
+    let meta = &object["metadata"];
+    let name = [&meta["name"], &meta["generateName"]]
+        .into_iter()
+        .filter_map(Value::as_str)
+        .find(|name| !name.is_empty())
+        .unwrap_or("Unknown");
+    let resource = write.resource;
+    ApiError::forbidden(resource.group, resource.plural, name, why)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

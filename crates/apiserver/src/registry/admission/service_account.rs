@@ -20,7 +20,7 @@ use keelson_api::ApiError;
 use keelson_api::StatusReason;
 use serde_json::Value;
 
-use super::{Lookups, forbidden, is_write_of};
+use super::{Lookups, forbidden_object, is_write_of};
 use crate::objects::Objects;
 use crate::objects::admission::{Admission, Attributes, Operation};
 
@@ -100,13 +100,13 @@ impl Admission for ServiceAccount {
         }
         let name = default_service_account(pod);
         let namespace = write.namespace.unwrap_or_default();
-        let account = self
-            .account(objects, namespace, &name)
-            .await
-            .map_err(|err| {
+        let account = match self.account(objects, namespace, &name).await {
+            Ok(account) => account,
+            Err(err) => {
                 let why = format!("error looking up service account {namespace}/{name}: {err}");
-                forbidden(write, &why)
-            })?;
+                return Err(forbidden_object(write, pod, &why));
+            }
+        };
         if automounts(&account, pod) {
             mount_token(pod, &crate::objects::create::random_suffix(5));
         }
