@@ -10,7 +10,8 @@
 //! cargo build --release -p keelson
 //! cargo bench -p keelson-controllers --bench controllers
 //! ```
-//! `KEELSON_BIN` names another keelson binary than `target/release/keelson`.
+//! `KEELSON_BIN` names another keelson binary than `target/release/keelson`;
+//! `KEELSON_BENCH_MANAGER_ARGS` adds flags to the controller manager's.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -115,6 +116,11 @@ async fn main() -> anyhow::Result<()> {
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .arg("--leader-elect=false")
+        .args(
+            std::env::var("KEELSON_BENCH_MANAGER_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .start()
         .await?;
     let config = kube::Config::from_custom_kubeconfig(

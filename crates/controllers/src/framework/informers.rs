@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 /// How many changes a slow subscriber may fall behind before it is given
 /// the whole store again instead. The channel holds keys, not objects, so
 /// a full buffer keeps no old versions alive.
-const BUFFER: usize = 1 << 16;
+const BUFFER: usize = 1 << 14;
 
 /// One change an informer saw, once its store holds it.
 #[derive(Debug)]
@@ -241,8 +241,8 @@ impl<K: Cached> Informer<K> {
     }
 
     /// Every change from now on, after what the cache holds already (as
-    /// [`Change::Updated`]). A subscriber that falls more than 65,536
-    /// changes behind is told the whole cache again.
+    /// [`Change::Updated`]). A subscriber that falls more than 16,384
+    /// changes behind is told the whole cache again (as added).
     pub fn subscribe(&self) -> impl Stream<Item = Change<K>> + Send + 'static {
         let receiver = self.changes.subscribe();
         let store = self.store.clone();
@@ -259,7 +259,11 @@ impl<K: Cached> Informer<K> {
                             missed,
                             "a controller fell behind its cache; reading it again"
                         );
-                        let all = replay(&store);
+                        // As added: what was created meanwhile is seen, and
+                        // telling more creates than there were only lets a
+                        // controller act on the cache that now shows them.
+                        let all: Vec<Change<K>> =
+                            store.state().into_iter().map(Change::Added).collect();
                         Some((all, (receiver, store)))
                     }
                     Err(broadcast::error::RecvError::Closed) => None,
