@@ -129,6 +129,11 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let client = Client::try_from(config)?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = manager
+        .pid()
+        .ok_or_else(|| anyhow::anyhow!("the manager has no pid"))?;
+    let idle = keelson_harness::usage::of(pid)?;
     let nodes: Vec<String> = (1..=10).map(|i| format!("node-{i}")).collect();
     let names: Vec<&str> = nodes.iter().map(String::as_str).collect();
     let _nodes = StandIn::start(client.clone(), &names).await?;
@@ -221,6 +226,10 @@ async fn main() -> anyhow::Result<()> {
         settled.as_secs_f64()
     );
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    println!(
+        "| the manager's RSS at the start, nothing cached | {:.0} MiB | |",
+        mib(idle.rss_bytes)
+    );
     println!(
         "| the manager's RSS, 10,000 pods and 1,001 Deployments cached | {:.0} MiB (peak {:.0} MiB) | 150 MiB |",
         mib(usage.rss_bytes),

@@ -74,3 +74,65 @@ pub fn is_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool {
 pub fn controller_of(owners: Option<&Vec<OwnerReference>>) -> Option<&OwnerReference> {
     owners?.iter().find(|owner| owner.controller == Some(true))
 }
+
+/// A pod cut down to what the built-in controllers read of it (its
+/// metadata but for annotations other than the deletion cost, its node,
+/// its init containers' names and restart policies, its phase, its Ready
+/// condition and its containers' restart counts and readiness), for a
+/// shared cache of many pods ([`crate::framework::Informers::transform`]).
+pub fn slim(pod: &mut Pod) {
+    use keelson_api::k8s_openapi::api::core::v1::{Container, ContainerStatus, PodSpec, PodStatus};
+    let meta = &mut pod.metadata;
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.retain(|key, _| key == crate::replicaset::POD_DELETION_COST);
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
+    if let Some(spec) = pod.spec.take() {
+        let init = spec.init_containers.map(|containers| {
+            containers
+                .into_iter()
+                .map(|c| Container {
+                    name: c.name,
+                    restart_policy: c.restart_policy,
+                    ..Container::default()
+                })
+                .collect()
+        });
+        pod.spec = Some(PodSpec {
+            node_name: spec.node_name,
+            init_containers: init,
+            ..PodSpec::default()
+        });
+    }
+    if let Some(status) = pod.status.take() {
+        let counts = |statuses: Option<Vec<ContainerStatus>>| {
+            statuses.map(|statuses| {
+                statuses
+                    .into_iter()
+                    .map(|c| ContainerStatus {
+                        name: c.name,
+                        ready: c.ready,
+                        restart_count: c.restart_count,
+                        ..ContainerStatus::default()
+                    })
+                    .collect()
+            })
+        };
+        let ready = status.conditions.map(|conditions| {
+            conditions
+                .into_iter()
+                .filter(|c| c.type_ == "Ready")
+                .collect()
+        });
+        pod.status = Some(PodStatus {
+            phase: status.phase,
+            conditions: ready,
+            container_statuses: counts(status.container_statuses),
+            init_container_statuses: counts(status.init_container_statuses),
+            ..PodStatus::default()
+        });
+    }
+}

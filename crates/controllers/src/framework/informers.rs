@@ -129,6 +129,8 @@ struct Shared {
     client: Client,
     started: Mutex<bool>,
     informers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    /// What each kind's objects are cut down to before they are cached.
+    transforms: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     pending: Mutex<Vec<StartWatch>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -154,6 +156,7 @@ impl Informers {
                 client,
                 started: Mutex::new(false),
                 informers: Mutex::new(HashMap::new()),
+                transforms: Mutex::new(HashMap::new()),
                 pending: Mutex::new(Vec::new()),
                 tasks: Mutex::new(Vec::new()),
             }),
@@ -165,6 +168,14 @@ impl Informers {
         &self.inner.client
     }
 
+    /// Cuts the objects of kind `K` down with `transform` before they are
+    /// cached (as upstream's informer transforms do), to keep the cache
+    /// small: every reader of the cache sees them so. Takes effect for an
+    /// informer not yet made.
+    pub fn transform<K: Cached>(&self, transform: fn(&mut K)) {
+        lock(&self.inner.transforms).insert(TypeId::of::<K>(), Box::new(transform));
+    }
+
     /// The informer of kind `K`, made on first use.
     pub fn get<K: Cached>(&self) -> Informer<K> {
         let mut informers = lock(&self.inner.informers);
@@ -174,7 +185,12 @@ impl Informers {
                 .expect("the informers are keyed by their kind's type")
                 .clone();
         }
-        let (informer, watch) = Informer::<K>::new(Api::all(self.inner.client.clone()));
+        let transform = lock(&self.inner.transforms)
+            .get(&TypeId::of::<K>())
+            .and_then(|t| t.downcast_ref::<fn(&mut K)>())
+            .copied();
+        let api = Api::all(self.inner.client.clone());
+        let (informer, watch) = Informer::<K>::new(api, transform);
         informers.insert(TypeId::of::<K>(), Box::new(informer.clone()));
         drop(informers);
         let start: StartWatch = Box::new(move || tokio::spawn(watch));
@@ -217,7 +233,10 @@ impl<K: Cached> Clone for Informer<K> {
 
 impl<K: Cached> Informer<K> {
     /// An informer over `api`, and the watch that fills it (run as a task).
-    fn new(api: Api<K>) -> (Self, impl Future<Output = ()> + Send + 'static) {
+    fn new(
+        api: Api<K>,
+        transform: Option<fn(&mut K)>,
+    ) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let writer = Writer::<K>::default();
         let store = writer.as_reader();
         let (changes, _) = broadcast::channel(BUFFER);
@@ -225,7 +244,7 @@ impl<K: Cached> Informer<K> {
             store: store.clone(),
             changes: changes.clone(),
         };
-        (informer, watch(api, writer, changes))
+        (informer, watch(api, writer, changes, transform))
     }
 
     /// The cache, for reads.
@@ -287,13 +306,21 @@ fn replay<K: Cached>(store: &Store<K>) -> Vec<Change<K>> {
 /// The watch of one informer: lists and watches (re-listing, with
 /// kube-runtime's backoff, when the watch breaks), writes the store, then
 /// tells the subscribers.
-async fn watch<K: Cached>(api: Api<K>, mut writer: Writer<K>, changes: broadcast::Sender<Note<K>>) {
+async fn watch<K: Cached>(
+    api: Api<K>,
+    mut writer: Writer<K>,
+    changes: broadcast::Sender<Note<K>>,
+    transform: Option<fn(&mut K)>,
+) {
     let store = writer.as_reader();
     let mut before_relist: HashMap<ObjectRef<K>, Arc<K>> = HashMap::new();
     let events = watcher::watcher(api, watcher::Config::default())
         .default_backoff()
-        .modify(|object: &mut K| {
+        .modify(move |object: &mut K| {
             object.meta_mut().managed_fields = None;
+            if let Some(transform) = transform {
+                transform(object);
+            }
         });
     let mut events = std::pin::pin!(events);
     while let Some(event) = events.next().await {

@@ -264,3 +264,26 @@ fn pods_made_at_the_same_instant_are_ranked_without_fault() {
     // Deterministic: the same pods give the same choice.
     assert_eq!(plan(&rs, &pods).delete, first);
 }
+
+#[test]
+fn slim_cached_pods_give_the_same_plan_as_whole_ones() {
+    let pods: Vec<Pod> = vec![
+        pod("a").node("n2").cost("5").build(),
+        pod("b").not_ready().build(),
+        pod("c").restarts(3).build(),
+        pod("d").sidecar_restarts(2).build(),
+        pod("e").phase("Pending").build(),
+        pod("f").ready_since(Some(ago(10))).build(),
+        pod("g").created(Some(ago(30))).build(),
+    ];
+    let mut slim = pods.clone();
+    for pod in &mut slim {
+        crate::pods::slim(pod);
+    }
+    let rs = rs(3);
+    let (whole, cut) = (plan(&rs, &pods), plan(&rs, &slim));
+    assert_eq!(whole.delete, cut.delete);
+    assert_eq!(whole.status, cut.status);
+    let related = plan_with(&rs, &pods, &pods, true);
+    assert_eq!(related.delete, plan_with(&rs, &slim, &slim, true).delete);
+}
