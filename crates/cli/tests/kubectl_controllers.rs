@@ -9,20 +9,7 @@ mod support;
 use std::time::Duration;
 
 use base64::Engine;
-use support::Server;
-
-/// Runs kubectl until it succeeds (at most 10 s); its output.
-fn eventually(server: &Server, args: &[&str]) -> String {
-    for _ in 0..100 {
-        let run = server.kubectl(args);
-        if run.status.success() && !run.stdout.trim().is_empty() {
-            return run.stdout;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let run = server.kubectl(args);
-    panic!("not within 10 s:\n{run}");
-}
+use support::{Server, eventually};
 
 #[test]
 fn namespaces_get_their_service_account_and_root_ca() {

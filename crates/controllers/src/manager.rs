@@ -27,7 +27,6 @@
 //! list and watch everything), as upstream's shared informers do. Without
 //! it, every controller writes with the manager's client.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,7 +41,7 @@ use serde_json::json;
 
 use crate::certificates::Signer;
 use crate::framework::{Context, Informers};
-use crate::selection::Selection;
+use crate::selection::{self, Selection};
 
 /// How long a controller's token lasts, and how often it is renewed.
 const TOKEN_SECONDS: i64 = 3600;
@@ -62,20 +61,15 @@ pub struct Builtin {
 
 /// The built-in controllers, in the order they start.
 pub const BUILTINS: &[Builtin] = &[
-    builtin("serviceaccount-controller", "service-account-controller"),
-    builtin(
-        "root-ca-certificate-publisher-controller",
-        "root-ca-cert-publisher",
-    ),
-    builtin("replicaset-controller", "replicaset-controller"),
-    builtin("replicationcontroller-controller", "replication-controller"),
-    builtin("deployment-controller", "deployment-controller"),
-    builtin("garbage-collector-controller", "generic-garbage-collector"),
-    builtin("namespace-controller", "namespace-controller"),
-    builtin(
-        "certificatesigningrequest-signing-controller",
-        "certificate-controller",
-    ),
+    builtin(selection::SERVICE_ACCOUNT, "service-account-controller"),
+    builtin(selection::ROOT_CA_PUBLISHER, "root-ca-cert-publisher"),
+    builtin(selection::REPLICA_SET, "replicaset-controller"),
+    builtin(selection::REPLICATION_CONTROLLER, "replication-controller"),
+    builtin(selection::DEPLOYMENT, "deployment-controller"),
+    builtin(selection::GARBAGE_COLLECTOR, "generic-garbage-collector"),
+    builtin(selection::NAMESPACE, "namespace-controller"),
+    builtin(selection::CSR_SIGNING, "certificate-controller"),
+    builtin(selection::CSR_CLEANER, "certificate-controller"),
 ];
 
 const fn builtin(name: &'static str, account: &'static str) -> Builtin {
@@ -278,23 +272,23 @@ impl Builtins {
             certificates, deployment, garbagecollector, namespace, namespaced, replicaset,
         };
         Ok(Some(match name {
-            "serviceaccount-controller" => namespaced::run::service_accounts(context).boxed(),
-            "root-ca-certificate-publisher-controller" => {
+            selection::SERVICE_ACCOUNT => namespaced::run::service_accounts(context).boxed(),
+            selection::ROOT_CA_PUBLISHER => {
                 let Some(bundle) = self.ca_bundle.clone() else {
                     return Ok(None);
                 };
                 namespaced::run::root_ca_publisher(context, bundle).boxed()
             }
-            "replicaset-controller" => replicaset::run::replica_sets(context).boxed(),
-            "deployment-controller" => deployment::run::deployments(context).boxed(),
-            "namespace-controller" => namespace::shared(context).boxed(),
-            "garbage-collector-controller" => {
+            selection::REPLICA_SET => replicaset::run::replica_sets(context).boxed(),
+            selection::DEPLOYMENT => deployment::run::deployments(context).boxed(),
+            selection::NAMESPACE => namespace::shared(context).boxed(),
+            selection::GARBAGE_COLLECTOR => {
                 garbagecollector::run(context.reader.clone(), context.client.clone()).boxed()
             }
-            "replicationcontroller-controller" => {
+            selection::REPLICATION_CONTROLLER => {
                 replicaset::run::replication_controllers(context).boxed()
             }
-            "certificatesigningrequest-signing-controller" => {
+            selection::CSR_SIGNING => {
                 let Some((cert, key)) = &self.signing_ca else {
                     return Ok(None);
                 };
@@ -308,7 +302,7 @@ impl Builtins {
                 .collect::<Result<Vec<_>, _>>()?;
                 certificates::run::signing(context, signers).boxed()
             }
-            "certificatesigningrequest-cleaner-controller" => {
+            selection::CSR_CLEANER => {
                 certificates::cleaner::cleaner(context, certificates::cleaner::POLLING_INTERVAL)
                     .boxed()
             }
@@ -424,7 +418,17 @@ async fn write_token(
     Ok(())
 }
 
-/// The built-ins by name, for the `--controllers` help.
-pub fn builtin_names() -> BTreeMap<&'static str, bool> {
-    BUILTINS.iter().map(|b| (b.name, b.on_by_default)).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_controller_the_selection_knows_is_a_builtin_that_runs() {
+        let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        let known: Vec<&str> = selection::KNOWN.iter().map(|k| k.name).collect();
+        assert_eq!(builtins.len(), known.len(), "{builtins:?} against {known:?}");
+        for name in known {
+            assert!(builtins.contains(&name), "{name} is not a built-in");
+        }
+    }
 }

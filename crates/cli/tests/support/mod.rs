@@ -196,3 +196,17 @@ impl Server {
         }
     }
 }
+
+/// Runs kubectl until it succeeds with some output (at most 10 s); its
+/// output.
+pub fn eventually(server: &Server, args: &[&str]) -> String {
+    for _ in 0..100 {
+        let run = server.kubectl(args);
+        if run.status.success() && !run.stdout.trim().is_empty() {
+            return run.stdout;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let run = server.kubectl(args);
+    panic!("not within 10 s:\n{run}");
+}

@@ -30,7 +30,6 @@ use std::panic::AssertUnwindSafe;
 use futures::{FutureExt, StreamExt};
 use kube::Client;
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::ObjectRef;
 
 pub use backoff::{BASE_DELAY, Backoff, CONFLICT_DELAY, MAX_DELAY};
 pub use events::{Event, EventType, Events};
@@ -114,14 +113,6 @@ pub fn key<K: kube::Resource>(object: &K) -> String {
     match meta.namespace.as_deref() {
         Some(namespace) => format!("{namespace}/{name}"),
         None => name.to_string(),
-    }
-}
-
-/// The key of a kube-runtime object reference, as [`key`] makes it.
-pub fn ref_key<K: kube::Resource>(object: &ObjectRef<K>) -> String {
-    match object.namespace.as_deref() {
-        Some(namespace) => format!("{namespace}/{}", object.name),
-        None => object.name.clone(),
     }
 }
 
