@@ -426,7 +426,11 @@ mod tests {
     fn every_controller_the_selection_knows_is_a_builtin_that_runs() {
         let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
         let known: Vec<&str> = selection::KNOWN.iter().map(|k| k.name).collect();
-        assert_eq!(builtins.len(), known.len(), "{builtins:?} against {known:?}");
+        assert_eq!(
+            builtins.len(),
+            known.len(),
+            "{builtins:?} against {known:?}"
+        );
         for name in known {
             assert!(builtins.contains(&name), "{name} is not a built-in");
         }
