@@ -137,8 +137,10 @@ async fn a_released_lease_is_taken_over_at_once() {
     let ended = first.await.expect("the first candidate's task");
     assert_eq!(ended.expect("a clean end"), Ended::ShutDown);
     assert!(!a.is_on(), "the work was dropped");
-    let took = until_on(&b, LEASE).await;
-    assert!(took < Duration::from_secs(1), "took over after {took:?}");
+    // Sooner than the lease would have run out; the bound leaves room
+    // for a loaded machine (CI runs this beside other servers).
+    let took = until_on(&b, LEASE + RETRY * 5).await;
+    assert!(took < LEASE, "took over after {took:?}");
     second.abort();
 }
 
