@@ -323,7 +323,24 @@ impl Elector {
         spec.acquire_time = Some(now.clone());
         spec.renew_time = Some(now);
         let params = PostParams::default();
-        match self.api.replace(&self.config.name, &params, &lease).await {
+        let mut written = self.api.replace(&self.config.name, &params, &lease).await;
+        // A renewal cut short by the shutdown may have been stored without
+        // its answer read: the Lease moved on. Still ours, it is released
+        // on its newest version.
+        if let Err(kube::Error::Api(status)) = &written
+            && status.code == 409
+            && let Ok(current) = self.api.get(&self.config.name).await
+        {
+            let holder = current
+                .spec
+                .as_ref()
+                .and_then(|s| s.holder_identity.as_deref());
+            if holder == Some(self.config.identity.as_str()) {
+                lease.metadata.resource_version = current.metadata.resource_version;
+                written = self.api.replace(&self.config.name, &params, &lease).await;
+            }
+        }
+        match written {
             Ok(_) => tracing::info!(identity = %self.config.identity, "released the lease"),
             Err(err) => tracing::warn!(error = %err, "failed to release the lease"),
         }
