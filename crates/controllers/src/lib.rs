@@ -30,10 +30,12 @@ pub mod certificates;
 pub mod deployment;
 pub mod framework;
 pub mod garbagecollector;
-pub mod leader;
 pub mod manager;
 pub mod namespace;
 pub mod namespaced;
 pub mod pods;
 pub mod replicaset;
 pub mod selection;
+
+/// Leader election on a Lease, shared with keelson's other components.
+pub use keelson_client::leader;

@@ -18,7 +18,6 @@
 //! the loop.
 
 mod backoff;
-mod events;
 mod informers;
 
 use std::fmt::Debug;
@@ -32,8 +31,8 @@ use kube::Client;
 use kube::runtime::controller::{self, Action, Controller};
 
 pub use backoff::{BASE_DELAY, Backoff, CONFLICT_DELAY, MAX_DELAY};
-pub use events::{Event, EventType, Events};
 pub use informers::{Cached, Change, Informer, Informers};
+pub use keelson_client::events::{Event, EventType, Events};
 
 /// What a controller runs with.
 #[derive(Clone)]

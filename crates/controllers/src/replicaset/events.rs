@@ -4,43 +4,41 @@
 
 pub use crate::framework::{Event, EventType};
 
-impl Event {
-    /// A pod was created (`pod` is the name the API server gave it).
-    pub fn created(pod: &str) -> Self {
-        Self::new(
-            EventType::Normal,
-            "SuccessfulCreate",
-            format!("Created pod: {pod}"),
-        )
-    }
+/// A pod was created (`pod` is the name the API server gave it).
+pub fn created(pod: &str) -> Event {
+    Event::new(
+        EventType::Normal,
+        "SuccessfulCreate",
+        format!("Created pod: {pod}"),
+    )
+}
 
-    /// A pod was deleted.
-    pub fn deleted(pod: &str) -> Self {
-        Self::new(
-            EventType::Normal,
-            "SuccessfulDelete",
-            format!("Deleted pod: {pod}"),
-        )
-    }
+/// A pod was deleted.
+pub fn deleted(pod: &str) -> Event {
+    Event::new(
+        EventType::Normal,
+        "SuccessfulDelete",
+        format!("Deleted pod: {pod}"),
+    )
+}
 
-    /// A create failed. Upstream records none when the failure is that the
-    /// namespace is terminating (a `NamespaceTerminating` status cause),
-    /// and counts that create as done.
-    pub fn failed_create(error: &str) -> Self {
-        Self::new(
-            EventType::Warning,
-            "FailedCreate",
-            format!("Error creating: {error}"),
-        )
-    }
+/// A create failed. Upstream records none when the failure is that the
+/// namespace is terminating (a `NamespaceTerminating` status cause),
+/// and counts that create as done.
+pub fn failed_create(error: &str) -> Event {
+    Event::new(
+        EventType::Warning,
+        "FailedCreate",
+        format!("Error creating: {error}"),
+    )
+}
 
-    /// A delete failed. A pod already gone (404) is neither a failure nor
-    /// an event.
-    pub fn failed_delete(error: &str) -> Self {
-        Self::new(
-            EventType::Warning,
-            "FailedDelete",
-            format!("Error deleting: {error}"),
-        )
-    }
+/// A delete failed. A pod already gone (404) is neither a failure nor
+/// an event.
+pub fn failed_delete(error: &str) -> Event {
+    Event::new(
+        EventType::Warning,
+        "FailedDelete",
+        format!("Error deleting: {error}"),
+    )
 }

@@ -27,7 +27,7 @@ use kube::runtime::controller::{Action, Config, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
-use super::{Event, Expectations, Observed, OwnerKind, Plan, pod_key, reconcile, status_after};
+use super::{Expectations, Observed, OwnerKind, Plan, pod_key, reconcile, status_after};
 use crate::framework::{self, Cached, Change, Context, Error, Informer, error_text, key};
 use crate::pods::controller_of;
 
@@ -339,14 +339,20 @@ async fn carry_out<K: Owner>(
             left -= batch;
             for result in made {
                 match result {
-                    Ok(pod) => events.publish(owner, Event::created(&pod.name_any())).await,
+                    Ok(pod) => {
+                        events
+                            .publish(owner, super::events::created(&pod.name_any()))
+                            .await
+                    }
                     Err(err) => {
                         lock(&state.expectations).creation_observed(rs_key);
                         if terminating(&err) {
                             continue;
                         }
                         let message = error_text(&err);
-                        events.publish(owner, Event::failed_create(&message)).await;
+                        events
+                            .publish(owner, super::events::failed_create(&message))
+                            .await;
                         failure.get_or_insert(message);
                     }
                 }
@@ -368,13 +374,15 @@ async fn carry_out<K: Owner>(
         let done = futures::future::join_all(deletes).await;
         for (name, result) in plan.delete.iter().zip(done) {
             match result {
-                Ok(_) => events.publish(owner, Event::deleted(name)).await,
+                Ok(_) => events.publish(owner, super::events::deleted(name)).await,
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(err) => {
                     let pod = format!("{namespace}/{name}");
                     lock(&state.expectations).deletion_observed(rs_key, &pod);
                     let message = error_text(&err);
-                    events.publish(owner, Event::failed_delete(&message)).await;
+                    events
+                        .publish(owner, super::events::failed_delete(&message))
+                        .await;
                     failure.get_or_insert(message);
                 }
             }

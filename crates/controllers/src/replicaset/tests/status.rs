@@ -1,6 +1,7 @@
 //! The status, the ReplicaFailure condition, requeues and events.
 
 use super::*;
+use crate::replicaset::events;
 
 fn with_min_ready(replicas: i32, seconds: i32) -> ReplicaSet {
     let mut rs = rs(replicas);
@@ -108,25 +109,25 @@ fn status_is_written_only_when_it_changes() {
 fn events_read_as_upstream_s() {
     let cases = [
         (
-            Event::created("web-abc"),
+            events::created("web-abc"),
             "Normal",
             "SuccessfulCreate",
             "Created pod: web-abc",
         ),
         (
-            Event::deleted("web-abc"),
+            events::deleted("web-abc"),
             "Normal",
             "SuccessfulDelete",
             "Deleted pod: web-abc",
         ),
         (
-            Event::failed_create("quota"),
+            events::failed_create("quota"),
             "Warning",
             "FailedCreate",
             "Error creating: quota",
         ),
         (
-            Event::failed_delete("boom"),
+            events::failed_delete("boom"),
             "Warning",
             "FailedDelete",
             "Error deleting: boom",

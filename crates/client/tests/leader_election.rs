@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use keelson_api::k8s_openapi::api::coordination::v1::Lease;
 use keelson_apiserver::testing;
-use keelson_controllers::leader::{Ended, LeaderConfig, LeaderError, run_elected};
+use keelson_client::leader::{Ended, LeaderConfig, LeaderError, run_elected};
 use kube::Client;
 use kube::api::{Api, PostParams};
 use tokio::time::Instant;

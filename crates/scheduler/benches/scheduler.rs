@@ -1,0 +1,3 @@
+//! The scheduler benchmark (see docs/benchmarks.md).
+
+fn main() {}

@@ -1,0 +1,23 @@
+//! The `NodeAffinity` plugin (not written yet: it takes part in no extension
+//! point).
+
+use std::sync::Arc;
+
+use crate::framework::{Handle, Plugin};
+
+/// The plugin's name in configurations.
+pub const NAME: &str = "NodeAffinity";
+
+/// The plugin.
+pub struct NodeAffinity;
+
+impl Plugin for NodeAffinity {
+    fn name(&self) -> &str {
+        NAME
+    }
+}
+
+/// Makes the plugin from its arguments.
+pub fn new(_args: Option<&serde_json::Value>, _handle: &Handle) -> Result<Arc<dyn Plugin>, String> {
+    Ok(Arc::new(NodeAffinity))
+}

@@ -1,0 +1,23 @@
+//! The `NodeUnschedulable` plugin (not written yet: it takes part in no extension
+//! point).
+
+use std::sync::Arc;
+
+use crate::framework::{Handle, Plugin};
+
+/// The plugin's name in configurations.
+pub const NAME: &str = "NodeUnschedulable";
+
+/// The plugin.
+pub struct NodeUnschedulable;
+
+impl Plugin for NodeUnschedulable {
+    fn name(&self) -> &str {
+        NAME
+    }
+}
+
+/// Makes the plugin from its arguments.
+pub fn new(_args: Option<&serde_json::Value>, _handle: &Handle) -> Result<Arc<dyn Plugin>, String> {
+    Ok(Arc::new(NodeUnschedulable))
+}
