@@ -12,6 +12,7 @@
 pub mod cycle_state;
 pub mod events;
 pub mod node_info;
+pub mod node_selector;
 pub mod nominator;
 pub mod pod_info;
 pub mod resource;
@@ -178,6 +179,9 @@ pub type NodeToStatus = std::collections::HashMap<String, Status>;
 pub struct PostFilterResult {
     pub nominated_node_name: Option<String>,
     pub victims: Vec<Arc<Pod>>,
+    /// Lower-priority pods nominated to that node that no longer fit
+    /// there: their `nominatedNodeName` is cleared.
+    pub clear_nominations: Vec<Arc<Pod>>,
 }
 
 /// What a PostFilter plugin may use: the profile (to run filters on a

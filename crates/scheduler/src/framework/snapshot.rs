@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use keelson_api::k8s_openapi::api::core::v1::{Namespace, PersistentVolume, PersistentVolumeClaim};
+use keelson_api::k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use keelson_api::k8s_openapi::api::core::v1::{
+    Namespace, PersistentVolume, PersistentVolumeClaim, ReplicationController, Service,
+};
 use keelson_api::k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use keelson_api::k8s_openapi::api::scheduling::v1::PriorityClass;
 use keelson_api::k8s_openapi::api::storage::v1::{CSINode, StorageClass};
@@ -156,6 +159,11 @@ pub struct Listers {
     pub csi_nodes: Lister<CSINode>,
     pub pod_disruption_budgets: Lister<PodDisruptionBudget>,
     pub priority_classes: Lister<PriorityClass>,
+    /// The owners PodTopologySpread's default constraints select by.
+    pub services: Lister<Service>,
+    pub replica_sets: Lister<ReplicaSet>,
+    pub replication_controllers: Lister<ReplicationController>,
+    pub stateful_sets: Lister<StatefulSet>,
 }
 
 impl Listers {
