@@ -70,7 +70,7 @@ pub struct ControllerManagerArgs {
 
 /// Runs the controller manager until it is stopped or loses leadership.
 pub async fn run(client: &ClientArgs, args: ControllerManagerArgs) -> anyhow::Result<()> {
-    let kubeconfig = kubeconfig_path(client)?;
+    let kubeconfig = kubeconfig_path(client, "controller-manager")?;
     let (config, kubeconfig_ca) = read_kubeconfig(&kubeconfig, client.context.as_deref()).await?;
     let ca_bundle = match &args.root_ca_file {
         Some(path) => read(path)?,
@@ -151,20 +151,20 @@ async fn until_shutdown(
     }
 }
 
-/// `--kubeconfig`, else `$KUBECONFIG`: a controller manager is told which
-/// cluster it manages.
-fn kubeconfig_path(client: &ClientArgs) -> anyhow::Result<PathBuf> {
+/// `--kubeconfig`, else `$KUBECONFIG`: a component (`controller-manager`,
+/// `scheduler`) is told which cluster it serves.
+pub(crate) fn kubeconfig_path(client: &ClientArgs, component: &str) -> anyhow::Result<PathBuf> {
     let from_env = std::env::var_os("KUBECONFIG").filter(|value| !value.is_empty());
     client
         .kubeconfig
         .clone()
         .or_else(|| from_env.map(PathBuf::from))
-        .context("keelson controller-manager needs --kubeconfig PATH (or KUBECONFIG)")
+        .with_context(|| format!("keelson {component} needs --kubeconfig PATH (or KUBECONFIG)"))
 }
 
 /// The client configuration of the kubeconfig, and the PEM bundle of its
 /// cluster's certificate authority if it names one.
-async fn read_kubeconfig(
+pub(crate) async fn read_kubeconfig(
     path: &Path,
     context: Option<&str>,
 ) -> anyhow::Result<(kube::Config, Option<String>)> {
@@ -220,7 +220,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 /// Serves `/healthz` and `/readyz` in the background; the bound address.
-async fn serve_healthz(address: SocketAddr) -> anyhow::Result<SocketAddr> {
+pub(crate) async fn serve_healthz(address: SocketAddr) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;

@@ -11,6 +11,7 @@ mod hostile_bench;
 mod kubeconfig_user;
 mod open_files;
 mod pki;
+mod scheduler;
 mod store_bench;
 mod up;
 mod verbs;
@@ -36,6 +37,8 @@ enum Command {
     Apiserver(up::UpArgs),
     /// Run the controllers as a process of their own, elected on a Lease.
     ControllerManager(controller_manager::ControllerManagerArgs),
+    /// Run the scheduler as a process of its own, elected on a Lease.
+    Scheduler(scheduler::SchedulerArgs),
     /// Create or update objects from manifest files.
     Apply(verbs::apply::ApplyArgs),
     /// Show objects: the server's tables, or YAML, JSON or names.
@@ -104,6 +107,7 @@ fn main() -> anyhow::Result<()> {
         Command::ControllerManager(args) => {
             runtime.block_on(controller_manager::run(&cli.client, args))
         }
+        Command::Scheduler(args) => runtime.block_on(scheduler::run(&cli.client, args)),
         Command::Store {
             command: StoreCommand::Bench(args),
         } => runtime.block_on(store_bench::run(args)),

@@ -110,6 +110,15 @@ pub struct UpArgs {
     /// separate `keelson controller-manager`.
     #[arg(long, default_value = "*")]
     controllers: keelson_controllers::selection::Selection,
+    /// Run the scheduler in this process, as an API client with
+    /// `DATA_DIR/scheduler.kubeconfig`; `--scheduler=false` leaves
+    /// scheduling to a separate `keelson scheduler`.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    scheduler: bool,
+    /// A `KubeSchedulerConfiguration` (YAML) for that scheduler.
+    #[arg(long)]
+    scheduler_config: Option<PathBuf>,
 }
 
 fn authorization_mode(text: &str) -> Result<keelson_apiserver::auth::AuthorizationMode, String> {
@@ -292,9 +301,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ))),
         _ => None,
     };
+    let scheduler = match (&pki, config.auth.is_some() && args.scheduler) {
+        (Some(_), true) => {
+            let scheduler_config = crate::scheduler::configuration(args.scheduler_config.as_ref())?;
+            Some(tokio::spawn(run_scheduler(
+                data_dir.clone(),
+                scheduler_config,
+            )))
+        }
+        _ => None,
+    };
     keelson_apiserver::serve_with(listener, store, config, shutdown_signal()).await?;
-    if let Some(controllers) = controllers {
-        controllers.abort();
+    for task in [controllers, scheduler].into_iter().flatten() {
+        task.abort();
     }
     eprintln!("keelson stopped");
     Ok(())
@@ -333,6 +352,29 @@ async fn run_controllers(
     };
     if let Err(err) = started.await {
         eprintln!("warning: the controllers stopped: {err:#}");
+    }
+}
+
+/// Runs the scheduler in this process, as an API client with
+/// `DATA_DIR/scheduler.kubeconfig`. A failure is told and leaves the
+/// server serving.
+async fn run_scheduler(
+    data_dir: PathBuf,
+    config: keelson_scheduler::config::SchedulerConfiguration,
+) {
+    let started = async {
+        let path = data_dir.join("scheduler.kubeconfig");
+        let kubeconfig = kube::config::Kubeconfig::read_from(&path)?;
+        let options = kube::config::KubeConfigOptions::default();
+        let client_config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?;
+        let client = kube::Client::try_from(client_config)?;
+        let registry = keelson_scheduler::plugins::in_tree();
+        let scheduler = keelson_scheduler::scheduler::Scheduler::new(client, &config, &registry)?;
+        scheduler.run(std::future::pending()).await?;
+        anyhow::Ok(())
+    };
+    if let Err(err) = started.await {
+        eprintln!("warning: the scheduler stopped: {err:#}");
     }
 }
 

@@ -42,8 +42,23 @@ impl Strategy for PodStrategy {
         Some(message!(api::core::v1::Pod))
     }
 
+    /// A pod with scheduling gates starts with `PodScheduled=False`,
+    /// reason `SchedulingGated`, as upstream's strategy gives it, so that
+    /// `kubectl get pods` says why it waits.
     fn prepare_for_create(&self, object: &mut Value) {
         object["status"] = json!({"phase": "Pending", "qosClass": qos_class(object)});
+        let gated = object
+            .pointer("/spec/schedulingGates")
+            .and_then(Value::as_array)
+            .is_some_and(|gates| !gates.is_empty());
+        if gated {
+            object["status"]["conditions"] = json!([{
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "SchedulingGated",
+                "message": "Scheduling is blocked due to non-empty scheduling gates",
+            }]);
+        }
     }
 
     fn defaults(&self, object: &mut Value) {

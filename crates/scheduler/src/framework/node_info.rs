@@ -30,16 +30,15 @@ impl HostPort {
     }
 }
 
-/// The host ports a pod asks for (containers' `hostPort`s; an empty IP is
-/// any, an empty protocol TCP).
+/// The host ports a pod asks for (its containers' `hostPort`s, not its
+/// init containers', as upstream counts them; an empty IP is any, an
+/// empty protocol TCP).
 pub fn host_ports(pod: &Pod) -> Vec<HostPort> {
     let Some(spec) = pod.spec.as_ref() else {
         return Vec::new();
     };
-    let containers = spec.containers.iter();
-    let init = spec.init_containers.iter().flatten();
-    containers
-        .chain(init)
+    spec.containers
+        .iter()
         .flat_map(|c| c.ports.iter().flatten())
         .filter_map(|port| {
             let number = port.host_port.filter(|p| *p > 0)?;

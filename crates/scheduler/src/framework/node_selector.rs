@@ -10,6 +10,8 @@ use keelson_api::k8s_openapi::api::core::v1::{
     Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration,
 };
 
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
 /// Whether `node` matches one of `selector`'s terms (a term with no
 /// requirements matches nothing, as upstream's). An invalid requirement
 /// (an unknown operator, `Gt` on a non-number) is an error.
@@ -35,11 +37,14 @@ pub fn term_matches(term: &NodeSelectorTerm, node: &Node) -> Result<bool, String
     if expressions.is_empty() && fields.is_empty() {
         return Ok(false);
     }
-    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let labels = node.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
     for requirement in expressions {
-        if !requirement_matches(requirement, &labels)? {
+        if !requirement_matches(requirement, labels)? {
             return Ok(false);
         }
+    }
+    if fields.is_empty() {
+        return Ok(true);
     }
     let name = node.metadata.name.clone().unwrap_or_default();
     let node_fields = BTreeMap::from([("metadata.name".to_string(), name)]);
@@ -103,7 +108,7 @@ pub fn pod_matches_node(pod: &Pod, node: &Node) -> bool {
     let Some(spec) = pod.spec.as_ref() else {
         return true;
     };
-    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let labels = node.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
     let selected = spec
         .node_selector
         .iter()

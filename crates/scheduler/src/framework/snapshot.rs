@@ -53,6 +53,27 @@ impl Snapshot {
         }
     }
 
+    /// Puts `info` in place of the node of its name (it must be in the
+    /// snapshot already), keeping the lists of nodes with affinity pods
+    /// current.
+    pub(crate) fn replace(&mut self, info: Arc<NodeInfo>) {
+        let Some(&index) = self.by_name.get(info.name()) else {
+            return;
+        };
+        let old = std::mem::replace(&mut self.nodes[index], info.clone());
+        let had = !old.pods_with_affinity.is_empty();
+        let has = !info.pods_with_affinity.is_empty();
+        let had_anti = !old.pods_with_required_anti_affinity.is_empty();
+        let has_anti = !info.pods_with_required_anti_affinity.is_empty();
+        update_list(&mut self.with_affinity, &info, had, has);
+        update_list(
+            &mut self.with_required_anti_affinity,
+            &info,
+            had_anti,
+            has_anti,
+        );
+    }
+
     /// Every node, in order.
     pub fn nodes(&self) -> &[Arc<NodeInfo>] {
         &self.nodes
@@ -79,6 +100,26 @@ impl Snapshot {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+}
+
+/// Keeps `list` (nodes with some kind of pods) current for `info`,
+/// which had such pods (`had`) and has them now (`has`).
+fn update_list(list: &mut Vec<Arc<NodeInfo>>, info: &Arc<NodeInfo>, had: bool, has: bool) {
+    let position = || list.iter().position(|n| n.name() == info.name());
+    match (had, has) {
+        (false, false) => {}
+        (true, false) => {
+            if let Some(i) = position() {
+                list.remove(i);
+            }
+        }
+        (false, true) => list.push(info.clone()),
+        (true, true) => {
+            if let Some(i) = position() {
+                list[i] = info.clone();
+            }
+        }
     }
 }
 

@@ -1,0 +1,155 @@
+//! `keelson scheduler`: the scheduler as a process of its own, an API
+//! client of the server its kubeconfig names, as upstream's
+//! kube-scheduler runs. `--config` reads a `KubeSchedulerConfiguration`
+//! (profiles, plugins, weights, `percentageOfNodesToScore`); a
+//! configuration naming an unknown plugin or a bad weight is refused at
+//! start, naming it. With `--leader-elect` (the default) it schedules
+//! only while it holds the Lease `kube-system/kube-scheduler`.
+//!
+//! `/healthz` (and `/readyz`) answer `ok` over plain HTTP on
+//! `--healthz-bind-address`, loopback by default, as the controller
+//! manager's do.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use keelson_client::leader::{self, Ended, LeaderConfig};
+use keelson_scheduler::config::SchedulerConfiguration;
+
+use crate::controller_manager::{kubeconfig_path, read_kubeconfig, serve_healthz};
+use crate::verbs::ClientArgs;
+
+/// Options of `keelson scheduler`, named as upstream's.
+#[derive(clap::Args, Debug)]
+pub struct SchedulerArgs {
+    /// A `KubeSchedulerConfiguration` (YAML): profiles, plugins, weights.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Elect a leader on a Lease before scheduling (the configuration's
+    /// `leaderElection.leaderElect`, when it sets it, wins).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    leader_elect: bool,
+    /// How long a Lease not renewed stays its holder's.
+    #[arg(long, default_value = "15s", value_parser = crate::up::duration)]
+    leader_elect_lease_duration: Duration,
+    /// How long the leader keeps leading without renewing the Lease.
+    #[arg(long, default_value = "10s", value_parser = crate::up::duration)]
+    leader_elect_renew_deadline: Duration,
+    /// How often candidates try to acquire and the leader renews.
+    #[arg(long, default_value = "2s", value_parser = crate::up::duration)]
+    leader_elect_retry_period: Duration,
+    /// The namespace of the Lease.
+    #[arg(long, default_value = "kube-system")]
+    leader_elect_resource_namespace: String,
+    /// The name of the Lease.
+    #[arg(long, default_value = "kube-scheduler")]
+    leader_elect_resource_name: String,
+    /// Where `/healthz` is served (plain HTTP; port 0 picks a free one).
+    #[arg(long, visible_alias = "listen", default_value = "127.0.0.1:10259")]
+    healthz_bind_address: SocketAddr,
+}
+
+/// Reads `--config`, or the defaults.
+pub fn configuration(path: Option<&PathBuf>) -> anyhow::Result<SchedulerConfiguration> {
+    let Some(path) = path else {
+        return Ok(SchedulerConfiguration::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the scheduler configuration {}", path.display()))?;
+    SchedulerConfiguration::from_yaml(&text).with_context(|| path.display().to_string())
+}
+
+/// Runs the scheduler until it is stopped or loses leadership.
+pub async fn run(client: &ClientArgs, args: SchedulerArgs) -> anyhow::Result<()> {
+    let config = configuration(args.config.as_ref())?;
+    let kubeconfig = kubeconfig_path(client, "scheduler")?;
+    let (kube_config, _) = read_kubeconfig(&kubeconfig, client.context.as_deref()).await?;
+    let api = kube::Client::try_from(kube_config)?;
+    // Built before anything starts, so a bad configuration fails at once.
+    let scheduler = keelson_scheduler::scheduler::Scheduler::new(
+        api.clone(),
+        &config,
+        &keelson_scheduler::plugins::in_tree(),
+    )?;
+    let healthz = serve_healthz(args.healthz_bind_address).await?;
+    eprintln!("keelson scheduler: healthz on http://{healthz}/healthz");
+    let shutdown = crate::up::shutdown_signal();
+    let elect = config
+        .leader_election
+        .as_ref()
+        .and_then(|l| l.leader_elect)
+        .unwrap_or(args.leader_elect);
+    if !elect {
+        scheduler.run(shutdown).await?;
+        eprintln!("keelson scheduler stopped");
+        return Ok(());
+    }
+    let leader = leader_config(&args, &config);
+    eprintln!(
+        "keelson scheduler: {} is a candidate for the lease {}/{}",
+        leader.identity, leader.namespace, leader.name
+    );
+    let work = || async move {
+        scheduler.run(std::future::pending()).await?;
+        Ok::<(), anyhow::Error>(())
+    };
+    match leader::run_elected(api, leader, shutdown, work).await? {
+        Ended::Worked(result) => result,
+        Ended::ShutDown => {
+            eprintln!("keelson scheduler stopped");
+            Ok(())
+        }
+    }
+}
+
+fn leader_config(args: &SchedulerArgs, config: &SchedulerConfiguration) -> LeaderConfig {
+    let election = config.leader_election.clone().unwrap_or_default();
+    LeaderConfig {
+        namespace: election
+            .resource_namespace
+            .unwrap_or_else(|| args.leader_elect_resource_namespace.clone()),
+        name: election
+            .resource_name
+            .unwrap_or_else(|| args.leader_elect_resource_name.clone()),
+        lease_duration: args.leader_elect_lease_duration,
+        renew_deadline: args.leader_elect_renew_deadline,
+        retry_period: args.leader_elect_retry_period,
+        ..LeaderConfig::new(leader::default_identity())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: SchedulerArgs,
+    }
+
+    #[test]
+    fn the_lease_is_upstreams_unless_the_configuration_names_another() {
+        let args = <Command as clap::Parser>::try_parse_from(["scheduler"])
+            .expect("no flags")
+            .args;
+        assert!(args.leader_elect);
+        let leader = leader_config(&args, &SchedulerConfiguration::default());
+        assert_eq!(
+            (leader.namespace.as_str(), leader.name.as_str()),
+            ("kube-system", "kube-scheduler")
+        );
+        let config = SchedulerConfiguration::from_yaml(
+            "leaderElection: {leaderElect: true, resourceName: mine, resourceNamespace: ops}",
+        )
+        .expect("valid");
+        let leader = leader_config(&args, &config);
+        assert_eq!(
+            (leader.namespace.as_str(), leader.name.as_str()),
+            ("ops", "mine")
+        );
+    }
+}
