@@ -209,12 +209,11 @@ fn terminating_by_preemption(pod: &Pod) -> bool {
     if pod.metadata.deletion_timestamp.is_none() {
         return false;
     }
-    let conditions = pod
+    let mut conditions = pod
         .status
         .iter()
         .flat_map(|s| s.conditions.iter().flatten());
     conditions
-        .into_iter()
         .find(|c| c.type_ == "DisruptionTarget")
         .is_some_and(|c| c.status == "True" && c.reason.as_deref() == Some("PreemptionByScheduler"))
 }

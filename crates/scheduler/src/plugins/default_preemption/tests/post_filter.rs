@@ -335,3 +335,66 @@ fn lower_priority_pods_nominated_to_the_node_lose_their_nomination() {
     assert_eq!(names(&result.victims), ["p1", "p2"]);
     assert_eq!(names(&result.clear_nominations), ["n1"]);
 }
+
+#[test]
+fn fewer_lower_priority_victims_beat_more_of_any_priority() {
+    // Upstream's `TestPreempt`: nodes of 500m, a preemptor asking for all.
+    let full = |name| node(name, 10, "500m", json!({}));
+    let all = || {
+        statuses(&[
+            ("node1", Unschedulable),
+            ("node2", Unschedulable),
+            ("node3", Unschedulable),
+        ])
+    };
+    let cluster = Cluster {
+        nodes: vec![
+            (
+                full("node1"),
+                vec![pod("p1.1", LOW, "100m"), pod("p1.2", LOW, "100m")],
+            ),
+            (full("node2"), vec![pod("p2.1", HIGH, "300m")]),
+            (full("node3"), vec![pod("p3.1", MID, "200m")]),
+        ],
+        ..Cluster::default()
+    };
+    let want = Want {
+        nominated: Some("node1"),
+        victims: &["p1.1", "p1.2"],
+        code: Code::Success,
+        message: "",
+    };
+    check(
+        "lowest highest priority",
+        &cluster,
+        pod("p", HIGH, "500m"),
+        all(),
+        want,
+    );
+
+    // With a victim of equal highest priority on each, the smaller sum wins.
+    let cluster = Cluster {
+        nodes: vec![
+            (
+                full("node1"),
+                vec![pod("p1.1", MID, "100m"), pod("p1.2", LOW, "100m")],
+            ),
+            (full("node2"), vec![]),
+            (full("node3"), vec![pod("p2.1", MID, "300m")]),
+        ],
+        ..Cluster::default()
+    };
+    let want = Want {
+        nominated: Some("node3"),
+        victims: &["p2.1"],
+        code: Code::Success,
+        message: "",
+    };
+    check(
+        "smallest sum",
+        &cluster,
+        pod("p", HIGH, "500m"),
+        all(),
+        want,
+    );
+}
