@@ -5,6 +5,13 @@
 //! sets the preemptor's `nominatedNodeName` and clears the nominations of
 //! the lower-priority pods nominated to that node.
 //!
+//! What the scheduler is left to do, as upstream's executor does: skip
+//! victims already being deleted, mark each victim with a true
+//! `DisruptionTarget` condition of reason `PreemptionByScheduler` before
+//! deleting it (that is how a later cycle sees the preemptor still waits
+//! for its victims), and read a nomination of `""` (no node could be made
+//! to fit) as clearing the preemptor's `nominatedNodeName`.
+//!
 //! - [`args`]: `DefaultPreemptionArgs`, defaulted and validated;
 //! - `candidates`: the dry run over the nodes preemption may help, and
 //!   the message when none can be made to fit;
