@@ -8,16 +8,16 @@ use serde::Deserialize;
 
 use super::selector::{PreferredTerms, Selector};
 
-/// The arguments as configured.
+/// The arguments as configured. Unknown fields are rejected, as
+/// upstream's strict decoding of the configuration does; `apiVersion` and
+/// `kind` are accepted (and ignored) so that the args may name their type.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Raw {
-    #[serde(default)]
-    #[allow(dead_code)]
-    api_version: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    kind: Option<String>,
+    #[serde(default, rename = "apiVersion")]
+    _api_version: Option<String>,
+    #[serde(default, rename = "kind")]
+    _kind: Option<String>,
     #[serde(default)]
     added_affinity: Option<NodeAffinity>,
 }

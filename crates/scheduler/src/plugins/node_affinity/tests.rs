@@ -500,6 +500,8 @@ fn added_affinity_is_checked_when_the_profile_is_built() {
     let bad_preferred = json!({"addedAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [term(1, json!([expr("n", "Gt", &["x"])]))]}});
     let error = new(Some(&bad_preferred), &handle).err().expect("rejected");
     assert!(error.contains("addedAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].matchExpressions[0].values[0]"), "{error}");
+    let typed = json!({"kind": "NodeAffinityArgs", "apiVersion": "kubescheduler.config.k8s.io/v1"});
+    assert!(new(Some(&typed), &handle).is_ok());
     let unknown = json!({"addedAfinity": {}});
     let error = new(Some(&unknown), &handle).err().expect("rejected");
     assert!(error.contains("addedAfinity"), "{error}");

@@ -142,3 +142,20 @@ fn only_a_placed_pod_releasing_a_wanted_port_requeues() {
     };
     assert_eq!(after_pod_deleted(&wanted, &not_a_pod), QueueingHint::Queue);
 }
+
+#[test]
+fn a_pod_deleted_or_a_node_added_may_free_ports() {
+    let events = NodePorts.events_to_register().expect("events");
+    let registered: Vec<_> = events
+        .iter()
+        .map(|e| (e.event.resource, e.event.action, e.hint.is_some()))
+        .collect();
+    assert_eq!(
+        registered,
+        [
+            (EventResource::AssignedPod, ActionType::DELETE, true),
+            (EventResource::UnscheduledPod, ActionType::DELETE, true),
+            (EventResource::Node, ActionType::ADD, false),
+        ]
+    );
+}
