@@ -98,9 +98,10 @@ impl Plugin for NodeResourcesFit {
         Some(self)
     }
 
-    /// A pod that did not fit may fit once an assigned pod goes away or
-    /// shrinks (in-place resize, on by default in 1.33), or a node comes
-    /// or grows. Queueing hints are on by default in 1.33, so node label
+    /// A pod that did not fit may fit once a pod goes away or shrinks
+    /// (in-place resize, on by default in 1.33), or a node comes or
+    /// grows; upstream registers pods of both kinds and lets the hint
+    /// tell them apart. Queueing hints are on by default in 1.33, so node label
     /// and taint changes are not registered.
     fn events_to_register(&self) -> Option<Vec<ClusterEventWithHint>> {
         Some(vec![
@@ -111,7 +112,7 @@ impl Plugin for NodeResourcesFit {
             ),
             ClusterEventWithHint::hinted(
                 EventResource::UnscheduledPod,
-                ActionType::UPDATE_POD_SCALE_DOWN,
+                ActionType::DELETE | ActionType::UPDATE_POD_SCALE_DOWN,
                 hints::after_pod_event,
             ),
             ClusterEventWithHint::hinted(

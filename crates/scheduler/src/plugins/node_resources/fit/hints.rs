@@ -18,8 +18,9 @@ pub fn after_pod_event(pod: &Pod, change: &ClusterChange) -> QueueingHint {
         _ => return QueueingHint::Queue,
     };
     let Some(Changed::Pod(new)) = new else {
-        // Deleted: only a pod that held a node's resources frees any.
-        return if node_name(old).is_empty() {
+        // Deleted: only a pod bound to a node, or nominated to one (whose
+        // requests Filter counts there), frees any room.
+        return if node_name(old).is_empty() && nominated_node_name(old).is_empty() {
             QueueingHint::Skip
         } else {
             QueueingHint::Queue
@@ -106,6 +107,13 @@ fn grew_in_requested(request: &Resource, before: &Resource, after: &Resource) ->
 
 fn allocatable(node: &Node) -> Resource {
     Resource::from_list(node.status.as_ref().and_then(|s| s.allocatable.as_ref()))
+}
+
+fn nominated_node_name(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.nominated_node_name.as_deref())
+        .unwrap_or_default()
 }
 
 fn node_name(pod: &Pod) -> &str {
@@ -197,6 +205,20 @@ mod tests {
             ),
             old: Some(itself.clone()),
             new: Some(itself),
+        };
+        assert_eq!(after_pod_event(&target, &change), QueueingHint::Queue);
+    }
+
+    #[test]
+    fn a_nominated_pod_deleted_frees_the_room_held_for_it() {
+        let target = pod("p", spec(&[json!({"cpu": "1"})]));
+        let mut nominated = pod("other", spec(&[json!({"cpu": "2"})]));
+        nominated.status =
+            Some(serde_json::from_value(json!({"nominatedNodeName": "n"})).expect("a status"));
+        let change = ClusterChange {
+            event: ClusterEvent::new(EventResource::UnscheduledPod, ActionType::DELETE),
+            old: Some(Changed::Pod(Arc::new(nominated))),
+            new: None,
         };
         assert_eq!(after_pod_event(&target, &change), QueueingHint::Queue);
     }
