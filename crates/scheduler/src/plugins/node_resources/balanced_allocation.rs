@@ -88,10 +88,7 @@ impl Score for NodeResourcesBalancedAllocation {
 pub fn new(args: Option<&serde_json::Value>, _handle: &Handle) -> Result<Arc<dyn Plugin>, String> {
     let resources = balanced_allocation_args(args)?;
     Ok(Arc::new(NodeResourcesBalancedAllocation {
-        scorer: ResourceAllocation {
-            resources,
-            use_requested: true,
-        },
+        scorer: ResourceAllocation::new(resources, true),
     }))
 }
 

@@ -13,8 +13,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::framework::{
-    ActionType, ClusterEventWithHint, CycleState, EventResource, Filter, Handle, Listers, NodeInfo,
-    Plugin, PodInfo, PreFilter, PreFilterResult, PreScore, Resource, Score, Snapshot, Status,
+    ActionType, ClusterEventWithHint, Code, CycleState, EventResource, Filter, Handle, Listers,
+    NodeInfo, Plugin, PodInfo, PreFilter, PreFilterResult, PreScore, Resource, Score, Snapshot,
+    Status,
 };
 
 use super::args::{FitArgs, Strategy, fit_args};
@@ -69,10 +70,7 @@ impl NodeResourcesFit {
                 groups: args.ignored_resource_groups.into_iter().collect(),
             },
             strategy: args.strategy,
-            scorer: ResourceAllocation {
-                resources: args.resources,
-                use_requested: false,
-            },
+            scorer: ResourceAllocation::new(args.resources, false),
         }
     }
 }
@@ -151,7 +149,7 @@ impl Filter for NodeResourcesFit {
         // Preemption may free what is used, so the pod may yet fit: 1.33
         // answers Unschedulable even when the node's whole allocatable is
         // too small (UnschedulableAndUnresolvable for that came in 1.34).
-        Status::new(crate::framework::Code::Unschedulable, reasons)
+        Status::new(Code::Unschedulable, reasons)
     }
 }
 

@@ -5,7 +5,7 @@
 //! so nothing allocates: the resources are walked in place.
 
 use crate::framework::resource::{CPU, EPHEMERAL_STORAGE, MEMORY, is_scalar};
-use crate::framework::{MAX_NODE_SCORE, NodeInfo, PodInfo, Resource};
+use crate::framework::{MAX_NODE_SCORE, NodeInfo, PodInfo};
 
 use super::args::{ResourceSpec, Strategy};
 
@@ -15,11 +15,44 @@ const MAX_UTILIZATION: i64 = 100;
 /// The resources a plugin weighs and which of a node's sums it reads.
 #[derive(Debug, Clone)]
 pub struct ResourceAllocation {
-    pub resources: Vec<ResourceSpec>,
+    resources: Vec<Weighed>,
     /// Whether cpu and memory are counted as requested (balanced
     /// allocation) or with missing requests defaulted (`NodeResourcesFit`),
     /// as upstream's `useRequested`.
-    pub use_requested: bool,
+    use_requested: bool,
+}
+
+/// One weighed resource, its kind told apart once rather than by name on
+/// every node.
+#[derive(Debug, Clone)]
+struct Weighed {
+    name: String,
+    kind: Kind,
+    weight: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cpu,
+    Memory,
+    EphemeralStorage,
+    /// Extended resources and hugepages: scored when the pod requests
+    /// them and the node has them.
+    Scalar,
+    /// Anything else (`pods`, a misspelling): never scored, as upstream.
+    Unscored,
+}
+
+impl Kind {
+    fn of(name: &str) -> Kind {
+        match name {
+            CPU => Kind::Cpu,
+            MEMORY => Kind::Memory,
+            EPHEMERAL_STORAGE => Kind::EphemeralStorage,
+            other if is_scalar(other) => Kind::Scalar,
+            _ => Kind::Unscored,
+        }
+    }
 }
 
 /// One resource of one node: what would be requested with the pod on it,
@@ -32,22 +65,34 @@ pub struct Usage {
 }
 
 impl ResourceAllocation {
+    /// Weighs `resources`; `use_requested` as the field says.
+    pub fn new(resources: Vec<ResourceSpec>, use_requested: bool) -> ResourceAllocation {
+        let resources = resources
+            .into_iter()
+            .map(|r| Weighed {
+                kind: Kind::of(&r.name),
+                name: r.name,
+                weight: r.weight,
+            })
+            .collect();
+        ResourceAllocation {
+            resources,
+            use_requested,
+        }
+    }
+
     /// What the pod requests of each resource, in the resources' order
     /// (computed once per cycle, in PreScore).
     pub fn pod_requests(&self, pod: &PodInfo) -> Vec<i64> {
-        let requests = self.pod_resource(pod);
+        let requests = if self.use_requested {
+            &pod.requests
+        } else {
+            &pod.non_zero_requests
+        };
         self.resources
             .iter()
             .map(|r| requests.get(&r.name))
             .collect()
-    }
-
-    fn pod_resource<'a>(&self, pod: &'a PodInfo) -> &'a Resource {
-        if self.use_requested {
-            &pod.requests
-        } else {
-            &pod.non_zero_requests
-        }
     }
 
     /// Whether the pod requests none of the resources (a best-effort pod,
@@ -67,7 +112,7 @@ impl ResourceAllocation {
             .iter()
             .zip(pod_requests)
             .filter_map(move |(resource, pod_request)| {
-                let (allocatable, requested) = self.on_node(node, &resource.name, *pod_request);
+                let (allocatable, requested) = self.on_node(node, resource, *pod_request);
                 (allocatable != 0).then_some(Usage {
                     requested,
                     allocatable,
@@ -79,27 +124,25 @@ impl ResourceAllocation {
     /// `(allocatable, requested with the pod)` of one resource: `(0, 0)`
     /// leaves it out of the score (an extended resource the pod does not
     /// request, or one the node does not have).
-    fn on_node(&self, node: &NodeInfo, name: &str, pod_request: i64) -> (i64, i64) {
+    fn on_node(&self, node: &NodeInfo, resource: &Weighed, pod_request: i64) -> (i64, i64) {
         let sums = if self.use_requested {
             &node.requested
         } else {
             &node.non_zero_requested
         };
-        if pod_request == 0 && is_scalar(name) {
-            return (0, 0);
-        }
         let allocatable = &node.allocatable;
-        match name {
-            CPU => (allocatable.milli_cpu, sums.milli_cpu + pod_request),
-            MEMORY => (allocatable.memory, sums.memory + pod_request),
-            EPHEMERAL_STORAGE => (
+        match resource.kind {
+            Kind::Cpu => (allocatable.milli_cpu, sums.milli_cpu + pod_request),
+            Kind::Memory => (allocatable.memory, sums.memory + pod_request),
+            Kind::EphemeralStorage => (
                 allocatable.ephemeral_storage,
                 node.requested.ephemeral_storage + pod_request,
             ),
-            other => match allocatable.scalar.get(other) {
-                Some(amount) => (*amount, node.requested.get(other) + pod_request),
+            Kind::Scalar if pod_request != 0 => match allocatable.scalar.get(&resource.name) {
+                Some(amount) => (*amount, node.requested.get(&resource.name) + pod_request),
                 None => (0, 0),
             },
+            Kind::Scalar | Kind::Unscored => (0, 0),
         }
     }
 }
