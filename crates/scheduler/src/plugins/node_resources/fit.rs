@@ -6,6 +6,8 @@
 
 mod hints;
 #[cfg(test)]
+mod score_tests;
+#[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;

@@ -14,7 +14,7 @@ use super::{Ignored, NodeUse, insufficient};
 pub fn after_pod_event(pod: &Pod, change: &ClusterChange) -> QueueingHint {
     let (old, new) = match (&change.old, &change.new) {
         (Some(Changed::Pod(old)), new) => (old, new),
-        // Not a pod: nothing to judge by.
+        // Neither a deletion nor an update of a pod: nothing to judge by.
         _ => return QueueingHint::Queue,
     };
     let Some(Changed::Pod(new)) = new else {
