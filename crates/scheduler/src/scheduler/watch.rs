@@ -104,7 +104,7 @@ fn spawn_watch<K>(
     mut apply: impl FnMut(Change<K>) + Send + 'static,
 ) -> (JoinHandle<()>, Synced)
 where
-    K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (tell, synced) = oneshot::channel();
     let task = tokio::spawn(async move {
@@ -124,6 +124,16 @@ where
                 }
                 Ok(WatchEvent::Apply(object)) => apply(Change::Applied(object)),
                 Ok(WatchEvent::Delete(object)) => apply(Change::Deleted(object)),
+                // A kind this server does not serve (e.g. CSINode): there
+                // are none to list, and scheduling need not wait for it.
+                Err(watcher::Error::InitialListFailed(kube::Error::Api(status)))
+                    if status.code == 404 =>
+                {
+                    if let Some(tell) = tell.take() {
+                        tracing::info!(kind = %K::kind(&Default::default()), "not served: watched as empty");
+                        let _ = tell.send(());
+                    }
+                }
                 Err(err) => tracing::info!(error = %err, "a scheduler watch failed; retrying"),
             }
         }
