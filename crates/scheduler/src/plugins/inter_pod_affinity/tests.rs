@@ -723,3 +723,101 @@ fn hints_queue_only_changes_that_may_help() {
         QueueingHint::Skip
     );
 }
+
+#[test]
+fn the_region_with_more_matching_pods_scores_higher_for_all_its_nodes() {
+    let l = listers(&[]);
+    let china = json!({"region": "China"});
+    let india = json!({"region": "India"});
+    let nodes = [
+        ("n1", china.clone()),
+        ("n2", india.clone()),
+        ("n3", china.clone()),
+        ("n4", china),
+        ("n5", india),
+    ];
+    let s2 = json!({"security": "S2"});
+    let on = |name: &str, node: &str| pod(name, "default", s2.clone(), node, json!(null));
+    let existing = vec![
+        on("a", "n1"),
+        on("b", "n1"),
+        on("c", "n2"),
+        on("d", "n3"),
+        on("e", "n4"),
+        on("f", "n5"),
+    ];
+    let snapshot = snapshot(&nodes, &existing);
+    let stay_with_s2 = preferred("podAffinity", 5, term("security", "In", &["S2"], "region"));
+    let incoming = pod("p", "default", json!({}), "", stay_with_s2);
+    assert_eq!(
+        score_all(plugin(None, &l).as_ref(), &incoming, &snapshot, &l),
+        Some(vec![100, 0, 100, 100, 0])
+    );
+}
+
+#[test]
+fn existing_pods_namespace_selectors_score_the_incoming_pods_namespace() {
+    let l = listers(&[("subteam1.team1", json!({"team": "team1"}))]);
+    let nodes = [
+        ("n1", json!({"region": "China"})),
+        ("n2", json!({"region": "India"})),
+        ("n3", json!({"az": "az1"})),
+    ];
+    let mut selecting = term("security", "In", &["S1"], "region");
+    selecting["namespaceSelector"] = json!({"matchLabels": {"team": "team1"}});
+    let stay_with_s2 = preferred("podAffinity", 5, term("security", "In", &["S2"], "region"));
+    let s1 = json!({"security": "S1"});
+    let s2 = json!({"security": "S2"});
+    let incoming = pod("p", "subteam1.team1", s1.clone(), "", json!(null));
+    let plugin = plugin(None, &l);
+
+    let existing = vec![
+        pod(
+            "a",
+            "default",
+            s1.clone(),
+            "n1",
+            preferred("podAffinity", 5, selecting.clone()),
+        ),
+        pod("b", "default", s2.clone(), "n2", stay_with_s2.clone()),
+    ];
+    let snapshot = snapshot(&nodes, &existing);
+    assert_eq!(
+        score_all(plugin.as_ref(), &incoming, &snapshot, &l),
+        Some(vec![100, 0, 0])
+    );
+
+    let existing = vec![
+        pod(
+            "a",
+            "default",
+            s1,
+            "n1",
+            preferred("podAntiAffinity", 5, selecting),
+        ),
+        pod("b", "default", s2, "n2", stay_with_s2),
+    ];
+    let snapshot = super::tests::snapshot(&nodes, &existing);
+    assert_eq!(
+        score_all(plugin.as_ref(), &incoming, &snapshot, &l),
+        Some(vec![0, 100, 100])
+    );
+}
+
+#[test]
+fn affinity_to_itself_needs_the_matching_pods_domain_once_one_exists() {
+    let l = listers(&[]);
+    let nodes = [
+        ("n1", json!({"region": "r1"})),
+        ("n2", json!({"region": "r2"})),
+    ];
+    let web = json!({"app": "web"});
+    let existing = vec![pod("e", "default", web.clone(), "n1", json!(null))];
+    let snapshot = snapshot(&nodes, &existing);
+    let affinity = required("podAffinity", vec![term("app", "In", &["web"], "region")]);
+    let incoming = pod("p", "default", web, "", affinity);
+    assert_eq!(
+        filter_all(plugin(None, &l).as_ref(), &incoming, &snapshot, &l),
+        vec![ok(), affinity_failed()]
+    );
+}

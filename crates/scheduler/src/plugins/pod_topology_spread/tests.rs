@@ -7,6 +7,7 @@ use keelson_api::k8s_openapi::api::apps::v1::ReplicaSet;
 use keelson_api::k8s_openapi::api::core::v1::{Node, Pod, Service};
 use serde_json::{Value, json};
 
+use super::common::LABEL_HOSTNAME;
 use crate::framework::events::Changed;
 use crate::framework::{
     ActionType, ClusterChange, ClusterEvent, Code, CycleState, EventResource, Handle, Listers,
@@ -666,5 +667,131 @@ fn hints_queue_only_changes_that_may_help() {
             Some(json!({"zone": "a", "x": "y"}))
         )),
         QueueingHint::Skip
+    );
+}
+
+/// An upstream hostname score case: its name, the constraints (none:
+/// the system defaults), the matching pods on each node, the nodes that
+/// passed filtering (the first ones), and their scores.
+type HostnameCase = (&'static str, Vec<Value>, Vec<usize>, usize, Vec<i64>);
+
+#[test]
+fn score_follows_upstream_hostname_cases() {
+    let host = |skew| constraint(skew, LABEL_HOSTNAME, "ScheduleAnyway", json!({}));
+    let cases: Vec<HostnameCase> = vec![
+        (
+            "no existing pods",
+            vec![host(1)],
+            vec![0, 0, 0, 0],
+            2,
+            vec![100, 100],
+        ),
+        (
+            "only one candidate",
+            vec![host(1)],
+            vec![2, 1, 0, 0],
+            1,
+            vec![100],
+        ),
+        (
+            "the same number everywhere",
+            vec![host(1)],
+            vec![1, 1, 0, 0],
+            2,
+            vec![100, 100],
+        ),
+        (
+            "2/1/0/3",
+            vec![host(1)],
+            vec![2, 1, 0, 3],
+            4,
+            vec![20, 60, 100, 0],
+        ),
+        (
+            "a null selector counts nothing",
+            vec![constraint(
+                1,
+                LABEL_HOSTNAME,
+                "ScheduleAnyway",
+                json!({"labelSelector": null}),
+            )],
+            vec![2, 1, 0, 3],
+            4,
+            vec![100; 4],
+        ),
+        (
+            "2/1/0/3, maxSkew 2",
+            vec![host(2)],
+            vec![2, 1, 0, 3],
+            4,
+            vec![33, 66, 100, 16],
+        ),
+        (
+            "4/3/2/1, maxSkew 3",
+            vec![host(3)],
+            vec![4, 3, 2, 1],
+            4,
+            vec![44, 66, 77, 100],
+        ),
+        (
+            "system defaults on nodes without zones, pods selected by a Service",
+            vec![],
+            vec![4, 3, 2, 1],
+            4,
+            vec![44, 66, 77, 100],
+        ),
+        (
+            "4/2/1/~3~",
+            vec![host(1)],
+            vec![4, 2, 1, 3],
+            3,
+            vec![33, 83, 100],
+        ),
+    ];
+    let listers = || {
+        let listers = Listers::default();
+        let service: Service = serde_json::from_value(json!({
+            "metadata": {"name": "foo", "namespace": "default"},
+            "spec": {"selector": {"foo": ""}},
+        }))
+        .expect("a service");
+        listers.services.insert(service);
+        listers
+    };
+    let names = ["node-a", "node-b", "node-x", "node-y"];
+    let nodes: Vec<_> = names
+        .iter()
+        .map(|n| (*n, json!({LABEL_HOSTNAME: n}), json!(null)))
+        .collect();
+    let plugin = plugin_with(None, listers());
+    for (name, constraints, counts, filtered, want) in cases {
+        let snapshot = snapshot(&nodes, &spread(&names, &counts));
+        let pod = if constraints.is_empty() {
+            pod("p", json!({"foo": ""}), "", json!({}))
+        } else {
+            incoming(constraints, json!({}))
+        };
+        let got = score_all(plugin.as_ref(), &pod, &snapshot, filtered);
+        assert_eq!(got, Some(want), "{name}");
+    }
+}
+
+#[test]
+fn a_candidate_missing_the_hostname_scores_zero() {
+    // 4/?2?/1/~3~: node-b lacks the key, node-y did not pass filtering.
+    let nodes = [
+        ("node-a", json!({LABEL_HOSTNAME: "node-a"}), json!(null)),
+        ("node-b", json!({"n": "node-b"}), json!(null)),
+        ("node-x", json!({LABEL_HOSTNAME: "node-x"}), json!(null)),
+        ("node-y", json!({LABEL_HOSTNAME: "node-y"}), json!(null)),
+    ];
+    let snapshot = snapshot(&nodes, &spread(&NODES, &[4, 2, 1, 3]));
+    let pod = incoming(
+        vec![constraint(1, LABEL_HOSTNAME, "ScheduleAnyway", json!({}))],
+        json!({}),
+    );
+    assert_eq!(
+        score_all(plugin().as_ref(), &pod, &snapshot, 3),
+        Some(vec![16, 0, 100])
     );
 }
