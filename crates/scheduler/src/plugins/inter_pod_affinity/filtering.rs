@@ -121,21 +121,18 @@ impl PreFilter for InterPodAffinity {
         state: &mut CycleState,
         pod: &PodInfo,
         snapshot: &Snapshot,
-        _listers: &crate::framework::Listers,
+        listers: &crate::framework::Listers,
     ) -> (Option<PreFilterResult>, Status) {
         if let Some(error) = &pod.parse_error {
             return (None, Status::unresolvable(format!("parsing pod: {error}")));
         }
         let merge = |terms: &[AffinityTerm]| -> Vec<AffinityTerm> {
-            terms
-                .iter()
-                .map(|t| merge_namespaces(t, &self.listers))
-                .collect()
+            terms.iter().map(|t| merge_namespaces(t, listers)).collect()
         };
         let mut computed = PreFilterState {
             affinity_terms: Arc::new(merge(&pod.required_affinity_terms)),
             anti_affinity_terms: Arc::new(merge(&pod.required_anti_affinity_terms)),
-            namespace_labels: Arc::new(self.listers.namespace_labels(pod.namespace())),
+            namespace_labels: Arc::new(listers.namespace_labels(pod.namespace())),
             existing_anti_affinity_counts: TopologyCounts::default(),
             affinity_counts: TopologyCounts::default(),
             anti_affinity_counts: TopologyCounts::default(),

@@ -50,11 +50,10 @@ pub struct InterPodAffinity {
     /// Whether existing pods' preferred terms are left out of scoring when
     /// the incoming pod has no preferred terms of its own.
     ignore_preferred_terms_of_existing_pods: bool,
-    listers: Arc<Listers>,
 }
 
 /// Makes the plugin from its arguments.
-pub fn new(args: Option<&serde_json::Value>, handle: &Handle) -> Result<Arc<dyn Plugin>, String> {
+pub fn new(args: Option<&serde_json::Value>, _handle: &Handle) -> Result<Arc<dyn Plugin>, String> {
     let args: Args = match args {
         Some(value) => serde_json::from_value(value.clone())
             .map_err(|err| format!("decoding InterPodAffinityArgs: {err}"))?,
@@ -71,7 +70,6 @@ pub fn new(args: Option<&serde_json::Value>, handle: &Handle) -> Result<Arc<dyn 
     Ok(Arc::new(InterPodAffinity {
         hard_pod_affinity_weight: weight,
         ignore_preferred_terms_of_existing_pods: args.ignore_preferred_terms_of_existing_pods,
-        listers: handle.listers.clone(),
     }))
 }
 

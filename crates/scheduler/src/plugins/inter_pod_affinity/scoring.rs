@@ -88,7 +88,7 @@ impl PreScore for InterPodAffinity {
         pod: &PodInfo,
         nodes: &[Arc<NodeInfo>],
         snapshot: &Snapshot,
-        _listers: &Listers,
+        listers: &Listers,
     ) -> Status {
         if nodes.is_empty() {
             return Status::skip();
@@ -103,9 +103,9 @@ impl PreScore for InterPodAffinity {
         }
         let weighing = Weighing {
             incoming: &pod.pod,
-            affinity: merge_weighted(&pod.preferred_affinity_terms, &self.listers),
-            anti_affinity: merge_weighted(&pod.preferred_anti_affinity_terms, &self.listers),
-            namespace_labels: self.listers.namespace_labels(pod.namespace()),
+            affinity: merge_weighted(&pod.preferred_affinity_terms, listers),
+            anti_affinity: merge_weighted(&pod.preferred_anti_affinity_terms, listers),
+            namespace_labels: listers.namespace_labels(pod.namespace()),
             hard_weight: self.hard_pod_affinity_weight,
         };
         // Without preferred terms of its own, only pods with terms of

@@ -154,9 +154,9 @@ impl PreFilter for PodTopologySpread {
         state: &mut CycleState,
         pod: &PodInfo,
         snapshot: &Snapshot,
-        _listers: &Listers,
+        listers: &Listers,
     ) -> (Option<PreFilterResult>, Status) {
-        let constraints = match self.constraints(&pod.pod, DO_NOT_SCHEDULE) {
+        let constraints = match self.constraints(&pod.pod, listers, DO_NOT_SCHEDULE) {
             Ok(constraints) => constraints,
             Err(err) => {
                 let message = format!("obtaining pod's hard topology spread constraints: {err}");

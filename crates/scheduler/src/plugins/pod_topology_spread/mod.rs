@@ -48,6 +48,7 @@ pub struct PodTopologySpread {
     /// Whether they are the system's (hostname and zone, ScheduleAnyway):
     /// then Score does not require nodes to have both keys.
     system_defaulted: bool,
+    /// What the queueing hints read the defaults' selectors from.
     listers: Arc<Listers>,
 }
 
@@ -150,9 +151,15 @@ fn validate(defaulting: &str, constraints: &[TopologySpreadConstraint]) -> Resul
 }
 
 impl PodTopologySpread {
-    /// The constraints of `pod` for `action`.
-    fn constraints(&self, pod: &Pod, action: &str) -> Result<Vec<Constraint>, String> {
-        common::pod_constraints(&self.defaults, pod, &self.listers, action)
+    /// The constraints of `pod` for `action`, the defaults' selectors
+    /// read from `listers`.
+    fn constraints(
+        &self,
+        pod: &Pod,
+        listers: &Listers,
+        action: &str,
+    ) -> Result<Vec<Constraint>, String> {
+        common::pod_constraints(&self.defaults, pod, listers, action)
     }
 }
 

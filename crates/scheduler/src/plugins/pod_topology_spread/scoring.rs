@@ -90,12 +90,12 @@ impl PreScore for PodTopologySpread {
         pod: &PodInfo,
         filtered: &[Arc<NodeInfo>],
         snapshot: &Snapshot,
-        _listers: &Listers,
+        listers: &Listers,
     ) -> Status {
         if snapshot.is_empty() {
             return Status::skip();
         }
-        let constraints = match self.constraints(&pod.pod, SCHEDULE_ANYWAY) {
+        let constraints = match self.constraints(&pod.pod, listers, SCHEDULE_ANYWAY) {
             Ok(constraints) => constraints,
             Err(err) => {
                 return Status::error(format!(

@@ -108,7 +108,7 @@ fn filter_follows_upstream_single_constraint_cases() {
     let plugin = plugin();
     for (name, pod, counts, want) in cases {
         let snapshot = snapshot(&four_nodes(), &spread(&NODES, &counts));
-        assert_eq!(filter_all(plugin.as_ref(), &pod, &snapshot), want, "{name}");
+        assert_eq!(filter_all(&plugin, &pod, &snapshot), want, "{name}");
     }
 }
 
@@ -122,7 +122,7 @@ fn a_node_missing_the_key_is_neither_counted_nor_fit() {
         json!({}),
     );
     assert_eq!(
-        filter_all(plugin().as_ref(), &pod, &snapshot),
+        filter_all(&plugin(), &pod, &snapshot),
         vec![FIT, NO_KEY, SKEWED, SKEWED]
     );
 }
@@ -138,7 +138,7 @@ fn node_taints_policy_honor_leaves_out_untolerated_nodes() {
         json!({}),
     );
     assert_eq!(
-        filter_all(plugin().as_ref(), &pod, &snapshot),
+        filter_all(&plugin(), &pod, &snapshot),
         vec![SKEWED, FIT, FIT, SKEWED]
     );
     let ignore = incoming(
@@ -146,7 +146,7 @@ fn node_taints_policy_honor_leaves_out_untolerated_nodes() {
         json!({}),
     );
     assert_eq!(
-        filter_all(plugin().as_ref(), &ignore, &snapshot),
+        filter_all(&plugin(), &ignore, &snapshot),
         vec![SKEWED, SKEWED, FIT, SKEWED]
     );
 }
@@ -186,20 +186,21 @@ fn match_label_keys_count_only_pods_of_the_same_values_and_namespace() {
     );
     let p = PodInfo::new(Arc::new(p));
     // v1 only: zone1 1, zone2 1 — every node fits; all versions: 3 and 1.
-    assert_eq!(filter_all(plugin().as_ref(), &p, &snapshot), vec![FIT; 4]);
+    assert_eq!(filter_all(&plugin(), &p, &snapshot), vec![FIT; 4]);
     let plain = incoming(
         vec![constraint(1, "zone", "DoNotSchedule", json!({}))],
         json!({}),
     );
     assert_eq!(
-        filter_all(plugin().as_ref(), &plain, &snapshot),
+        filter_all(&plugin(), &plain, &snapshot),
         vec![SKEWED, SKEWED, FIT, FIT]
     );
 }
 
 #[test]
 fn add_and_remove_pod_keep_the_counts_and_critical_paths() {
-    let plugin = plugin();
+    let tested = plugin();
+    let plugin = tested.plugin.as_ref();
     let snapshot = snapshot(&four_nodes(), &spread(&NODES, &[1, 0, 1, 0]));
     let p = incoming(
         vec![constraint(1, "zone", "DoNotSchedule", json!({}))],
@@ -207,7 +208,7 @@ fn add_and_remove_pod_keep_the_counts_and_critical_paths() {
     );
     let mut state = CycleState::new();
     let pre = plugin.as_pre_filter().expect("PreFilter");
-    let (_, status) = pre.pre_filter(&mut state, &p, &snapshot, &Listers::default());
+    let (_, status) = pre.pre_filter(&mut state, &p, &snapshot, &tested.listers);
     assert!(status.is_success());
     let filter = plugin.as_filter().expect("Filter");
     let codes = |state: &CycleState| -> Vec<Code> {
@@ -255,7 +256,7 @@ fn list_defaults_are_applied_to_pods_without_constraints() {
     let snapshot = snapshot(&four_nodes(), &pods);
     let p = web_pod("p", "", front);
     assert_eq!(
-        filter_all(plugin.as_ref(), &p, &snapshot),
+        filter_all(&plugin, &p, &snapshot),
         vec![SKEWED, SKEWED, FIT, FIT]
     );
 }

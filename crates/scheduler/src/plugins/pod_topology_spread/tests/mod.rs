@@ -124,19 +124,29 @@ fn incoming(constraints: Vec<Value>, spec: Value) -> Arc<PodInfo> {
     pod("p", json!({"foo": ""}), "", spec)
 }
 
-fn plugin_with(args: Option<Value>, listers: Listers) -> Arc<dyn Plugin> {
-    super::new(args.as_ref(), &Handle::offline(Arc::new(listers))).expect("valid args")
+/// A plugin and the listers it is built with and cycles read.
+struct Tested {
+    plugin: Arc<dyn Plugin>,
+    listers: Arc<Listers>,
 }
 
-fn plugin() -> Arc<dyn Plugin> {
+fn plugin_with(args: Option<Value>, listers: Listers) -> Tested {
+    let listers = Arc::new(listers);
+    let handle = Handle::offline(listers.clone());
+    let plugin = super::new(args.as_ref(), &handle).expect("valid args");
+    Tested { plugin, listers }
+}
+
+fn plugin() -> Tested {
     plugin_with(None, Listers::default())
 }
 
 /// PreFilter then Filter on every node: each node's code.
-fn filter_all(plugin: &dyn Plugin, pod: &PodInfo, snapshot: &Snapshot) -> Vec<Code> {
+fn filter_all(tested: &Tested, pod: &PodInfo, snapshot: &Snapshot) -> Vec<Code> {
+    let plugin = tested.plugin.as_ref();
     let mut state = CycleState::new();
     let pre = plugin.as_pre_filter().expect("PreFilter");
-    let (_, status) = pre.pre_filter(&mut state, pod, snapshot, &Listers::default());
+    let (_, status) = pre.pre_filter(&mut state, pod, snapshot, &tested.listers);
     if status.is_skip() {
         return vec![Code::Success; snapshot.len()];
     }
@@ -153,15 +163,16 @@ use Code::{Success as FIT, Unschedulable as SKEWED, UnschedulableAndUnresolvable
 
 /// PreScore, Score and Normalize over `filtered` nodes of `snapshot`.
 fn score_all(
-    plugin: &dyn Plugin,
+    tested: &Tested,
     pod: &PodInfo,
     snapshot: &Snapshot,
     filtered: usize,
 ) -> Option<Vec<i64>> {
+    let plugin = tested.plugin.as_ref();
     let nodes = &snapshot.nodes()[..filtered];
     let mut state = CycleState::new();
     let pre = plugin.as_pre_score().expect("PreScore");
-    let status = pre.pre_score(&mut state, pod, nodes, snapshot, &Listers::default());
+    let status = pre.pre_score(&mut state, pod, nodes, snapshot, &tested.listers);
     if status.is_skip() {
         return None;
     }
@@ -234,7 +245,7 @@ fn arguments_are_validated() {
 #[test]
 fn hints_queue_only_changes_that_may_help() {
     let plugin = plugin();
-    let events = plugin.events_to_register().expect("events");
+    let events = plugin.plugin.events_to_register().expect("events");
     let pod_hint = events[0].hint.clone().expect("a pod hint");
     let node_hint = events[2].hint.clone().expect("a node hint");
     let target = incoming(

@@ -61,7 +61,7 @@ fn score_follows_upstream_cases() {
         let snapshot = snapshot(&hostname_nodes, &spread(&NODES, &counts));
         let pod = incoming(constraints, json!({}));
         assert_eq!(
-            score_all(plugin.as_ref(), &pod, &snapshot, filtered),
+            score_all(&plugin, &pod, &snapshot, filtered),
             want,
             "{name}"
         );
@@ -81,7 +81,7 @@ fn score_gives_nodes_missing_a_key_zero() {
         json!({}),
     );
     assert_eq!(
-        score_all(plugin().as_ref(), &pod, &snapshot, 3),
+        score_all(&plugin(), &pod, &snapshot, 3),
         Some(vec![100, 100, 0])
     );
 }
@@ -103,22 +103,15 @@ fn system_defaults_spread_what_services_and_controllers_select() {
     let plugin = plugin_with(None, web_listers());
     let p = web_pod("p", "", front);
     // n1: 2 × log(4) + (3 - 1) ≈ 4.77 → 5; n2: 2.
-    let scores = score_all(plugin.as_ref(), &p, &snapshot, snapshot.len());
+    let scores = score_all(&plugin, &p, &snapshot, snapshot.len());
     assert_eq!(scores, Some(vec![40, 100]));
     // The defaults are ScheduleAnyway: nothing to filter.
-    let (_, status) = plugin.as_pre_filter().expect("PreFilter").pre_filter(
-        &mut CycleState::new(),
-        &p,
-        &snapshot,
-        &Listers::default(),
-    );
+    let pre = plugin.plugin.as_pre_filter().expect("PreFilter");
+    let (_, status) = pre.pre_filter(&mut CycleState::new(), &p, &snapshot, &plugin.listers);
     assert!(status.is_skip());
     // Nothing selects a pod without labels: no constraints.
     let lone = pod("lone", json!({}), "", json!({}));
-    assert_eq!(
-        score_all(plugin.as_ref(), &lone, &snapshot, snapshot.len()),
-        None
-    );
+    assert_eq!(score_all(&plugin, &lone, &snapshot, snapshot.len()), None);
 }
 
 #[test]
@@ -217,7 +210,7 @@ fn score_follows_upstream_hostname_cases() {
         } else {
             incoming(constraints, json!({}))
         };
-        let got = score_all(plugin.as_ref(), &pod, &snapshot, filtered);
+        let got = score_all(&plugin, &pod, &snapshot, filtered);
         assert_eq!(got, Some(want), "{name}");
     }
 }
@@ -237,7 +230,7 @@ fn a_candidate_missing_the_hostname_scores_zero() {
         json!({}),
     );
     assert_eq!(
-        score_all(plugin().as_ref(), &pod, &snapshot, 3),
+        score_all(&plugin(), &pod, &snapshot, 3),
         Some(vec![16, 0, 100])
     );
 }
