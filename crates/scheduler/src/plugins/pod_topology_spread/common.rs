@@ -9,8 +9,9 @@ use keelson_api::k8s_openapi::api::core::v1::{Node, Pod, Taint, TopologySpreadCo
 use keelson_api::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use keelson_api::label_selector::{Operator, Requirement, Selector};
 
-use crate::framework::node_selector::tolerations;
-use crate::framework::node_selector::{find_untolerated_taint, pod_matches_node, taints};
+use crate::framework::node_selector::{
+    find_untolerated_taint, pod_matches_node, taints, tolerations,
+};
 use crate::framework::pod_info::{labels, namespace};
 use crate::framework::{Listers, PodInfo};
 
@@ -45,7 +46,12 @@ impl Constraint {
     /// (upstream's `matchNodeInclusionPolicies`). `affinity_matches` is
     /// the pod's node affinity against the node, computed by the caller
     /// once for all constraints.
-    pub fn includes(&self, pod: &Pod, node: &Node, affinity_matches: &mut Lazy) -> bool {
+    pub fn includes(
+        &self,
+        pod: &Pod,
+        node: &Node,
+        affinity_matches: &mut NodeAffinityMatch,
+    ) -> bool {
         if self.honor_node_affinity && !affinity_matches.get(pod, node) {
             return false;
         }
@@ -64,9 +70,9 @@ impl Constraint {
 /// A pod's node affinity against one node, computed at most once (and
 /// not at all for the common pod that has none).
 #[derive(Debug, Default)]
-pub(crate) struct Lazy(Option<bool>);
+pub(crate) struct NodeAffinityMatch(Option<bool>);
 
-impl Lazy {
+impl NodeAffinityMatch {
     fn get(&mut self, pod: &Pod, node: &Node) -> bool {
         *self
             .0

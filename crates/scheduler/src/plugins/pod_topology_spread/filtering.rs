@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::PodTopologySpread;
-use super::common::{Constraint, DO_NOT_SCHEDULE, Lazy, count_matching, has_all_keys};
+use super::common::{Constraint, DO_NOT_SCHEDULE, NodeAffinityMatch, count_matching, has_all_keys};
 use crate::framework::pod_info::labels;
 use crate::framework::{
     CycleState, Filter, Listers, NodeInfo, PodInfo, PreFilter, PreFilterResult, Snapshot, Status,
@@ -86,7 +86,7 @@ impl PreFilterState {
         if other.namespace() != pod.namespace() || !has_all_keys(node.labels(), &self.constraints) {
             return;
         }
-        let mut affinity = Lazy::default();
+        let mut affinity = NodeAffinityMatch::default();
         for (i, c) in self.constraints.iter().enumerate() {
             if !c.selector.matches(labels(&other.pod))
                 || !c.includes(&pod.pod, node_object, &mut affinity)
@@ -116,7 +116,7 @@ fn count_domains(
         if !has_all_keys(node.labels(), &constraints) {
             continue;
         }
-        let mut affinity = Lazy::default();
+        let mut affinity = NodeAffinityMatch::default();
         for (i, c) in constraints.iter().enumerate() {
             if !c.includes(&pod.pod, node_object, &mut affinity) {
                 continue;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::PodTopologySpread;
 use super::common::{
-    Constraint, LABEL_HOSTNAME, Lazy, SCHEDULE_ANYWAY, count_matching, has_all_keys,
+    Constraint, LABEL_HOSTNAME, NodeAffinityMatch, SCHEDULE_ANYWAY, count_matching, has_all_keys,
 };
 use crate::framework::{
     CycleState, Listers, MAX_NODE_SCORE, NodeInfo, NodeScore, PodInfo, PreScore, Score, Snapshot,
@@ -142,7 +142,7 @@ fn count_node(
     if require_all && !has_all_keys(node.labels(), constraints) {
         return;
     }
-    let mut affinity = Lazy::default();
+    let mut affinity = NodeAffinityMatch::default();
     for (i, c) in constraints.iter().enumerate() {
         if !c.includes(&pod.pod, node_object, &mut affinity) {
             continue;
