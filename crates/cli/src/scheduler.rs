@@ -50,6 +50,10 @@ pub struct SchedulerArgs {
     /// Where `/healthz` is served (plain HTTP; port 0 picks a free one).
     #[arg(long, visible_alias = "listen", default_value = "127.0.0.1:10259")]
     healthz_bind_address: SocketAddr,
+    /// Accepted as every component accepts it; the scheduler keeps
+    /// nothing on disk.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// Reads `--config`, or the defaults.
