@@ -21,3 +21,7 @@ impl Plugin for VolumeBinding {
 pub fn new(_args: Option<&serde_json::Value>, _handle: &Handle) -> Result<Arc<dyn Plugin>, String> {
     Ok(Arc::new(VolumeBinding))
 }
+
+pub(crate) mod claims;
+#[cfg(test)]
+pub(crate) mod test_support;
