@@ -62,3 +62,19 @@ pub(crate) fn volume_is_for_pod(pod: &Pod, claim: &PersistentVolumeClaim) -> Res
 pub(crate) fn not_found(kind: &str, name: &str) -> String {
     format!("{kind} \"{name}\" not found")
 }
+/// The requested storage of a claim, in bytes (0 when it asks none).
+pub(crate) fn requested_storage(claim: &PersistentVolumeClaim) -> i64 {
+    let spec = claim.spec.as_ref();
+    let requests = spec.and_then(|s| s.resources.as_ref()?.requests.as_ref());
+    requests
+        .and_then(|r| r.get("storage"))
+        .map_or(0, |q| quantity_bytes(&q.0))
+}
+
+/// A quantity's value in whole units, rounded up (0 when unreadable).
+pub(crate) fn quantity_bytes(text: &str) -> i64 {
+    keelson_api::Quantity::parse(text)
+        .ok()
+        .and_then(|q| q.value())
+        .unwrap_or(0)
+}
