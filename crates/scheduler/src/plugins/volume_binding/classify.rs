@@ -4,7 +4,7 @@
 //! should have been bound already; with the volumes and classes Filter
 //! reads on every node fetched once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use keelson_api::k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
@@ -18,8 +18,6 @@ use crate::framework::Listers;
 pub(crate) const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
 /// The class annotation that preceded `spec.storageClassName`.
 const BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
-/// The node label that local volumes' node affinity names.
-const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
 
 /// A pod's claims as PreFilter sorted them.
 #[derive(Debug, Clone, Default)]
@@ -205,47 +203,4 @@ fn list_volumes(
     // volumes are broken the same way every cycle.
     volumes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     volumes
-}
-
-/// The nodes the bound claims' local volumes allow (their node
-/// affinity's `kubernetes.io/hostname In` values), when any says; `None`
-/// when none does or a volume is not found.
-pub(crate) fn eligible_nodes(claims: &PodVolumeClaims) -> Option<BTreeSet<String>> {
-    let mut eligible: Option<BTreeSet<String>> = None;
-    for (_, volume) in &claims.bound {
-        let names = local_volume_node_names(volume.as_deref()?);
-        if names.is_empty() {
-            continue;
-        }
-        eligible = Some(match eligible {
-            None => names,
-            Some(before) => before.intersection(&names).cloned().collect(),
-        });
-    }
-    eligible
-}
-
-/// The host names a volume's required node affinity names: per term the
-/// intersection of its hostname `In` requirements, across terms the
-/// union.
-fn local_volume_node_names(volume: &PersistentVolume) -> BTreeSet<String> {
-    let spec = volume.spec.as_ref();
-    let required = spec.and_then(|s| s.node_affinity.as_ref()?.required.as_ref());
-    let mut names = BTreeSet::new();
-    for term in required
-        .map(|r| r.node_selector_terms.as_slice())
-        .unwrap_or_default()
-    {
-        let mut term_names: Option<BTreeSet<String>> = None;
-        let expressions = term.match_expressions.iter().flatten();
-        for requirement in expressions.filter(|r| r.key == HOSTNAME_LABEL && r.operator == "In") {
-            let values: BTreeSet<String> = requirement.values.iter().flatten().cloned().collect();
-            term_names = Some(match term_names {
-                None => values,
-                Some(before) => before.intersection(&values).cloned().collect(),
-            });
-        }
-        names.extend(term_names.into_iter().flatten());
-    }
-    names
 }

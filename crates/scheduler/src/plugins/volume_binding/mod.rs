@@ -23,14 +23,11 @@ use std::time::Duration;
 use keelson_api::k8s_openapi::api::core::v1::Pod;
 
 use self::assume::AssumeCache;
-use self::classify::{
-    PodVolumeClaims, claim_key, eligible_nodes, pod_has_claims, pod_volume_claims,
-};
+use self::classify::{PodVolumeClaims, claim_key, pod_has_claims, pod_volume_claims};
 use self::matching::{PodVolumes, find_pod_volumes};
 use crate::framework::{
-    ActionType, ClusterChange, ClusterEventWithHint, Code, CycleState, EventResource, Filter,
-    Handle, Listers, NodeInfo, Plugin, PodInfo, PreBind, PreFilter, PreFilterResult, QueueingHint,
-    Reserve, Snapshot, Status,
+    ActionType, ClusterEventWithHint, Code, CycleState, EventResource, Filter, Handle, Listers,
+    NodeInfo, Plugin, PodInfo, PreBind, PreFilter, PreFilterResult, Reserve, Snapshot, Status,
 };
 
 pub use self::matching::{
@@ -145,25 +142,14 @@ impl Plugin for VolumeBinding {
             // A class created or fixed (binding mode, allowed topologies).
             ClusterEventWithHint::always(EventResource::StorageClass, add_or_update),
             // Claims are bound to volumes: any change of either may help.
+            // (Upstream's hint compares the claim's name with the pod's;
+            // a change here carries no claim to compare.)
             ClusterEventWithHint::always(EventResource::PersistentVolumeClaim, add_or_update),
-            ClusterEventWithHint::hinted(
-                EventResource::PersistentVolume,
-                add_or_update,
-                schedulable_after_volume_change,
-            ),
+            ClusterEventWithHint::always(EventResource::PersistentVolume, add_or_update),
             // Labels decide volumes' node affinity and allowed topologies.
             ClusterEventWithHint::always(EventResource::Node, A::ADD | A::UPDATE_NODE_LABEL),
             ClusterEventWithHint::always(EventResource::CSINode, add_or_update),
         ])
-    }
-}
-
-/// A volume change matters only to a pod with claims.
-fn schedulable_after_volume_change(pod: &Pod, _change: &ClusterChange) -> QueueingHint {
-    if claims::pod_claims(pod).next().is_some() {
-        QueueingHint::Queue
-    } else {
-        QueueingHint::Skip
     }
 }
 
@@ -192,7 +178,8 @@ impl PreFilter for VolumeBinding {
             // pod back.
             return (None, Status::unresolvable(ERR_REASON_UNBOUND_IMMEDIATE));
         }
-        let result = eligible_nodes(&claims).map(PreFilterResult::only);
+        // v1.33 does not narrow the nodes to local volumes' host names:
+        // a node's hostname label need not be its name.
         state.write(
             STATE_KEY,
             State {
@@ -200,7 +187,7 @@ impl PreFilter for VolumeBinding {
                 ..State::default()
             },
         );
-        (result, Status::success())
+        (None, Status::success())
     }
 }
 
