@@ -298,3 +298,96 @@ pub(crate) fn topology_terms_match(
             })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::plugins::volume_binding::test_support::{node, pvc};
+
+    /// A change to a test volume's JSON.
+    type Change = fn(&mut Value);
+
+    /// Whether a 1Gi volume of class `fast` changed by `change` matches a
+    /// claim for 1Gi of `fast` selecting `tier: gold`.
+    fn matches(change: impl FnOnce(&mut Value)) -> bool {
+        let mut volume = json!({
+            "metadata": {"name": "pv", "labels": {"tier": "gold"}},
+            "spec": {"storageClassName": "fast", "capacity": {"storage": "1Gi"},
+                     "accessModes": ["ReadWriteOnce"]},
+            "status": {"phase": "Available"},
+        });
+        change(&mut volume);
+        let volume: PersistentVolume = serde_json::from_value(volume).expect("a volume");
+        let claim = pvc(
+            "data",
+            json!({"storageClassName": "fast", "accessModes": ["ReadWriteOnce"],
+                   "resources": {"requests": {"storage": "1Gi"}},
+                   "selector": {"matchLabels": {"tier": "gold"}}}),
+            json!({}),
+        );
+        let node = node("n", json!({"zone": "a"}));
+        let found = find_matching_volume(&claim, &[Arc::new(volume)], &node, &HashSet::new());
+        found.expect("a valid claim").is_some()
+    }
+
+    #[test]
+    fn an_available_volume_must_fit_the_claim_in_every_respect() {
+        assert!(matches(|_| {}));
+        let cases: [(&str, Change); 9] = [
+            ("too small", |v| {
+                v["spec"]["capacity"]["storage"] = json!("512Mi")
+            }),
+            ("not available", |v| {
+                v["status"]["phase"] = json!("Released")
+            }),
+            ("another class", |v| {
+                v["spec"]["storageClassName"] = json!("slow")
+            }),
+            ("not selected", |v| {
+                v["metadata"]["labels"]["tier"] = json!("silver")
+            }),
+            ("block mode", |v| v["spec"]["volumeMode"] = json!("Block")),
+            ("being deleted", |v| {
+                v["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z")
+            }),
+            ("read-only many", |v| {
+                v["spec"]["accessModes"] = json!(["ReadOnlyMany"])
+            }),
+            ("another zone", |v| {
+                v["spec"]["nodeAffinity"] = json!({"required": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]}
+                ]}})
+            }),
+            ("bound elsewhere", |v| {
+                v["spec"]["claimRef"] = json!({"name": "other", "namespace": "default"})
+            }),
+        ];
+        for (name, change) in cases {
+            assert!(!matches(change), "{name}");
+        }
+    }
+
+    #[test]
+    fn allowed_topologies_need_one_term_all_of_whose_requirements_hold() {
+        let terms: Vec<TopologySelectorTerm> = serde_json::from_value(json!([
+            {"matchLabelExpressions": [{"key": "zone", "values": ["a", "b"]}, {"key": "rack", "values": ["1"]}]},
+            {"matchLabelExpressions": [{"key": "zone", "values": ["c"]}]},
+        ]))
+        .expect("terms");
+        let labels = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(topology_terms_match(&[], &labels(&[])));
+        assert!(topology_terms_match(
+            &terms,
+            &labels(&[("zone", "b"), ("rack", "1")])
+        ));
+        assert!(topology_terms_match(&terms, &labels(&[("zone", "c")])));
+        assert!(!topology_terms_match(&terms, &labels(&[("zone", "a")])));
+    }
+}
