@@ -74,7 +74,15 @@ fn kubectl_shows_why_a_pod_waits_and_where_one_went() {
         let status = format!(
             r#"{{"status":{{"allocatable":{{"cpu":"{cpu}","memory":"8Gi","pods":"110"}},"capacity":{{"cpu":"{cpu}","memory":"8Gi","pods":"110"}}}}}}"#
         );
-        server.ok(&["patch", "node", name, "--subresource=status", "--type=merge", "-p", &status]);
+        server.ok(&[
+            "patch",
+            "node",
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status,
+        ]);
     }
     until_contains(&server, &["get", "sa", "default", "-o", "name"], "default");
     let pods = server.manifest("pods.yaml", PODS);
@@ -87,14 +95,22 @@ fn kubectl_shows_why_a_pod_waits_and_where_one_went() {
     assert!(described.contains(expected), "{described}");
     assert!(described.contains("default-scheduler"), "{described}");
     let condition = server.ok(&[
-        "get", "pod", "big", "-o",
+        "get",
+        "pod",
+        "big",
+        "-o",
         "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")].reason}",
     ]);
     assert_eq!(condition.trim(), "Unschedulable");
 
     until_contains(
         &server,
-        &["get", "events", "--field-selector", "involvedObject.name=little"],
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=little",
+        ],
         "Successfully assigned default/little to small",
     );
     let wide = server.ok(&["get", "pod", "little", "-o", "wide"]);

@@ -314,7 +314,7 @@ fn build(
                 .map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
         }
     }
-    for (name, _) in &args {
+    for name in args.keys() {
         if !made.contains_key(name) {
             return Err(ConfigError::Invalid(format!(
                 "{field}.pluginConfig: plugin {name:?} has arguments but is not enabled"

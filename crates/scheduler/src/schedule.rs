@@ -103,7 +103,7 @@ impl FitError {
 #[derive(Debug, Clone)]
 pub enum ScheduleError {
     /// No node fits.
-    Fit(FitError),
+    Fit(Box<FitError>),
     /// The cluster has no nodes.
     NoNodes,
     /// A plugin failed (not the pod's fault): retried after backoff.
@@ -213,10 +213,10 @@ impl Cycle<'_> {
             diagnosis.unschedulable_plugins.insert(plugin.to_string());
         }
         diagnosis.absent_status = Some(status);
-        ScheduleError::Fit(FitError {
+        ScheduleError::Fit(Box::new(FitError {
             num_all_nodes: self.snapshot.len(),
             diagnosis,
-        })
+        }))
     }
 
     /// The nodes that pass every filter (as many as are wanted), and how
@@ -308,10 +308,10 @@ impl Cycle<'_> {
             rotation.next_start = (start + processed) % nodes.len();
         }
         if feasible.is_empty() {
-            return Err(ScheduleError::Fit(FitError {
+            return Err(ScheduleError::Fit(Box::new(FitError {
                 num_all_nodes: all.len(),
                 diagnosis,
-            }));
+            })));
         }
         Ok((feasible, processed))
     }

@@ -50,6 +50,8 @@ async fn the_example_plugin_keeps_pods_off_nodes_under_maintenance() {
             .await
             .expect("labelled");
     }
+    // The scheduler's node watch sees the labels before the next pod.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     pod(&client, "second", "1", profile).await;
     let message = event(&client, "second", "FailedScheduling").await;
     assert!(

@@ -6,11 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use keelson_api::k8s_openapi::api::core::v1::{Event, Node, Pod};
+use keelson_api::k8s_openapi::api::core::v1::{Node, Pod};
 use keelson_apiserver::testing;
-use keelson_scheduler::config::SchedulerConfiguration;
-use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 mod support;

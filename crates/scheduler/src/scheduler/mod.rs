@@ -179,7 +179,7 @@ impl Scheduler {
             Err(error) => {
                 let error = match error {
                     ScheduleError::Fit(fit) => {
-                        self.post_filter(&framework, &state, &pod, snapshot, fit)
+                        self.post_filter(&framework, &state, &pod, snapshot, *fit)
                     }
                     other => failure::Failure::from_schedule_error(other),
                 };
