@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
-use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::api::storage::v1::{CSINode, StorageClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
@@ -248,5 +248,25 @@ pub(crate) fn storage_class_row(object: &Value, now: Timestamp) -> Option<Row> {
         ),
         json!(class.allow_volume_expansion.unwrap_or(false)),
         json!(age(class.metadata.creation_timestamp.as_ref(), now)),
+    ]))
+}
+
+pub(crate) const CSI_NODE: &[Column] = &[
+    NAME,
+    col(
+        "Drivers",
+        "integer",
+        "Drivers indicates the number of CSI drivers registered on the node",
+    ),
+    AGE,
+];
+
+/// A CSINode's row: its name, how many drivers, its age.
+pub(crate) fn csi_node_row(object: &Value, now: Timestamp) -> Option<Row> {
+    let node: CSINode = super::typed(object)?;
+    Some(Row::new(vec![
+        json!(node.metadata.name.clone().unwrap_or_default()),
+        json!(node.spec.drivers.len()),
+        json!(age(node.metadata.creation_timestamp.as_ref(), now)),
     ]))
 }

@@ -67,7 +67,9 @@ pub use self::protobuf::{
     BINDING, DELETE_OPTIONS, EVICTION, Message, REVIEWS, SCALE, TOKEN_REQUEST,
 };
 pub(crate) use self::rbac::{CLUSTER_ROLE, CLUSTER_ROLE_BINDING, ROLE, ROLE_BINDING};
-pub(crate) use self::storage::{PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM, STORAGE_CLASS};
+pub(crate) use self::storage::{
+    CSI_NODE, PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM, STORAGE_CLASS,
+};
 
 /// Which names a kind accepts (upstream's `Validate<Kind>Name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

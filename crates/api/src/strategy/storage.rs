@@ -1,4 +1,6 @@
-//! Persistent volumes, their claims, and storage classes.
+//! Persistent volumes, their claims, storage classes, and the CSI
+//! drivers registered on each node (CSINode, which the scheduler reads
+//! for volume limits).
 
 use super::kind_strategy;
 use crate::printers::storage as print;
@@ -29,5 +31,12 @@ kind_strategy! {
         defaults: crate::defaults::cluster::storage_class,
         validate: crate::validate::storage_class::storage_class,
         printer: (print::STORAGE_CLASS, print::storage_class_row),
+    }
+}
+
+kind_strategy! {
+    /// storage.k8s.io/v1 CSINode.
+    CsiNodeStrategy, CSI_NODE, api::storage::v1::CSINode {
+        printer: (print::CSI_NODE, print::csi_node_row),
     }
 }

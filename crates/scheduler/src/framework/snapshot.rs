@@ -11,7 +11,6 @@ use keelson_api::k8s_openapi::api::core::v1::{
     Namespace, PersistentVolume, PersistentVolumeClaim, ReplicationController, Service,
 };
 use keelson_api::k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use keelson_api::k8s_openapi::api::scheduling::v1::PriorityClass;
 use keelson_api::k8s_openapi::api::storage::v1::{CSINode, StorageClass};
 use kube::ResourceExt;
 
@@ -199,7 +198,6 @@ pub struct Listers {
     pub storage_classes: Lister<StorageClass>,
     pub csi_nodes: Lister<CSINode>,
     pub pod_disruption_budgets: Lister<PodDisruptionBudget>,
-    pub priority_classes: Lister<PriorityClass>,
     /// The owners PodTopologySpread's default constraints select by.
     pub services: Lister<Service>,
     pub replica_sets: Lister<ReplicaSet>,

@@ -66,11 +66,6 @@ pub(super) fn start(this: Arc<Scheduler>) -> (Vec<JoinHandle<()>>, impl Future<O
     ));
     add(watch_listed(
         &this,
-        |l| &l.priority_classes,
-        EventResource::Wildcard,
-    ));
-    add(watch_listed(
-        &this,
         |l| &l.services,
         EventResource::Wildcard,
     ));
@@ -134,7 +129,7 @@ where
                         let _ = tell.send(());
                     }
                 }
-                Err(err) => tracing::info!(error = %err, "a scheduler watch failed; retrying"),
+                Err(err) => tracing::warn!(error = %err, "a scheduler watch failed; retrying"),
             }
         }
     });
