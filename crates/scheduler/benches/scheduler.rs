@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use keelson_api::k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use keelson_api::k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use keelson_harness::keelson::KeelsonProcess;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
@@ -87,6 +87,11 @@ async fn make_pods(
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let made: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}}))?;
     namespaces.create(&PostParams::default(), &made).await?;
+    // No controllers run: the namespace's `default` ServiceAccount is
+    // made here, as the ServiceAccount admission needs it.
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
+    let account: ServiceAccount = serde_json::from_value(json!({"metadata": {"name": "default"}}))?;
+    accounts.create(&PostParams::default(), &account).await?;
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     futures::stream::iter(0..count)
         .map(|i| {

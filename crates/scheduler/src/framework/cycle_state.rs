@@ -4,7 +4,6 @@
 //! nodes with victims removed, so each value can be cloned as well.
 
 use std::any::Any;
-use std::collections::HashMap;
 
 /// A value a plugin keeps in the cycle state: any `Clone` type is one.
 pub trait StateData: Any + Send + Sync {
@@ -28,9 +27,17 @@ impl<T: Any + Clone + Send + Sync> StateData for T {
 }
 
 /// One scheduling cycle's plugin state.
+///
+/// Values are kept in a short list rather than a hash map: a cycle holds a
+/// dozen at most, and each Filter and Score call on every node reads one,
+/// so a lookup is a comparison of the key's address before its bytes.
 #[derive(Default)]
 pub struct CycleState {
-    data: HashMap<&'static str, Box<dyn StateData>>,
+    data: Vec<(&'static str, Box<dyn StateData>)>,
+    /// Per Filter plugin of the profile, in order: whether its PreFilter
+    /// said Skip (computed once per cycle from the set above).
+    pub(crate) filter_skip: Vec<bool>,
+
     /// The plugins whose PreFilter said Skip: their Filter is not run.
     pub skip_filter_plugins: std::collections::BTreeSet<String>,
     /// The plugins whose PreScore said Skip: their Score is not run.
@@ -44,21 +51,28 @@ impl CycleState {
 
     /// Keeps `value` under `key`, replacing what was there.
     pub fn write<T: StateData>(&mut self, key: &'static str, value: T) {
-        self.data.insert(key, Box::new(value));
+        match self.position(key) {
+            Some(i) => self.data[i].1 = Box::new(value),
+            None => self.data.push((key, Box::new(value))),
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.data
+            .iter()
+            .position(|(k, _)| std::ptr::eq(*k, key) || *k == key)
     }
 
     /// The value under `key`, if it is a `T`.
     pub fn read<T: 'static>(&self, key: &'static str) -> Option<&T> {
-        self.data
-            .get(key)
-            .and_then(|value| value.as_ref().as_any().downcast_ref())
+        let i = self.position(key)?;
+        self.data[i].1.as_ref().as_any().downcast_ref()
     }
 
     /// The value under `key` to change, if it is a `T`.
     pub fn read_mut<T: 'static>(&mut self, key: &'static str) -> Option<&mut T> {
-        self.data
-            .get_mut(key)
-            .and_then(|value| value.as_mut().as_any_mut().downcast_mut())
+        let i = self.position(key)?;
+        self.data[i].1.as_mut().as_any_mut().downcast_mut()
     }
 }
 
@@ -70,6 +84,8 @@ impl Clone for CycleState {
                 .iter()
                 .map(|(key, value)| (*key, value.as_ref().clone_data()))
                 .collect(),
+            filter_skip: self.filter_skip.clone(),
+
             skip_filter_plugins: self.skip_filter_plugins.clone(),
             skip_score_plugins: self.skip_score_plugins.clone(),
         }

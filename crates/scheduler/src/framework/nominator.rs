@@ -4,6 +4,7 @@
 //! another pod first (upstream's nominator).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::pod_info::PodInfo;
@@ -12,6 +13,9 @@ use super::pod_info::PodInfo;
 #[derive(Debug, Default)]
 pub struct Nominator {
     inner: RwLock<Nominated>,
+    /// How many pods are nominated: filtering every node asks whether any
+    /// is, and should not take a lock to learn that none is.
+    count: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +33,12 @@ impl Nominator {
             .node_of
             .insert(pod.uid().to_string(), node.to_string());
         inner.by_node.entry(node.to_string()).or_default().push(pod);
+        self.count.store(inner.node_of.len(), Ordering::Release);
+    }
+
+    /// Whether no pod is nominated.
+    pub fn is_empty(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0
     }
 
     /// Forgets the nomination of the pod of `uid`.
@@ -37,6 +47,7 @@ impl Nominator {
         let Some(node) = inner.node_of.remove(uid) else {
             return;
         };
+        self.count.store(inner.node_of.len(), Ordering::Release);
         if let Some(pods) = inner.by_node.get_mut(&node) {
             pods.retain(|p| p.uid() != uid);
             if pods.is_empty() {

@@ -256,7 +256,16 @@ impl Framework {
             }
             result = Some(merged);
         }
+        state.filter_skip = self.skip_mask(ExtensionPoint::Filter, &state.skip_filter_plugins);
         (result, returned)
+    }
+
+    /// For each plugin at `point`, whether it is in `skipped`.
+    fn skip_mask(&self, point: ExtensionPoint, skipped: &BTreeSet<String>) -> Vec<bool> {
+        self.at(point)
+            .iter()
+            .map(|e| skipped.contains(e.plugin.name()))
+            .collect()
     }
 
     /// PreFilter's AddPod on every plugin not skipped.
@@ -312,14 +321,19 @@ impl Framework {
 
     /// Filter: success, or the first plugin's rejection.
     pub fn run_filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        for e in self.at(ExtensionPoint::Filter) {
+        let masked = state.filter_skip.len() == self.at(ExtensionPoint::Filter).len();
+        for (i, e) in self.at(ExtensionPoint::Filter).iter().enumerate() {
+            let skipped = match masked {
+                true => state.filter_skip[i],
+                false => state.skip_filter_plugins.contains(e.plugin.name()),
+            };
+            if skipped {
+                continue;
+            }
             let name = e.plugin.name();
             let Some(plugin) = e.plugin.as_filter() else {
                 continue;
             };
-            if state.skip_filter_plugins.contains(name) {
-                continue;
-            }
             let status = plugin.filter(state, pod, node);
             if status.is_success() {
                 continue;
@@ -342,6 +356,9 @@ impl Framework {
         pod: &PodInfo,
         node: &NodeInfo,
     ) -> Status {
+        if self.nominator.is_empty() {
+            return self.run_filter(state, pod, node);
+        }
         let nominated: Vec<_> = self
             .nominator
             .pods_on(node.name())
@@ -445,6 +462,14 @@ impl Framework {
         nodes: &[Arc<NodeInfo>],
     ) -> Result<Vec<i64>, Status> {
         let mut totals = vec![0_i64; nodes.len()];
+        // One list of names for every plugin: its scores are written over.
+        let mut scores: Vec<NodeScore> = nodes
+            .iter()
+            .map(|node| NodeScore {
+                name: node.name().to_string(),
+                score: 0,
+            })
+            .collect();
         for e in self.at(ExtensionPoint::Score) {
             let name = e.plugin.name();
             let Some(plugin) = e.plugin.as_score() else {
@@ -453,16 +478,11 @@ impl Framework {
             if state.skip_score_plugins.contains(name) {
                 continue;
             }
-            let mut scores = Vec::with_capacity(nodes.len());
-            for node in nodes {
-                let score = plugin.score(state, pod, node).map_err(|status| {
+            for (node, slot) in nodes.iter().zip(scores.iter_mut()) {
+                slot.score = plugin.score(state, pod, node).map_err(|status| {
                     Status::error(format!("plugin {name:?} failed with: {}", status.message()))
                         .with_plugin(name)
                 })?;
-                scores.push(NodeScore {
-                    name: node.name().to_string(),
-                    score,
-                });
             }
             let status = plugin.normalize(state, pod, &mut scores);
             if !status.is_success() {

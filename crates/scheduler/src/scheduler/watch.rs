@@ -110,15 +110,15 @@ where
         while let Some(event) = stream.next().await {
             match event {
                 Ok(WatchEvent::Init) => listing.clear(),
-                Ok(WatchEvent::InitApply(object)) => listing.push(object),
+                Ok(WatchEvent::InitApply(object)) => listing.push(slim(object)),
                 Ok(WatchEvent::InitDone) => {
                     apply(Change::Listed(std::mem::take(&mut listing)));
                     if let Some(tell) = tell.take() {
                         let _ = tell.send(());
                     }
                 }
-                Ok(WatchEvent::Apply(object)) => apply(Change::Applied(object)),
-                Ok(WatchEvent::Delete(object)) => apply(Change::Deleted(object)),
+                Ok(WatchEvent::Apply(object)) => apply(Change::Applied(slim(object))),
+                Ok(WatchEvent::Delete(object)) => apply(Change::Deleted(slim(object))),
                 // A kind this server does not serve (e.g. CSINode): there
                 // are none to list, and scheduling need not wait for it.
                 Err(watcher::Error::InitialListFailed(kube::Error::Api(status)))
@@ -134,6 +134,13 @@ where
         }
     });
     (task, synced)
+}
+
+/// `object` without its `managedFields`, which no plugin reads: the
+/// cache holds every pod and node, and these are most of their size.
+fn slim<K: kube::Resource>(mut object: K) -> K {
+    object.meta_mut().managed_fields = None;
+    object
 }
 
 enum Change<K> {
