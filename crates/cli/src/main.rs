@@ -1,6 +1,11 @@
 //! The `keelson` binary: parses the command line and hands each subcommand
 //! to its module.
 
+/// mimalloc rather than glibc's malloc: measured faster for the API
+/// server's and the scheduler's many small JSON allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod api_bench;
 mod api_sockets;
 mod at_rest;

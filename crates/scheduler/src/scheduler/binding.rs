@@ -38,7 +38,7 @@ impl Scheduler {
                     assumed.name()
                 );
                 let event = Event::new(EventType::Normal, "Scheduled", message);
-                this.events.publish(assumed.pod.as_ref(), event).await;
+                this.events.record(assumed.pod.clone(), event);
                 return;
             }
             tracing::debug!(pod = assumed.name(), %status, "binding failed");

@@ -164,7 +164,7 @@ impl Scheduler {
                 "FailedScheduling",
                 failure.message.clone(),
             );
-            this.events.publish(latest.as_ref(), event).await;
+            this.events.record(latest.clone(), event);
             if let Err(err) = this.write_status(&latest, &failure).await {
                 tracing::debug!(error = %err, "the pod's scheduling status was not written");
             }
@@ -255,7 +255,7 @@ impl Scheduler {
                 Ok(_) => {
                     let message = format!("Preempted by pod {preemptor_uid} on node {node}");
                     let event = Event::new(EventType::Normal, "Preempted", message);
-                    self.events.publish(victim.as_ref(), event).await;
+                    self.events.record(victim.clone(), event);
                 }
                 Err(err) => {
                     tracing::info!(error = %err, victim = name, "a preemption victim was not deleted")

@@ -9,6 +9,7 @@
 //! the preemptor nominated; a bound pod gets the `Scheduled` event.
 
 mod binding;
+mod events;
 mod failure;
 mod watch;
 
@@ -47,7 +48,7 @@ pub struct Scheduler {
     cache: Arc<Cache>,
     listers: Arc<Listers>,
     nominator: Arc<Nominator>,
-    events: Events,
+    events: events::EventQueue,
     percentage: Option<i32>,
     /// The pending pods by uid, as last seen by the watch: a failed pod
     /// is requeued in its newest version, or dropped if gone or bound.
@@ -83,7 +84,7 @@ impl Scheduler {
         let (initial, max) = config.backoffs()?;
         let queue = Arc::new(SchedulingQueue::new(profiles.clone(), initial, max));
         Ok(Scheduler {
-            events: Events::new(client.clone(), COMPONENT),
+            events: events::EventQueue::new(Events::new(client.clone(), COMPONENT)),
             client,
             profiles,
             queue,
@@ -105,6 +106,7 @@ impl Scheduler {
     /// watch has listed) the scheduling loop.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), Error> {
         let this = Arc::new(self);
+        let recorder = this.events.start();
         let (watches, synced) = watch::start(this.clone());
         let flusher = tokio::spawn({
             let queue = this.queue.clone();
@@ -130,6 +132,7 @@ impl Scheduler {
         }
         this.queue.close();
         flusher.abort();
+        recorder.abort();
         for watch in watches {
             watch.abort();
         }
