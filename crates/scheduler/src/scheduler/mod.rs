@@ -60,7 +60,7 @@ pub struct Scheduler {
 }
 
 /// How many bindings run at once.
-const BINDING_CONCURRENCY: usize = 256;
+const BINDING_CONCURRENCY: usize = 32;
 
 impl Scheduler {
     /// A scheduler of the profiles `config` names (upstream's default
