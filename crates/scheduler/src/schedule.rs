@@ -257,7 +257,7 @@ impl Cycle<'_> {
                     .collect();
                 diagnosis.absent_status = Some(Status::unresolvable(format!(
                     "node(s) didn't satisfy plugin(s) [{}]",
-                    narrowing_plugins(self.framework).join(" ")
+                    state.narrowing_plugins.join(" ")
                 )));
                 &narrowed_nodes
             }
@@ -336,18 +336,6 @@ impl Cycle<'_> {
             .run_score(state, pod, nodes)
             .map_err(ScheduleError::Error)
     }
-}
-
-/// The PreFilter plugins, for the message of nodes a narrowing left out.
-fn narrowing_plugins(framework: &Framework) -> Vec<String> {
-    use crate::framework::runtime::ExtensionPoint;
-    let narrowing = ["NodeAffinity", "NodeName"];
-    framework
-        .plugins_at(ExtensionPoint::PreFilter)
-        .into_iter()
-        .map(|(name, _)| name)
-        .filter(|name| narrowing.contains(&name.as_str()))
-        .collect()
 }
 
 /// The node a pod is nominated to by preemption.

@@ -37,6 +37,9 @@ pub struct CycleState {
     /// Per Filter plugin of the profile, in order: whether its PreFilter
     /// said Skip (computed once per cycle from the set above).
     pub(crate) filter_skip: Vec<bool>,
+    /// The PreFilter plugins that narrowed the nodes, for the message of
+    /// the nodes they left out.
+    pub(crate) narrowing_plugins: Vec<String>,
 
     /// The plugins whose PreFilter said Skip: their Filter is not run.
     pub skip_filter_plugins: std::collections::BTreeSet<String>,
@@ -85,6 +88,7 @@ impl Clone for CycleState {
                 .map(|(key, value)| (*key, value.as_ref().clone_data()))
                 .collect(),
             filter_skip: self.filter_skip.clone(),
+            narrowing_plugins: self.narrowing_plugins.clone(),
 
             skip_filter_plugins: self.skip_filter_plugins.clone(),
             skip_score_plugins: self.skip_score_plugins.clone(),

@@ -257,6 +257,7 @@ impl Framework {
             result = Some(merged);
         }
         state.filter_skip = self.skip_mask(ExtensionPoint::Filter, &state.skip_filter_plugins);
+        state.narrowing_plugins = narrowing.into_iter().collect();
         (result, returned)
     }
 

@@ -199,3 +199,60 @@ fn a_pod_with_malformed_affinity_is_unschedulable_with_the_reason() {
         error.message()
     );
 }
+
+/// Narrows every cycle to the node named `a`.
+struct Pins;
+
+impl Plugin for Pins {
+    fn name(&self) -> &str {
+        "Pins"
+    }
+    fn as_pre_filter(&self) -> Option<&dyn crate::framework::PreFilter> {
+        Some(self)
+    }
+}
+
+impl crate::framework::PreFilter for Pins {
+    fn pre_filter(
+        &self,
+        _: &mut CycleState,
+        _: &PodInfo,
+        _: &Snapshot,
+        _: &Listers,
+    ) -> (Option<crate::framework::PreFilterResult>, Status) {
+        (
+            Some(crate::framework::PreFilterResult::only(["a".to_string()])),
+            Status::success(),
+        )
+    }
+}
+
+#[test]
+fn nodes_a_pre_filter_left_out_are_counted_under_the_plugin_that_narrowed() {
+    let mut framework = framework();
+    framework
+        .enrol(ExtensionPoint::PreFilter, Arc::new(Pins), 1)
+        .expect("a pre-filter");
+    let nodes = vec![
+        node("a", serde_json::json!({"full": ""})),
+        node("b", serde_json::json!({})),
+        node("c", serde_json::json!({})),
+    ];
+    let snapshot = Snapshot::new(nodes);
+    let listers = Listers::default();
+    let cycle = Cycle {
+        framework: &framework,
+        snapshot: &snapshot,
+        listers: &listers,
+        percentage: None,
+    };
+    let Err(ScheduleError::Fit(error)) =
+        cycle.schedule(&mut CycleState::new(), &pod(), &mut Rotation::default())
+    else {
+        panic!("no node fits");
+    };
+    assert_eq!(
+        error.message(),
+        "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [Pins]."
+    );
+}
