@@ -139,6 +139,7 @@ fn short_names_and_categories_are_upstreams() {
         ("rolebindings", &[], &[]),
         ("roles", &[], &[]),
         ("storageclasses", &["sc"], &[]),
+        ("csinodes", &[], &[]),
         (
             "customresourcedefinitions",
             &["crd", "crds"],
