@@ -100,7 +100,7 @@ fn refuses_unknown_names() {
 
 #[test]
 fn short_names_and_categories_are_upstreams() {
-    let cases: [(&str, &[&str], &[&str]); 40] = [
+    let cases: [(&str, &[&str], &[&str]); 41] = [
         ("pods", &["po"], &["all"]),
         ("nodes", &["no"], &[]),
         ("namespaces", &["ns"], &[]),
