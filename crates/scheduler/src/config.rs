@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use crate::framework::runtime::{ExtensionPoint, Framework};
 use crate::framework::{Handle, Nominator, Plugin, Registry};
-use crate::plugins::DEFAULT_PLUGINS;
 
 /// The profile name pods get by default (`spec.schedulerName`).
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
@@ -340,10 +339,9 @@ fn multi_point(plugins: &Plugins, field: &str) -> Result<Vec<(String, i64)>, Con
     let set = &plugins.multi_point;
     let all_disabled = set.disabled.iter().any(|p| p.name == "*");
     let disabled: BTreeSet<_> = set.disabled.iter().map(|p| p.name.as_str()).collect();
-    let mut list: Vec<(String, i64)> = DEFAULT_PLUGINS
-        .iter()
+    let mut list: Vec<(String, i64)> = crate::plugins::default_plugins()
         .filter(|(name, _)| !all_disabled && !disabled.contains(name))
-        .map(|(name, weight)| (name.to_string(), *weight))
+        .map(|(name, weight)| (name.to_string(), weight))
         .collect();
     for (i, entry) in set.enabled.iter().enumerate() {
         let weight = weight_of(entry, &format!("{field}.plugins.multiPoint.enabled[{i}]"))?;
