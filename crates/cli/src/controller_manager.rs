@@ -14,7 +14,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::Context;
 use keelson_controllers::leader::{self, Ended, LeaderConfig};
@@ -30,25 +29,8 @@ pub struct ControllerManagerArgs {
     /// `-NAME`, comma separated (upstream's names or their aliases).
     #[arg(long, default_value = "*")]
     controllers: Selection,
-    /// Elect a leader on a Lease before running the controllers.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set,
-          num_args = 0..=1, default_missing_value = "true")]
-    leader_elect: bool,
-    /// How long a Lease not renewed stays its holder's.
-    #[arg(long, default_value = "15s", value_parser = crate::up::duration)]
-    leader_elect_lease_duration: Duration,
-    /// How long the leader keeps leading without renewing the Lease.
-    #[arg(long, default_value = "10s", value_parser = crate::up::duration)]
-    leader_elect_renew_deadline: Duration,
-    /// How often candidates try to acquire and the leader renews.
-    #[arg(long, default_value = "2s", value_parser = crate::up::duration)]
-    leader_elect_retry_period: Duration,
-    /// The namespace of the Lease.
-    #[arg(long, default_value = "kube-system")]
-    leader_elect_resource_namespace: String,
-    /// The name of the Lease.
-    #[arg(long, default_value = "kube-controller-manager")]
-    leader_elect_resource_name: String,
+    #[command(flatten)]
+    leader: crate::leader_flags::LeaderFlags,
     /// Where `/healthz` is served (plain HTTP; port 0 picks a free one).
     #[arg(long, visible_alias = "listen", default_value = "127.0.0.1:10257")]
     healthz_bind_address: SocketAddr,
@@ -108,7 +90,7 @@ pub async fn run(client: &ClientArgs, args: ControllerManagerArgs) -> anyhow::Re
         std::future::pending::<anyhow::Result<()>>().await
     };
     let shutdown = crate::up::shutdown_signal();
-    if !args.leader_elect {
+    if !args.leader.leader_elect {
         return until_shutdown(work(), shutdown).await;
     }
     let leader = leader_config(&args);
@@ -127,14 +109,7 @@ pub async fn run(client: &ClientArgs, args: ControllerManagerArgs) -> anyhow::Re
 }
 
 fn leader_config(args: &ControllerManagerArgs) -> LeaderConfig {
-    LeaderConfig {
-        namespace: args.leader_elect_resource_namespace.clone(),
-        name: args.leader_elect_resource_name.clone(),
-        lease_duration: args.leader_elect_lease_duration,
-        renew_deadline: args.leader_elect_renew_deadline,
-        retry_period: args.leader_elect_retry_period,
-        ..LeaderConfig::new(leader::default_identity())
-    }
+    args.leader.config("kube-controller-manager")
 }
 
 /// Runs `work` until it fails or `shutdown` completes.
@@ -239,6 +214,8 @@ pub(crate) async fn serve_healthz(address: SocketAddr) -> anyhow::Result<SocketA
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[derive(clap::Parser)]
@@ -255,7 +232,7 @@ mod tests {
     #[test]
     fn the_flags_default_as_upstream_s() {
         let args = parse(&[]).expect("no flags");
-        assert!(args.leader_elect);
+        assert!(args.leader.leader_elect);
         assert_eq!(args.controllers, Selection::all());
         let leader = leader_config(&args);
         assert_eq!(leader.lease_duration, Duration::from_secs(15));
@@ -278,10 +255,13 @@ mod tests {
             "--leader-elect-retry-period=500ms",
         ])
         .expect("valid flags");
-        assert!(!args.leader_elect);
+        assert!(!args.leader.leader_elect);
         assert!(!args.controllers.enabled("replicaset-controller"));
         assert!(args.controllers.enabled("serviceaccount-controller"));
-        assert_eq!(args.leader_elect_retry_period, Duration::from_millis(500));
+        assert_eq!(
+            args.leader.leader_elect_retry_period,
+            Duration::from_millis(500)
+        );
         let unknown = parse(&["--controllers=*,-nodes"]).expect_err("refused");
         assert!(
             unknown

@@ -14,6 +14,7 @@ mod bench_client;
 mod controller_manager;
 mod hostile_bench;
 mod kubeconfig_user;
+mod leader_flags;
 mod open_files;
 mod pki;
 mod scheduler;

@@ -12,7 +12,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use keelson_client::leader::{self, Ended, LeaderConfig};
@@ -27,26 +26,8 @@ pub struct SchedulerArgs {
     /// A `KubeSchedulerConfiguration` (YAML): profiles, plugins, weights.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Elect a leader on a Lease before scheduling (the configuration's
-    /// `leaderElection.leaderElect`, when it sets it, wins).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set,
-          num_args = 0..=1, default_missing_value = "true")]
-    leader_elect: bool,
-    /// How long a Lease not renewed stays its holder's.
-    #[arg(long, default_value = "15s", value_parser = crate::up::duration)]
-    leader_elect_lease_duration: Duration,
-    /// How long the leader keeps leading without renewing the Lease.
-    #[arg(long, default_value = "10s", value_parser = crate::up::duration)]
-    leader_elect_renew_deadline: Duration,
-    /// How often candidates try to acquire and the leader renews.
-    #[arg(long, default_value = "2s", value_parser = crate::up::duration)]
-    leader_elect_retry_period: Duration,
-    /// The namespace of the Lease.
-    #[arg(long, default_value = "kube-system")]
-    leader_elect_resource_namespace: String,
-    /// The name of the Lease.
-    #[arg(long, default_value = "kube-scheduler")]
-    leader_elect_resource_name: String,
+    #[command(flatten)]
+    leader: crate::leader_flags::LeaderFlags,
     /// Where `/healthz` is served (plain HTTP; port 0 picks a free one).
     #[arg(long, visible_alias = "listen", default_value = "127.0.0.1:10259")]
     healthz_bind_address: SocketAddr,
@@ -85,7 +66,7 @@ pub async fn run(client: &ClientArgs, args: SchedulerArgs) -> anyhow::Result<()>
         .leader_election
         .as_ref()
         .and_then(|l| l.leader_elect)
-        .unwrap_or(args.leader_elect);
+        .unwrap_or(args.leader.leader_elect);
     if !elect {
         scheduler.run(shutdown).await?;
         eprintln!("keelson scheduler stopped");
@@ -109,20 +90,18 @@ pub async fn run(client: &ClientArgs, args: SchedulerArgs) -> anyhow::Result<()>
     }
 }
 
+/// The election of the flags, with the configuration's Lease, when it
+/// names one, winning.
 fn leader_config(args: &SchedulerArgs, config: &SchedulerConfiguration) -> LeaderConfig {
     let election = config.leader_election.clone().unwrap_or_default();
-    LeaderConfig {
-        namespace: election
-            .resource_namespace
-            .unwrap_or_else(|| args.leader_elect_resource_namespace.clone()),
-        name: election
-            .resource_name
-            .unwrap_or_else(|| args.leader_elect_resource_name.clone()),
-        lease_duration: args.leader_elect_lease_duration,
-        renew_deadline: args.leader_elect_renew_deadline,
-        retry_period: args.leader_elect_retry_period,
-        ..LeaderConfig::new(leader::default_identity())
+    let mut leader = args.leader.config("kube-scheduler");
+    if let Some(namespace) = election.resource_namespace {
+        leader.namespace = namespace;
     }
+    if let Some(name) = election.resource_name {
+        leader.name = name;
+    }
+    leader
 }
 
 #[cfg(test)]
@@ -140,7 +119,7 @@ mod tests {
         let args = <Command as clap::Parser>::try_parse_from(["scheduler"])
             .expect("no flags")
             .args;
-        assert!(args.leader_elect);
+        assert!(args.leader.leader_elect);
         let leader = leader_config(&args, &SchedulerConfiguration::default());
         assert_eq!(
             (leader.namespace.as_str(), leader.name.as_str()),
