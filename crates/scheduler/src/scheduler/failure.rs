@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use keelson_api::k8s_openapi::api::core::v1::Pod;
+use keelson_api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use keelson_client::events::{Event, EventType};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 
@@ -243,7 +244,7 @@ impl Scheduler {
                 "status": "True",
                 "reason": "PreemptionByScheduler",
                 "message": format!("{}: preempting to accommodate a higher priority pod", super::COMPONENT),
-                "lastTransitionTime": keelson_api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now()),
+                "lastTransitionTime": Time(jiff::Timestamp::now()),
             }]}});
             if let Err(err) = self.patch_status(victim, &condition).await {
                 tracing::debug!(error = %err, "a victim's DisruptionTarget condition was not written");

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use keelson_api::k8s_openapi::api::core::v1::{Node, Pod};
-use kube::Api;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event as WatchEvent};
+use kube::{Api, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -169,7 +169,7 @@ where
             }
             Change::Applied(object) => {
                 let known = store
-                    .get(object.meta().namespace.as_deref(), &object_name(&object))
+                    .get(object.meta().namespace.as_deref(), &object.name_any())
                     .is_some();
                 store.insert(object);
                 if known {
@@ -187,10 +187,6 @@ where
             this.queue.move_on(&change_of(resource, action, None, None));
         }
     })
-}
-
-fn object_name<K: kube::Resource>(object: &K) -> String {
-    object.meta().name.clone().unwrap_or_default()
 }
 
 fn change_of(
@@ -213,7 +209,7 @@ fn watch_nodes(this: Arc<Scheduler>) -> (JoinHandle<()>, Synced) {
         Change::Listed(nodes) => {
             let listed: HashMap<String, Arc<Node>> = nodes
                 .into_iter()
-                .map(|n| (object_name(&n), Arc::new(n)))
+                .map(|n| (n.name_any(), Arc::new(n)))
                 .collect();
             for gone in known.keys().filter(|name| !listed.contains_key(*name)) {
                 this.cache.remove_node(gone);
@@ -227,7 +223,7 @@ fn watch_nodes(this: Arc<Scheduler>) -> (JoinHandle<()>, Synced) {
         }
         Change::Applied(node) => {
             let node = Arc::new(node);
-            let old = known.insert(object_name(node.as_ref()), node.clone());
+            let old = known.insert(node.name_any(), node.clone());
             this.cache.add_node(node.clone());
             let action = old
                 .as_deref()
@@ -241,7 +237,7 @@ fn watch_nodes(this: Arc<Scheduler>) -> (JoinHandle<()>, Synced) {
             ));
         }
         Change::Deleted(node) => {
-            let name = object_name(&node);
+            let name = node.name_any();
             known.remove(&name);
             this.cache.remove_node(&name);
             let old = Some(Changed::Node(Arc::new(node)));
